@@ -1,0 +1,145 @@
+//! The domain's error type. Every adapter maps it to its own wire shape (HTTP status + JSON,
+//! Socket.IO ack); the `code` strings are part of the external contract.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// Why a request could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input failed validation; `details` names the offending fields.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        details: Option<Value>,
+    },
+    /// No credentials, or credentials that do not verify.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this; `code` says why in a machine-readable way.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// The thing does not exist, or the caller may not know that it does.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (a duplicate, a bad transition).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many requests of this kind; try again after `retry_after`.
+    #[error("rate limit exceeded for {kind}")]
+    RateLimited {
+        kind: &'static str,
+        retry_after: Duration,
+    },
+    /// The request body exceeds a size limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The content type is not allowed.
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// A dependency (database, Redis, object store) is unavailable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or unexpected failure; the cause is logged, never sent to clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::Validation {
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code: "forbidden",
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    /// The contract's snake_case code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation { .. } => "validation_failed",
+            Self::Unauthenticated(_) => "unauthorized",
+            Self::Forbidden { code, .. } => code,
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::TooLarge(_) => "payload_too_large",
+            Self::UnsupportedType(_) => "unsupported_media_type",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The message a client may see. Internal causes stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "internal error".to_owned(),
+            Self::Unavailable(_) => "a dependency is unavailable, try again shortly".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<garde::Report> for Error {
+    fn from(report: garde::Report) -> Self {
+        let mut fields = serde_json::Map::new();
+        let mut first = None;
+        for (path, error) in report.iter() {
+            let path = wire_path(&path.to_string());
+            let text = error.message().to_string();
+            if first.is_none() {
+                first = Some(if path.is_empty() {
+                    text.clone()
+                } else {
+                    format!("{path}: {text}")
+                });
+            }
+            fields.insert(
+                if path.is_empty() {
+                    "value".to_owned()
+                } else {
+                    path
+                },
+                Value::String(text),
+            );
+        }
+        Self::Validation {
+            message: first.unwrap_or_else(|| "invalid input".to_owned()),
+            details: Some(Value::Object(fields)),
+        }
+    }
+}
+
+/// garde reports Rust field names; clients know the JSON ones (`fileIds`, `type`).
+fn wire_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut upper = false;
+    for c in path.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
+        }
+    }
+    if out == "kind" || out.starts_with("kind.") {
+        out.replacen("kind", "type", 1)
+    } else {
+        out
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,455 @@
+//! Client input as it arrives (REST bodies and Socket.IO payloads share these shapes), the
+//! garde rules that check it, and the validated values the use cases work with.
+//!
+//! Fields are kept as loose types (strings) so that a bad UUID or an unknown `type` becomes a
+//! validation error naming the field, not an opaque decoding failure.
+
+use garde::Validate;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::ids::{FileId, MessageId, UserId};
+use crate::model::{
+    ConversationStatus, ConversationType, MessageKind, ParticipantRole, ReportStatus,
+};
+
+/// Message content: 1..=5000 characters (Unicode scalar values, not bytes or UTF-16 units).
+pub const MAX_CONTENT_CHARS: usize = 5000;
+/// At most this many files on one message.
+pub const MAX_FILES_PER_MESSAGE: usize = 10;
+
+fn not_blank(value: &str, _: &()) -> garde::Result {
+    if value.trim().is_empty() {
+        return Err(garde::Error::new("must contain a non-whitespace character"));
+    }
+    Ok(())
+}
+
+fn uuid_text(value: &str, _: &()) -> garde::Result {
+    uuid::Uuid::parse_str(value)
+        .map(|_| ())
+        .map_err(|_| garde::Error::new("must be a UUID"))
+}
+
+fn one_of<T>(
+    parse: fn(&str) -> Option<T>,
+    all: &'static [&'static str],
+) -> impl FnOnce(&str, &()) -> garde::Result {
+    move |value, _| match parse(value) {
+        Some(_) => Ok(()),
+        None => Err(garde::Error::new(format!(
+            "must be one of: {}",
+            all.join(", ")
+        ))),
+    }
+}
+
+fn kind_names() -> &'static [&'static str] {
+    &["text", "file"]
+}
+
+fn parse_send_kind(value: &str) -> Option<MessageKind> {
+    MessageKind::parse(value).filter(|kind| *kind != MessageKind::System)
+}
+
+fn default_text() -> String {
+    "text".to_owned()
+}
+
+fn parse_ids<T: From<uuid::Uuid>>(values: &[String]) -> Vec<T> {
+    values
+        .iter()
+        .filter_map(|v| uuid::Uuid::parse_str(v).ok())
+        .map(T::from)
+        .collect()
+}
+
+fn checked<T: Validate<Context = ()>>(input: &T) -> Result<()> {
+    input.validate().map_err(Error::from)
+}
+
+/// Body of `POST /conversations/:id/messages` and the payload of `message:send`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessageInput {
+    #[garde(length(chars, min = 1, max = MAX_CONTENT_CHARS), custom(not_blank))]
+    pub content: String,
+    /// `text` (default) or `file`.
+    #[serde(rename = "type", default = "default_text")]
+    #[garde(custom(one_of(parse_send_kind, kind_names())))]
+    pub kind: String,
+    /// Uploads to attach (type `file` only): the sender's own, unattached, same conversation.
+    #[serde(default)]
+    #[garde(length(max = MAX_FILES_PER_MESSAGE), inner(custom(uuid_text)))]
+    pub file_ids: Vec<String>,
+    /// A client-chosen key that makes retries idempotent.
+    #[serde(default)]
+    #[garde(inner(length(chars, min = 1, max = 128)))]
+    pub client_msg_id: Option<String>,
+}
+
+/// A send that passed validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidSend {
+    pub content: String,
+    pub kind: MessageKind,
+    pub file_ids: Vec<FileId>,
+    pub client_msg_id: Option<String>,
+}
+
+impl SendMessageInput {
+    pub fn parse(self) -> Result<ValidSend> {
+        checked(&self)?;
+        let kind = parse_send_kind(&self.kind).unwrap_or(MessageKind::Text);
+        let mut file_ids: Vec<FileId> = parse_ids(&self.file_ids);
+        file_ids.dedup();
+        match kind {
+            MessageKind::File if file_ids.is_empty() => {
+                return Err(field_error(
+                    "fileIds",
+                    "a file message needs at least one file id",
+                ));
+            }
+            MessageKind::Text if !file_ids.is_empty() => {
+                return Err(field_error(
+                    "fileIds",
+                    "only messages of type \"file\" carry files",
+                ));
+            }
+            _ => {}
+        }
+        Ok(ValidSend {
+            content: self.content,
+            kind,
+            file_ids,
+            client_msg_id: self.client_msg_id,
+        })
+    }
+}
+
+fn field_error(field: &str, message: &str) -> Error {
+    Error::Validation {
+        message: format!("{field}: {message}"),
+        details: Some(serde_json::json!({ field: message })),
+    }
+}
+
+/// Body of `PATCH /messages/:id`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct EditMessageInput {
+    #[garde(length(chars, min = 1, max = MAX_CONTENT_CHARS), custom(not_blank))]
+    pub content: String,
+}
+
+impl EditMessageInput {
+    pub fn parse(self) -> Result<String> {
+        checked(&self)?;
+        Ok(self.content)
+    }
+}
+
+/// Body of `POST /projects/:projectId/conversations`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CreateConversationInput {
+    #[serde(default)]
+    #[garde(inner(length(chars, max = 255)))]
+    pub title: Option<String>,
+    /// `project` (default), `support` or `announcement`.
+    #[serde(rename = "type", default)]
+    #[garde(inner(custom(one_of(ConversationType::parse, &["project", "support", "announcement"]))))]
+    pub kind: Option<String>,
+    #[serde(default)]
+    #[garde(length(max = 1000), inner(custom(uuid_text)))]
+    pub participant_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidConversation {
+    pub title: Option<String>,
+    pub kind: ConversationType,
+    pub participant_ids: Vec<UserId>,
+}
+
+impl CreateConversationInput {
+    pub fn parse(self) -> Result<ValidConversation> {
+        checked(&self)?;
+        let kind = self
+            .kind
+            .as_deref()
+            .and_then(ConversationType::parse)
+            .unwrap_or(ConversationType::Project);
+        let mut participant_ids: Vec<UserId> = parse_ids(&self.participant_ids);
+        participant_ids.sort();
+        participant_ids.dedup();
+        let title = self
+            .title
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        Ok(ValidConversation {
+            title,
+            kind,
+            participant_ids,
+        })
+    }
+}
+
+/// Body of `POST /messages/:id/reactions`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReactionInput {
+    #[garde(length(chars, min = 1, max = 16), custom(no_whitespace))]
+    pub emoji: String,
+}
+
+fn no_whitespace(value: &str, _: &()) -> garde::Result {
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(garde::Error::new("must not contain whitespace"));
+    }
+    Ok(())
+}
+
+impl ReactionInput {
+    pub fn parse(self) -> Result<String> {
+        checked(&self)?;
+        Ok(self.emoji)
+    }
+}
+
+/// Body of `POST /messages/:id/report`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReportInput {
+    #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
+    pub reason: String,
+    #[serde(default)]
+    #[garde(inner(length(chars, max = 2000)))]
+    pub description: Option<String>,
+}
+
+impl ReportInput {
+    pub fn parse(self) -> Result<(String, Option<String>)> {
+        checked(&self)?;
+        Ok((self.reason.trim().to_owned(), self.description))
+    }
+}
+
+/// Body of `POST /conversations/:id/read` and the payload of `message:read`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReadInput {
+    #[garde(custom(uuid_text))]
+    pub message_id: String,
+}
+
+impl ReadInput {
+    pub fn parse(self) -> Result<MessageId> {
+        checked(&self)?;
+        Ok(parse_ids(std::slice::from_ref(&self.message_id))
+            .into_iter()
+            .next()
+            .unwrap_or_default())
+    }
+}
+
+/// Body of `POST /admin/projects`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateProjectInput {
+    #[garde(length(chars, min = 1, max = 255), custom(not_blank))]
+    pub name: String,
+}
+
+impl CreateProjectInput {
+    pub fn parse(self) -> Result<String> {
+        checked(&self)?;
+        Ok(self.name.trim().to_owned())
+    }
+}
+
+/// Body of `POST /admin/conversations/:id/participants`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AddParticipantInput {
+    #[garde(custom(uuid_text))]
+    pub user_id: String,
+    /// `member` (default), `admin` or `owner`.
+    #[serde(default)]
+    #[garde(inner(custom(one_of(ParticipantRole::parse, &["owner", "admin", "member"]))))]
+    pub role: Option<String>,
+}
+
+impl AddParticipantInput {
+    pub fn parse(self) -> Result<(UserId, ParticipantRole)> {
+        checked(&self)?;
+        let user = parse_ids(std::slice::from_ref(&self.user_id))
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let role = self
+            .role
+            .as_deref()
+            .and_then(ParticipantRole::parse)
+            .unwrap_or(ParticipantRole::Member);
+        Ok((user, role))
+    }
+}
+
+/// Body of `PATCH /admin/conversations/:id`: at least one field.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateConversationInput {
+    #[serde(default)]
+    #[garde(inner(custom(one_of(ConversationStatus::parse, &["active", "archived", "locked"]))))]
+    pub status: Option<String>,
+    #[serde(default)]
+    #[garde(inner(length(chars, max = 255)))]
+    pub title: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConversationChange {
+    pub status: Option<ConversationStatus>,
+    pub title: Option<String>,
+}
+
+impl UpdateConversationInput {
+    pub fn parse(self) -> Result<ConversationChange> {
+        checked(&self)?;
+        if self.status.is_none() && self.title.is_none() {
+            return Err(Error::validation("give at least one of status, title"));
+        }
+        Ok(ConversationChange {
+            status: self.status.as_deref().and_then(ConversationStatus::parse),
+            title: self.title.map(|t| t.trim().to_owned()),
+        })
+    }
+}
+
+/// Body of `PATCH /admin/reports/:id`.
+#[derive(Clone, Debug, Deserialize, Validate)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateReportInput {
+    #[garde(custom(one_of(ReportStatus::parse, &["pending", "reviewed", "resolved"])))]
+    pub status: String,
+}
+
+impl UpdateReportInput {
+    pub fn parse(self) -> Result<ReportStatus> {
+        checked(&self)?;
+        ReportStatus::parse(&self.status).ok_or_else(|| Error::validation("unknown status"))
+    }
+}
+
+/// `limit` of a page: 1..=100, 50 by default.
+pub fn page_limit(limit: Option<i64>) -> Result<u32> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=100).contains(&n) => Ok(u32::try_from(n).unwrap_or(50)),
+        Some(_) => Err(field_error("limit", "must be between 1 and 100")),
+    }
+}
+
+/// A search query: 1..=256 characters after trimming.
+pub fn search_query(q: Option<&str>) -> Result<String> {
+    let q = q.map(str::trim).unwrap_or_default();
+    if q.is_empty() || q.chars().count() > 256 {
+        return Err(field_error("q", "must be 1 to 256 characters"));
+    }
+    Ok(q.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send(content: &str) -> SendMessageInput {
+        SendMessageInput {
+            content: content.to_owned(),
+            kind: "text".into(),
+            file_ids: vec![],
+            client_msg_id: None,
+        }
+    }
+
+    #[test]
+    fn content_is_measured_in_characters_not_bytes() {
+        assert!(send(&"a".repeat(5000)).parse().is_ok());
+        assert!(send(&"a".repeat(5001)).parse().is_err());
+        // 5000 four-byte characters: 20000 bytes, 10000 UTF-16 units, still 5000 characters.
+        assert!(send(&"😀".repeat(5000)).parse().is_ok());
+        assert!(send(&"é".repeat(5001)).parse().is_err());
+    }
+
+    #[test]
+    fn empty_or_blank_content_is_rejected() {
+        assert!(send("").parse().is_err());
+        assert!(send("  \n\t").parse().is_err());
+    }
+
+    #[test]
+    fn unknown_types_and_bad_file_ids_name_the_field() {
+        let mut input = send("hi");
+        input.kind = "video".into();
+        let Err(Error::Validation {
+            details: Some(details),
+            ..
+        }) = input.parse()
+        else {
+            panic!("expected a validation error")
+        };
+        assert!(details.get("type").is_some(), "{details}");
+
+        let mut input = send("hi");
+        input.kind = "file".into();
+        input.file_ids = vec!["nope".into()];
+        let Err(Error::Validation {
+            details: Some(details),
+            ..
+        }) = input.parse()
+        else {
+            panic!("expected a validation error")
+        };
+        assert!(details.get("fileIds[0]").is_some(), "{details}");
+    }
+
+    #[test]
+    fn a_file_message_needs_files_and_a_text_message_has_none() {
+        let mut input = send("see attached");
+        input.kind = "file".into();
+        assert!(input.clone().parse().is_err());
+        input.file_ids = vec![uuid::Uuid::new_v4().to_string()];
+        assert_eq!(input.clone().parse().unwrap().file_ids.len(), 1);
+        input.kind = "text".into();
+        assert!(input.parse().is_err());
+    }
+
+    #[test]
+    fn page_limits_are_bounded() {
+        assert_eq!(page_limit(None).unwrap(), 50);
+        assert_eq!(page_limit(Some(100)).unwrap(), 100);
+        assert!(page_limit(Some(0)).is_err());
+        assert!(page_limit(Some(101)).is_err());
+    }
+
+    #[test]
+    fn a_conversation_defaults_to_project_type_and_dedupes_participants() {
+        let id = uuid::Uuid::new_v4().to_string();
+        let input = CreateConversationInput {
+            title: Some("  ".into()),
+            kind: None,
+            participant_ids: vec![id.clone(), id],
+        };
+        let valid = input.parse().unwrap();
+        assert_eq!(valid.kind, ConversationType::Project);
+        assert_eq!(valid.participant_ids.len(), 1);
+        assert_eq!(valid.title, None);
+    }
+}

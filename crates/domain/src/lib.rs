@@ -1,0 +1,20 @@
+//! confab's domain: typed ids, validated input, the records clients see, the policies that
+//! say who may do what, and the use cases (send, edit, read, join, moderate...) written
+//! against ports.
+//!
+//! This crate does no IO and must not depend on sea-orm, sqlx, axum, socketioxide, redis,
+//! object_store or tokio's IO: adapters live in the other crates and implement [`ports`].
+
+pub mod error;
+pub mod identity;
+pub mod ids;
+pub mod input;
+pub mod model;
+pub mod policy;
+pub mod ports;
+pub mod service;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use identity::{Identity, MessagingFlags};
+pub use service::{Sent, Services};

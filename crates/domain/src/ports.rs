@@ -1,0 +1,305 @@
+//! The ports: what the use cases need from the outside world. Adapters implement them
+//! (`confab-store` for the repositories, `confab-gateway` for the notifier, `confab-redis` or
+//! the in-process versions for presence and rate limits).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+use crate::identity::Identity;
+use crate::ids::{ConversationId, FileId, MessageId, ProjectId, ReportId, UserId};
+use crate::model::{
+    Conversation, ConversationStatus, ConversationSummary, Message, MessageKind, Participant,
+    ParticipantRole, Project, ReadReceipt, Report, ReportStatus, SearchHit, User,
+};
+use crate::time::Timestamp;
+
+/// Verifies a bearer token and returns who it names.
+#[async_trait]
+pub trait Authenticator: Send + Sync + 'static {
+    /// `Err(Error::Unauthenticated)` for a missing, malformed, expired or foreign token.
+    async fn authenticate(&self, token: &str) -> Result<Identity>;
+}
+
+/// The current time; a port so tests can fix it.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock, truncated to microseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        crate::time::truncate_micros(chrono::Utc::now())
+    }
+}
+
+/// Something that changed, for the real-time layer to fan out. Published only after the
+/// change is durably stored.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    MessageCreated(Message),
+    MessageUpdated(Message),
+    MessageDeleted {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+    },
+    ReadUpdated(ReadReceipt),
+    ParticipantAdded {
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    /// The user's sockets must leave the conversation's room at once, on every node.
+    ParticipantRemoved {
+        conversation_id: ConversationId,
+        user_id: UserId,
+    },
+    ConversationUpdated(Conversation),
+}
+
+/// Fans events out to connected clients. Failures are the notifier's to log: the change is
+/// already stored and clients recover missed events with `message:sync`.
+#[async_trait]
+pub trait Notifier: Send + Sync + 'static {
+    async fn publish(&self, event: Event);
+}
+
+/// A notifier that drops everything (a node without real-time clients, and unit tests).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoopNotifier;
+
+#[async_trait]
+impl Notifier for NoopNotifier {
+    async fn publish(&self, _event: Event) {}
+}
+
+/// The rate-limited actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LimitKind {
+    Messages,
+    Uploads,
+    Searches,
+}
+
+impl LimitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Messages => "messages",
+            Self::Uploads => "uploads",
+            Self::Searches => "searches",
+        }
+    }
+}
+
+/// Per-user rate limits, shared by REST and socket events (and by all nodes when backed by
+/// Redis). An implementation whose backend fails lets the request through and logs.
+#[async_trait]
+pub trait RateLimiter: Send + Sync + 'static {
+    /// `Err(retry_after)` when `user` has used up `kind`'s allowance.
+    async fn acquire(&self, user: UserId, kind: LimitKind) -> std::result::Result<(), Duration>;
+}
+
+/// A rate limiter that admits everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unlimited;
+
+#[async_trait]
+impl RateLimiter for Unlimited {
+    async fn acquire(&self, _: UserId, _: LimitKind) -> std::result::Result<(), Duration> {
+        Ok(())
+    }
+}
+
+/// A message to store. The store assigns `seq`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewMessage {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub sender_id: UserId,
+    pub content: String,
+    pub kind: MessageKind,
+    pub metadata: serde_json::Value,
+    pub file_ids: Vec<FileId>,
+    pub client_msg_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// The result of storing a message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Inserted {
+    /// Stored now, with the next `seq`.
+    Created(Message),
+    /// A message with the same `(conversation, sender, clientMsgId)` was already stored.
+    Existing(Message),
+}
+
+/// A conversation with the caller's membership, read in one query on the hot path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Access {
+    pub conversation: Conversation,
+    /// `None` when the caller is not (or no longer) a participant.
+    pub participant: Option<Participant>,
+}
+
+/// A page of messages plus whether more lie beyond it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+}
+
+/// A participant to add when a conversation is created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewParticipant {
+    pub user_id: UserId,
+    pub role: ParticipantRole,
+}
+
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Creates the user or updates its email and name from fresh claims.
+    async fn upsert_user(&self, user: &User, now: Timestamp) -> Result<()>;
+}
+
+#[async_trait]
+pub trait ProjectRepository: Send + Sync {
+    async fn create_project(&self, project: &Project) -> Result<()>;
+    async fn list_projects(&self) -> Result<Vec<Project>>;
+    async fn project_exists(&self, id: ProjectId) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait ConversationRepository: Send + Sync {
+    /// Stores the conversation and its first participants in one transaction. Participants
+    /// unknown to confab get a placeholder user row, filled in on their first request.
+    async fn create_conversation(
+        &self,
+        conversation: &Conversation,
+        participants: &[NewParticipant],
+    ) -> Result<()>;
+    async fn access(&self, conversation: ConversationId, user: UserId) -> Result<Option<Access>>;
+    async fn update_conversation(
+        &self,
+        id: ConversationId,
+        status: Option<ConversationStatus>,
+        title: Option<Option<String>>,
+        now: Timestamp,
+    ) -> Result<Option<Conversation>>;
+    /// The project's conversations as `viewer` sees them: those they take part in, or all of
+    /// them when `all` (admins).
+    async fn list_conversations(
+        &self,
+        project: ProjectId,
+        viewer: UserId,
+        all: bool,
+    ) -> Result<Vec<ConversationSummary>>;
+    async fn list_participants(&self, conversation: ConversationId) -> Result<Vec<Participant>>;
+    /// Adds the user, or re-activates (and re-roles) a former participant.
+    async fn add_participant(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        role: ParticipantRole,
+        now: Timestamp,
+    ) -> Result<Participant>;
+    /// Marks the participant as gone; `false` when they were not an active participant.
+    async fn remove_participant(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Conversations the user actively takes part in.
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>>;
+}
+
+#[async_trait]
+pub trait MessageRepository: Send + Sync {
+    /// Assigns the next `seq` and stores the message in one transaction, attaching the
+    /// listed files (which must be the sender's unattached uploads in this conversation).
+    async fn insert_message(&self, message: NewMessage) -> Result<Inserted>;
+    async fn get_message(&self, id: MessageId) -> Result<Option<Message>>;
+    /// Newest first, `seq < before_seq` when given.
+    async fn list_messages(
+        &self,
+        conversation: ConversationId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<MessagePage>;
+    /// Oldest first, `seq > after_seq`.
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<MessagePage>;
+    /// Replaces the content, keeping the previous one in the edit history.
+    async fn edit_message(
+        &self,
+        id: MessageId,
+        editor: UserId,
+        content: &str,
+        now: Timestamp,
+    ) -> Result<Message>;
+    /// Soft-deletes; `by` and `reason` are recorded for moderation.
+    async fn delete_message(
+        &self,
+        id: MessageId,
+        by: UserId,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Message>;
+    /// Adds or removes `user`'s `emoji` reaction; `None` when nothing changed.
+    async fn set_reaction(
+        &self,
+        id: MessageId,
+        user: UserId,
+        emoji: &str,
+        present: bool,
+    ) -> Result<Option<Message>>;
+    /// Records a read receipt and moves the participant's read marker forward (never back).
+    async fn mark_read(
+        &self,
+        message: &Message,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<ReadReceipt>;
+    /// Full-text search inside one conversation, best match first, deleted messages excluded.
+    async fn search(
+        &self,
+        conversation: ConversationId,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>>;
+}
+
+#[async_trait]
+pub trait ReportRepository: Send + Sync {
+    async fn create_report(&self, report: &Report) -> Result<()>;
+    async fn list_reports(&self, status: Option<ReportStatus>) -> Result<Vec<Report>>;
+    async fn get_report(&self, id: ReportId) -> Result<Option<Report>>;
+    async fn update_report(
+        &self,
+        id: ReportId,
+        status: ReportStatus,
+        by: UserId,
+        now: Timestamp,
+    ) -> Result<Option<Report>>;
+}
+
+/// Everything the use cases persist. One adapter implements it per backend.
+#[async_trait]
+pub trait Store:
+    UserRepository
+    + ProjectRepository
+    + ConversationRepository
+    + MessageRepository
+    + ReportRepository
+    + 'static
+{
+    /// Cheap round trip for readiness checks.
+    async fn ping(&self) -> Result<()>;
+}

@@ -1,0 +1,178 @@
+//! The use cases. Each one validates, authorizes, persists, then notifies; REST handlers
+//! and socket events call the same methods.
+
+mod admin;
+mod conversations;
+mod messages;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+pub use messages::Sent;
+
+use crate::error::{Error, Result};
+use crate::identity::{Identity, MessagingFlags};
+use crate::ids::{ConversationId, UserId};
+use crate::model::User;
+use crate::ports::{
+    Access, Authenticator, Clock, Event, LimitKind, NoopNotifier, Notifier, RateLimiter, Store,
+    SystemClock, Unlimited,
+};
+
+/// Users whose row is known to match their claims; bounded so it cannot grow without end.
+const KNOWN_USERS_CAP: usize = 100_000;
+
+type Profile = (Option<String>, Option<String>);
+
+/// The application's use cases over its ports. Cheap to share: hold it in an `Arc`.
+pub struct Services {
+    store: Arc<dyn Store>,
+    auth: Arc<dyn Authenticator>,
+    notifier: Arc<dyn Notifier>,
+    limiter: Arc<dyn RateLimiter>,
+    clock: Arc<dyn Clock>,
+    flags: RwLock<MessagingFlags>,
+    known_users: Mutex<HashMap<UserId, Profile>>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Use cases over `store` and `auth`, with no notifier, no limits and the system clock;
+    /// the `with_*` methods replace those.
+    pub fn new(store: Arc<dyn Store>, auth: Arc<dyn Authenticator>) -> Self {
+        Self {
+            store,
+            auth,
+            notifier: Arc::new(NoopNotifier),
+            limiter: Arc::new(Unlimited),
+            clock: Arc::new(SystemClock),
+            flags: RwLock::new(MessagingFlags::default()),
+            known_users: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
+        self.notifier = notifier;
+        self
+    }
+
+    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = limiter;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_flags(self, flags: MessagingFlags) -> Self {
+        self.set_flags(flags);
+        self
+    }
+
+    /// Replaces the messaging feature flags at run time (e.g. on a configuration reload).
+    pub fn set_flags(&self, flags: MessagingFlags) {
+        *self.flags.write().unwrap_or_else(PoisonError::into_inner) = flags;
+    }
+
+    pub fn flags(&self) -> MessagingFlags {
+        self.flags
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn notifier(&self) -> &Arc<dyn Notifier> {
+        &self.notifier
+    }
+
+    /// Verifies `token`, applies the messaging feature flags, and creates or refreshes the
+    /// user's row from its claims. Every REST request and socket handshake starts here.
+    pub async fn authenticate(&self, token: &str) -> Result<Identity> {
+        let identity = self.auth.authenticate(token).await?;
+        if !self
+            .flags
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .allows(&identity)
+        {
+            return Err(Error::Forbidden {
+                code: "messaging_disabled",
+                message: "messaging is not enabled for this user".into(),
+            });
+        }
+        self.remember_user(&identity).await?;
+        Ok(identity)
+    }
+
+    async fn remember_user(&self, identity: &Identity) -> Result<()> {
+        let profile = (identity.email.clone(), identity.name.clone());
+        if self
+            .known_users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&identity.user_id)
+            == Some(&profile)
+        {
+            return Ok(());
+        }
+        let user = User {
+            id: identity.user_id,
+            email: identity.email.clone(),
+            name: identity.name.clone(),
+        };
+        self.store.upsert_user(&user, self.clock.now()).await?;
+        let mut known = self
+            .known_users
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if known.len() >= KNOWN_USERS_CAP {
+            known.clear();
+        }
+        known.insert(identity.user_id, profile);
+        Ok(())
+    }
+
+    /// Checks the store answers (for `/readyz`).
+    pub async fn ready(&self) -> Result<()> {
+        self.store.ping().await
+    }
+
+    async fn access(&self, conversation: ConversationId, user: UserId) -> Result<Access> {
+        self.store
+            .access(conversation, user)
+            .await?
+            .ok_or(Error::NotFound("conversation"))
+    }
+
+    async fn limit(&self, user: UserId, kind: LimitKind) -> Result<()> {
+        self.limiter
+            .acquire(user, kind)
+            .await
+            .map_err(|retry_after| Error::RateLimited {
+                kind: kind.as_str(),
+                retry_after,
+            })
+    }
+
+    async fn publish(&self, event: Event) {
+        self.notifier.publish(event).await;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! Timestamps: UTC, microsecond precision (what PostgreSQL stores), RFC 3339 with
+//! milliseconds and `Z` on the wire (what JavaScript's `Date` parses exactly).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serializer;
+
+pub type Timestamp = DateTime<Utc>;
+
+/// Truncates to whole microseconds so a value reads back from either database unchanged.
+pub fn truncate_micros(t: Timestamp) -> Timestamp {
+    let micros = t.timestamp_micros();
+    DateTime::from_timestamp_micros(micros).unwrap_or(t)
+}
+
+pub fn format(t: &Timestamp) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub mod rfc3339 {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+}
+
+pub mod rfc3339_opt {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format(t)),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_render_with_millis_and_z() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05.678901Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(format(&t), "2026-01-02T03:04:05.678Z");
+        assert_eq!(truncate_micros(t), t);
+    }
+}
