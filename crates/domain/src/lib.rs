@@ -9,9 +9,11 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod input;
+pub mod limits;
 pub mod model;
 pub mod policy;
 pub mod ports;
+pub mod presence;
 pub mod service;
 pub mod time;
 

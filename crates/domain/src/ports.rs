@@ -303,3 +303,18 @@ pub trait Store:
     /// Cheap round trip for readiness checks.
     async fn ping(&self) -> Result<()>;
 }
+
+/// Who is online: live sockets per user (and, in a cluster, per node). Connection and
+/// disconnection report transitions so the gateway announces `user:online` and
+/// `user:offline` exactly when a user's first socket appears or last one goes.
+#[async_trait]
+pub trait Presence: Send + Sync + 'static {
+    /// Records a live socket; `true` when the user had none before (anywhere).
+    async fn connect(&self, user: UserId, socket: &str) -> bool;
+    /// Forgets a socket; `true` when the user has no live socket left (anywhere).
+    async fn disconnect(&self, user: UserId, socket: &str) -> bool;
+    /// Whether the user has a live socket (anywhere).
+    async fn is_online(&self, user: UserId) -> bool;
+    /// The subset of `users` that is online.
+    async fn online_among(&self, users: &[UserId]) -> Vec<UserId>;
+}

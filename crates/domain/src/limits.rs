@@ -1,0 +1,187 @@
+//! Per-user rate limits as GCRA (generic cell rate algorithm): a user may burst up to the
+//! limit, then regains one action every `period / limit`. The in-process limiter here serves
+//! a single node; the Redis limiter applies the same rule cluster-wide.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use crate::ids::UserId;
+use crate::ports::{LimitKind, RateLimiter};
+
+/// The allowance of one kind: `limit` actions per `period`. A limit of 0 disables it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u32,
+    pub period: Duration,
+}
+
+impl Quota {
+    pub const fn per_minute(limit: u32) -> Self {
+        Self {
+            limit,
+            period: Duration::from_secs(60),
+        }
+    }
+
+    pub const fn per_hour(limit: u32) -> Self {
+        Self {
+            limit,
+            period: Duration::from_secs(3600),
+        }
+    }
+
+    /// Time between two actions at the sustained rate.
+    pub fn interval(&self) -> Duration {
+        self.period / self.limit.max(1)
+    }
+}
+
+/// The configured quotas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub messages: Quota,
+    pub uploads: Quota,
+    pub searches: Quota,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            messages: Quota::per_minute(30),
+            uploads: Quota::per_hour(50),
+            searches: Quota::per_minute(10),
+        }
+    }
+}
+
+impl Limits {
+    pub fn quota(&self, kind: LimitKind) -> Quota {
+        match kind {
+            LimitKind::Messages => self.messages,
+            LimitKind::Uploads => self.uploads,
+            LimitKind::Searches => self.searches,
+        }
+    }
+}
+
+/// One GCRA step. `tat` is the stored "theoretical arrival time" (as an offset from a fixed
+/// origin), `now` likewise. Returns the new TAT when allowed, or how long to wait.
+pub fn gcra(quota: Quota, tat: Option<Duration>, now: Duration) -> Result<Duration, Duration> {
+    let interval = quota.interval();
+    let start = tat.map_or(now, |t| t.max(now));
+    let next = start + interval;
+    // Allowed while the backlog (next - now) fits in one period: a burst of `limit`.
+    match (next - now).checked_sub(quota.period) {
+        None | Some(Duration::ZERO) => Ok(next),
+        Some(wait) => Err(wait),
+    }
+}
+
+/// Limits kept in this process's memory.
+pub struct InProcessLimiter {
+    limits: Limits,
+    origin: Instant,
+    state: Mutex<HashMap<(UserId, LimitKind), Duration>>,
+}
+
+impl std::fmt::Debug for InProcessLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessLimiter")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InProcessLimiter {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            origin: Instant::now(),
+            state: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn check(&self, user: UserId, kind: LimitKind, now: Duration) -> Result<(), Duration> {
+        let quota = self.limits.quota(kind);
+        if quota.limit == 0 {
+            return Ok(());
+        }
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.len() > 100_000 {
+            // Entries in the past carry no debt: forgetting them changes no decision.
+            state.retain(|_, tat| *tat > now);
+        }
+        let tat = state.get(&(user, kind)).copied();
+        let next = gcra(quota, tat, now)?;
+        state.insert((user, kind), next);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RateLimiter for InProcessLimiter {
+    async fn acquire(&self, user: UserId, kind: LimitKind) -> Result<(), Duration> {
+        self.check(user, kind, self.origin.elapsed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_of_the_limit_passes_then_one_per_interval() {
+        let limiter = InProcessLimiter::new(Limits::default());
+        let user = UserId::new();
+        let t0 = Duration::from_secs(1000);
+        for i in 0..30 {
+            assert!(
+                limiter.check(user, LimitKind::Messages, t0).is_ok(),
+                "message {i}"
+            );
+        }
+        let wait = limiter.check(user, LimitKind::Messages, t0).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(2));
+        assert!(
+            limiter
+                .check(user, LimitKind::Messages, t0 + Duration::from_secs(2))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .check(user, LimitKind::Messages, t0 + Duration::from_secs(2))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn users_and_kinds_are_limited_separately() {
+        let limiter = InProcessLimiter::new(Limits::default());
+        let (a, b) = (UserId::new(), UserId::new());
+        let t = Duration::from_secs(5);
+        for _ in 0..10 {
+            limiter.check(a, LimitKind::Searches, t).unwrap();
+        }
+        assert!(limiter.check(a, LimitKind::Searches, t).is_err());
+        assert!(limiter.check(b, LimitKind::Searches, t).is_ok());
+        assert!(limiter.check(a, LimitKind::Messages, t).is_ok());
+    }
+
+    #[test]
+    fn a_zero_limit_disables_the_check() {
+        let limits = Limits {
+            messages: Quota::per_minute(0),
+            ..Limits::default()
+        };
+        let limiter = InProcessLimiter::new(limits);
+        let user = UserId::new();
+        assert!((0..1000).all(|_| {
+            limiter
+                .check(user, LimitKind::Messages, Duration::ZERO)
+                .is_ok()
+        }));
+    }
+}
