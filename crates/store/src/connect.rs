@@ -1,0 +1,237 @@
+//! Opening the database: backend by URL, pool settings, SQLite pragmas, migrations.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use confab_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+use crate::error::StoreError;
+use crate::repo::SqlStore;
+
+/// How long a SQLite writer waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pooled connections idle this long are pinged before reuse; busy ones are not (a ping per
+/// checkout would add a round trip to every query).
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+/// Serialises `migrate` across processes on PostgreSQL (an arbitrary, fixed key).
+const MIGRATION_LOCK_KEY: i64 = 0x636f_6e66_6162; // "confab"
+
+/// Pool and durability settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// How long to wait for a pooled connection (and for the first connection): an
+    /// unreachable PostgreSQL fails within this time.
+    pub acquire_timeout: Duration,
+    /// SQLite only: `synchronous=FULL` (every commit survives power loss) rather than
+    /// `NORMAL` (WAL commits may roll back on power loss, never corrupt).
+    pub sqlite_synchronous_full: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+/// The database engine behind a URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` / `postgresql://` or `sqlite:`.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// An open connection pool plus the repository adapter over it.
+#[derive(Clone, Debug)]
+pub struct Database {
+    connection: DatabaseConnection,
+    backend: Backend,
+    store: Arc<SqlStore>,
+}
+
+/// Opens a pool on `url` (`postgres://...` or `sqlite://path?mode=rwc`). Does not migrate.
+pub async fn connect(url: &str, options: &StoreOptions) -> Result<Database, StoreError> {
+    let backend = Backend::from_url(url)?;
+    let mut connect = ConnectOptions::new(url);
+    connect
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        .connect_timeout(options.acquire_timeout)
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Trace)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1));
+    if backend == Backend::Sqlite {
+        configure_sqlite(&mut connect, url, options)?;
+    }
+    let connection = sea_orm::Database::connect(connect)
+        .await
+        .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))?;
+    Ok(Database::new(connection, backend))
+}
+
+fn configure_sqlite(
+    connect: &mut ConnectOptions,
+    url: &str,
+    options: &StoreOptions,
+) -> Result<(), StoreError> {
+    let parsed = SqliteConnectOptions::from_str(url)
+        .map_err(|err| StoreError::InvalidSqliteUrl(err.to_string()))?;
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if in_memory {
+        // Every connection to `:memory:` is its own database: keep exactly one, forever.
+        connect
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    } else {
+        create_parent_dir(parsed.get_filename())?;
+    }
+    let synchronous = if options.sqlite_synchronous_full {
+        SqliteSynchronous::Full
+    } else {
+        SqliteSynchronous::Normal
+    };
+    connect.map_sqlx_sqlite_opts(move |opts| {
+        let opts = opts
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .synchronous(synchronous);
+        if in_memory {
+            opts
+        } else {
+            // WAL: readers run beside the single writer.
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+        }
+    });
+    Ok(())
+}
+
+fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::create_dir_all(dir)
+            .map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        _ => Ok(()),
+    }
+}
+
+impl Database {
+    fn new(connection: DatabaseConnection, backend: Backend) -> Self {
+        let store = Arc::new(SqlStore::new(connection.clone()));
+        Self {
+            connection,
+            backend,
+            store,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations (a no-op when there are none). Runs in one transaction that
+    /// first takes a lock (a PostgreSQL advisory lock; SQLite's write lock), so nodes started
+    /// together migrate one after the other instead of racing.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let transaction = self
+            .connection
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+            .map_err(StoreError::Migrate)?;
+        if self.backend == Backend::Postgres {
+            transaction
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [MIGRATION_LOCK_KEY.into()],
+                ))
+                .await
+                .map_err(StoreError::Migrate)?;
+        }
+        Migrator::up(&transaction, None)
+            .await
+            .map_err(StoreError::Migrate)?;
+        transaction.commit().await.map_err(StoreError::Migrate)
+    }
+
+    /// The adapter implementing `confab_domain::ports::Store`.
+    pub fn store(&self) -> Arc<SqlStore> {
+        Arc::clone(&self.store)
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.connection
+    }
+
+    /// Closes the pool (waits for checked-out connections to come back).
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.connection
+            .close()
+            .await
+            .map_err(|err| StoreError::Connect(err.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_follows_the_url_scheme() {
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/confab.db?mode=rwc").unwrap(),
+            Backend::Sqlite
+        );
+        assert!(matches!(
+            Backend::from_url("mysql://h/db"),
+            Err(StoreError::UnsupportedUrl)
+        ));
+    }
+}

@@ -1,0 +1,166 @@
+//! Uploaded files: loading the attachments of a page of messages (one query per page, not
+//! one per message), and recording or finding an upload.
+//!
+//! The domain's ports have no upload repository yet; [`SqlStore::create_upload`] and
+//! [`SqlStore::get_upload`] serve the HTTP upload and download routes until they do.
+
+use std::collections::HashMap;
+
+use confab_domain::ids::{ConversationId, FileId, MessageId, UserId};
+use confab_domain::model::{FileAttachment, Message};
+use confab_domain::time::Timestamp;
+use sea_orm::QueryOrder;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::{SqlStore, convert};
+use crate::entity::{message, message_file};
+use crate::error::{Outcome, run};
+
+/// Message ids per `IN (...)` list: far below either backend's bind-parameter limit.
+const CHUNK: usize = 500;
+
+/// The attachments of `messages`, by message id, oldest upload first.
+pub(crate) async fn by_message<C: ConnectionTrait>(
+    db: &C,
+    messages: &[Uuid],
+) -> Outcome<HashMap<Uuid, Vec<FileAttachment>>> {
+    let mut files: HashMap<Uuid, Vec<FileAttachment>> = HashMap::new();
+    for chunk in messages.chunks(CHUNK) {
+        let rows = message_file::Entity::find()
+            .filter(message_file::Column::MessageId.is_in(chunk.iter().copied()))
+            .order_by_asc(message_file::Column::CreatedAt)
+            .order_by_asc(message_file::Column::Id)
+            .all(db)
+            .await?;
+        for row in rows {
+            if let Some(message_id) = row.message_id {
+                files
+                    .entry(message_id)
+                    .or_default()
+                    .push(convert::attachment(row));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Converts rows to messages with their files, keeping the order.
+pub(crate) async fn with_files<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<message::Model>,
+) -> Outcome<Vec<Message>> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let mut files = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        by_message(db, &ids).await?
+    };
+    rows.into_iter()
+        .map(|row| {
+            let attached = files.remove(&row.id).unwrap_or_default();
+            convert::message(row, attached)
+        })
+        .collect()
+}
+
+pub(crate) async fn one_with_files<C: ConnectionTrait>(
+    db: &C,
+    row: message::Model,
+) -> Outcome<Message> {
+    let mut messages = with_files(db, vec![row]).await?;
+    messages
+        .pop()
+        .ok_or_else(|| crate::error::Failure::Corrupt("a converted message vanished".into()))
+}
+
+/// An upload to record, not yet attached to a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewUpload {
+    pub id: FileId,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
+    pub file_name: String,
+    pub file_size: i64,
+    pub file_type: String,
+    pub file_url: String,
+    /// Where the bytes live in the blob store.
+    pub storage_path: String,
+    pub created_at: Timestamp,
+}
+
+/// A recorded upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Upload {
+    pub id: FileId,
+    /// `None` until a message attaches it.
+    pub message_id: Option<MessageId>,
+    pub conversation_id: ConversationId,
+    pub uploader_id: UserId,
+    pub file_name: String,
+    pub file_size: i64,
+    pub file_type: String,
+    pub file_url: String,
+    pub storage_path: String,
+    pub created_at: Timestamp,
+}
+
+impl SqlStore {
+    /// Records an upload (the uploader must have a `users` row).
+    pub async fn create_upload(&self, upload: &NewUpload) -> confab_domain::Result<()> {
+        let row = message_file::ActiveModel {
+            id: Set(upload.id.as_uuid()),
+            message_id: Set(None),
+            conversation_id: Set(upload.conversation_id.as_uuid()),
+            uploader_id: Set(upload.uploader_id.as_uuid()),
+            file_name: Set(upload.file_name.clone()),
+            file_size: Set(upload.file_size),
+            file_type: Set(upload.file_type.clone()),
+            file_url: Set(upload.file_url.clone()),
+            storage_path: Set(upload.storage_path.clone()),
+            created_at: Set(upload.created_at),
+        };
+        let work = async {
+            message_file::Entity::insert(row)
+                .exec_without_returning(&self.db)
+                .await?;
+            Ok(())
+        };
+        run("create_upload", work).await
+    }
+
+    /// Finds an upload by id (for downloads: the caller checks the conversation).
+    pub async fn get_upload(&self, id: FileId) -> confab_domain::Result<Option<Upload>> {
+        let work = async {
+            let row = message_file::Entity::find_by_id(id.as_uuid())
+                .one(&self.db)
+                .await?;
+            Ok(row.map(upload))
+        };
+        run("get_upload", work).await
+    }
+}
+
+fn upload(row: message_file::Model) -> Upload {
+    Upload {
+        id: row.id.into(),
+        message_id: row.message_id.map(Into::into),
+        conversation_id: row.conversation_id.into(),
+        uploader_id: row.uploader_id.into(),
+        file_name: row.file_name,
+        file_size: row.file_size,
+        file_type: row.file_type,
+        file_url: row.file_url,
+        storage_path: row.storage_path,
+        created_at: row.created_at,
+    }
+}
+
+/// Keeps the first of each id (a client may list a file twice; it attaches once).
+pub(crate) fn distinct(ids: &[FileId]) -> Vec<Uuid> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .map(FileId::as_uuid)
+        .filter(|id| seen.insert(*id))
+        .collect()
+}

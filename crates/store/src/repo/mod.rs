@@ -1,0 +1,310 @@
+//! The repository adapter: [`SqlStore`] implements every port in `confab_domain::ports` for
+//! both backends. Each port method delegates to a function in a module per feature; this
+//! file only wires them up and maps failures ([`run`]).
+//!
+//! SQL is written once for both backends where it can be: both accept `$n` placeholders
+//! (sqlx binds SQLite's `$n` by number), `RETURNING` and `ON CONFLICT`. Search is the one
+//! place the dialects part ways.
+
+mod conversations;
+mod convert;
+mod files;
+mod messages;
+mod participants;
+mod projects;
+mod reactions;
+mod reports;
+mod search;
+mod users;
+
+use async_trait::async_trait;
+use confab_domain::Result;
+use confab_domain::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
+use confab_domain::model::{
+    ConversationStatus, ConversationSummary, Message, Participant, ParticipantRole, Project,
+    ReadReceipt, Report, ReportStatus, SearchHit, User,
+};
+use confab_domain::ports::{
+    Access, ConversationRepository, Inserted, MessagePage, MessageRepository, NewMessage,
+    NewParticipant, ProjectRepository, ReportRepository, Store, UserRepository,
+};
+use confab_domain::time::Timestamp;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait, Value,
+};
+
+use crate::error::run;
+
+pub use files::{NewUpload, Upload};
+
+/// The store over one connection pool (PostgreSQL or SQLite, chosen by the URL).
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    db: DatabaseConnection,
+}
+
+impl SqlStore {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// A statement with `$n` placeholders for the connection's backend.
+pub(crate) fn stmt<C, I>(db: &C, sql: impl Into<String>, values: I) -> Statement
+where
+    C: ConnectionTrait,
+    I: IntoIterator<Item = Value>,
+{
+    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+}
+
+/// `$first, $first+1, ...`: `count` placeholders for an `IN (...)` list.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Starts a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
+/// lock up front (waiting up to the busy timeout), so it never has to upgrade a read lock
+/// half-way, which SQLite refuses without waiting. Each such transaction also makes a write
+/// its first statement, which takes the row lock on PostgreSQL.
+pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+#[async_trait]
+impl UserRepository for SqlStore {
+    async fn upsert_user(&self, user: &User, now: Timestamp) -> Result<()> {
+        run("upsert_user", users::upsert(&self.db, user, now)).await
+    }
+}
+
+#[async_trait]
+impl ProjectRepository for SqlStore {
+    async fn create_project(&self, project: &Project) -> Result<()> {
+        run("create_project", projects::create(&self.db, project)).await
+    }
+
+    async fn list_projects(&self) -> Result<Vec<Project>> {
+        run("list_projects", projects::list(&self.db)).await
+    }
+
+    async fn project_exists(&self, id: ProjectId) -> Result<bool> {
+        run("project_exists", projects::exists(&self.db, id)).await
+    }
+}
+
+#[async_trait]
+impl ConversationRepository for SqlStore {
+    async fn create_conversation(
+        &self,
+        conversation: &confab_domain::model::Conversation,
+        participants: &[NewParticipant],
+    ) -> Result<()> {
+        let work = conversations::create(&self.db, conversation, participants);
+        run("create_conversation", work).await
+    }
+
+    async fn access(&self, conversation: ConversationId, user: UserId) -> Result<Option<Access>> {
+        run(
+            "access",
+            conversations::access(&self.db, conversation, user),
+        )
+        .await
+    }
+
+    async fn update_conversation(
+        &self,
+        id: ConversationId,
+        status: Option<ConversationStatus>,
+        title: Option<Option<String>>,
+        now: Timestamp,
+    ) -> Result<Option<confab_domain::model::Conversation>> {
+        let work = conversations::update(&self.db, id, status, title, now);
+        run("update_conversation", work).await
+    }
+
+    async fn list_conversations(
+        &self,
+        project: ProjectId,
+        viewer: UserId,
+        all: bool,
+    ) -> Result<Vec<ConversationSummary>> {
+        let work = conversations::list(&self.db, project, viewer, all);
+        run("list_conversations", work).await
+    }
+
+    async fn list_participants(&self, conversation: ConversationId) -> Result<Vec<Participant>> {
+        let work = participants::list(&self.db, conversation);
+        run("list_participants", work).await
+    }
+
+    async fn add_participant(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        role: ParticipantRole,
+        now: Timestamp,
+    ) -> Result<Participant> {
+        let work = participants::add(&self.db, conversation, user, role, now);
+        run("add_participant", work).await
+    }
+
+    async fn remove_participant(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let work = participants::remove(&self.db, conversation, user, now);
+        run("remove_participant", work).await
+    }
+
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>> {
+        run("conversations_of", participants::of_user(&self.db, user)).await
+    }
+}
+
+#[async_trait]
+impl MessageRepository for SqlStore {
+    async fn insert_message(&self, message: NewMessage) -> Result<Inserted> {
+        run("insert_message", messages::insert(&self.db, message)).await
+    }
+
+    async fn get_message(&self, id: MessageId) -> Result<Option<Message>> {
+        run("get_message", messages::get(&self.db, id)).await
+    }
+
+    async fn list_messages(
+        &self,
+        conversation: ConversationId,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<MessagePage> {
+        let work = messages::before(&self.db, conversation, before_seq, limit);
+        run("list_messages", work).await
+    }
+
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<MessagePage> {
+        let work = messages::after(&self.db, conversation, after_seq, limit);
+        run("messages_after", work).await
+    }
+
+    async fn edit_message(
+        &self,
+        id: MessageId,
+        editor: UserId,
+        content: &str,
+        now: Timestamp,
+    ) -> Result<Message> {
+        let work = messages::edit(&self.db, id, editor, content, now);
+        run("edit_message", work).await
+    }
+
+    async fn delete_message(
+        &self,
+        id: MessageId,
+        by: UserId,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Message> {
+        let work = messages::delete(&self.db, id, by, reason, now);
+        run("delete_message", work).await
+    }
+
+    async fn set_reaction(
+        &self,
+        id: MessageId,
+        user: UserId,
+        emoji: &str,
+        present: bool,
+    ) -> Result<Option<Message>> {
+        let work = reactions::set(&self.db, id, user, emoji, present);
+        run("set_reaction", work).await
+    }
+
+    async fn mark_read(
+        &self,
+        message: &Message,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<ReadReceipt> {
+        run(
+            "mark_read",
+            messages::mark_read(&self.db, message, user, now),
+        )
+        .await
+    }
+
+    async fn search(
+        &self,
+        conversation: ConversationId,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>> {
+        run(
+            "search",
+            search::search(&self.db, conversation, query, limit),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl ReportRepository for SqlStore {
+    async fn create_report(&self, report: &Report) -> Result<()> {
+        run("create_report", reports::create(&self.db, report)).await
+    }
+
+    async fn list_reports(&self, status: Option<ReportStatus>) -> Result<Vec<Report>> {
+        run("list_reports", reports::list(&self.db, status)).await
+    }
+
+    async fn get_report(&self, id: ReportId) -> Result<Option<Report>> {
+        run("get_report", reports::get(&self.db, id)).await
+    }
+
+    async fn update_report(
+        &self,
+        id: ReportId,
+        status: ReportStatus,
+        by: UserId,
+        now: Timestamp,
+    ) -> Result<Option<Report>> {
+        run(
+            "update_report",
+            reports::update(&self.db, id, status, by, now),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> Result<()> {
+        run("ping", async { Ok(self.db.ping().await?) }).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+        assert_eq!(placeholders(1, 0), "");
+    }
+}

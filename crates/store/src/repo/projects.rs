@@ -1,0 +1,39 @@
+//! Projects: the tenants that own conversations.
+
+use confab_domain::ids::ProjectId;
+use confab_domain::model::Project;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+
+use super::convert;
+use crate::entity::project::{self, Column};
+use crate::error::Outcome;
+
+pub(crate) async fn create(db: &DatabaseConnection, project: &Project) -> Outcome<()> {
+    let row = project::ActiveModel {
+        id: Set(project.id.as_uuid()),
+        name: Set(project.name.clone()),
+        created_by: Set(project.created_by.map(|id| id.as_uuid())),
+        created_at: Set(project.created_at),
+    };
+    project::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Newest first.
+pub(crate) async fn list(db: &DatabaseConnection) -> Outcome<Vec<Project>> {
+    Ok(project::Entity::find()
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(convert::project)
+        .collect())
+}
+
+pub(crate) async fn exists(db: &DatabaseConnection, id: ProjectId) -> Outcome<bool> {
+    Ok(project::Entity::find_by_id(id.as_uuid()).count(db).await? > 0)
+}

@@ -1,0 +1,109 @@
+//! Full-text search inside one conversation: stemmed, best match first, highlighted with
+//! `<mark>`, deleted messages left out. The one place the two dialects differ.
+//!
+//! PostgreSQL: `websearch_to_tsquery` (never a syntax error, whatever the user typed) against
+//! the generated `search_tsv` column. SQLite: FTS5 `MATCH` with the user's words turned into
+//! quoted string tokens, so quotes, parentheses and operators (`OR`, `NEAR(`) in the input
+//! are just text; the porter tokenizer stems both sides.
+
+use std::collections::HashMap;
+
+use confab_domain::ids::ConversationId;
+use confab_domain::model::SearchHit;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryResult};
+
+use super::convert::MESSAGE_COLUMNS;
+use super::files::with_files;
+use super::stmt;
+use crate::entity::message;
+use crate::error::Outcome;
+
+const POSTGRES: &str = "SELECT {COLUMNS}, \
+        ts_rank(m.search_tsv, q)::float8 AS rank, \
+        ts_headline('english', m.content, q, \
+          'StartSel=<mark>, StopSel=</mark>, MaxFragments=2') AS highlight \
+    FROM messages m, websearch_to_tsquery('english', $2) q \
+    WHERE m.conversation_id = $1 AND m.deleted_at IS NULL AND m.search_tsv @@ q \
+    ORDER BY rank DESC, m.seq DESC \
+    LIMIT $3";
+
+/// bm25 is lower for better matches; negated so a higher `rank` is better on both backends.
+const SQLITE: &str = "SELECT {COLUMNS}, \
+        -bm25(messages_fts) AS rank, \
+        highlight(messages_fts, 0, '<mark>', '</mark>') AS highlight \
+    FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid \
+    WHERE messages_fts MATCH $2 AND m.conversation_id = $1 AND m.deleted_at IS NULL \
+    ORDER BY rank DESC, m.seq DESC \
+    LIMIT $3";
+
+pub(crate) async fn search(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    query: &str,
+    limit: u32,
+) -> Outcome<Vec<SearchHit>> {
+    let (template, query) = match db.get_database_backend() {
+        DbBackend::Sqlite => (SQLITE, fts5_query(query)),
+        _ => (POSTGRES, query.trim().to_owned()),
+    };
+    if query.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = template.replace("{COLUMNS}", MESSAGE_COLUMNS);
+    let values = [
+        conversation.as_uuid().into(),
+        query.into(),
+        i64::from(limit).into(),
+    ];
+    let rows = db.query_all_raw(stmt(db, sql, values)).await?;
+    hits(db, &rows).await
+}
+
+async fn hits(db: &DatabaseConnection, rows: &[QueryResult]) -> Outcome<Vec<SearchHit>> {
+    let mut scores = HashMap::with_capacity(rows.len());
+    let mut models = Vec::with_capacity(rows.len());
+    for row in rows {
+        let model = message::Model::from_query_result(row, "")?;
+        let rank: f64 = row.try_get("", "rank")?;
+        let highlight: String = row.try_get("", "highlight")?;
+        scores.insert(model.id, (rank, highlight));
+        models.push(model);
+    }
+    let messages = with_files(db, models).await?;
+    Ok(messages
+        .into_iter()
+        .filter_map(|message| {
+            let (rank, highlight) = scores.remove(&message.id.as_uuid())?;
+            Some(SearchHit {
+                message,
+                highlight,
+                rank,
+            })
+        })
+        .collect())
+}
+
+/// The user's words as FTS5 string tokens (`"run" "fast"`: all must match). Embedded
+/// quotes are doubled, as FTS5 strings want; words with no letter or digit are dropped, since
+/// the tokenizer would find nothing in them.
+fn fts5_query(input: &str) -> String {
+    input
+        .split_whitespace()
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_words_become_quoted_tokens() {
+        assert_eq!(fts5_query("run fast"), r#""run" "fast""#);
+        assert_eq!(fts5_query(r#""a" OR ("#), r#""""a""" "OR""#);
+        assert_eq!(fts5_query("NEAR("), r#""NEAR(""#);
+        assert_eq!(fts5_query("  ( ) * "), "");
+    }
+}

@@ -1,0 +1,92 @@
+//! Concurrent senders, each on a pool of its own as separate nodes would be.
+
+use confab_domain::ports::{Inserted, MessageRepository};
+use confab_store::testing::TestDb;
+use confab_store::{Backend, StoreOptions, connect};
+use tokio::task::JoinSet;
+
+use crate::support::{all_messages, fixture, last_seq, new_message, send};
+
+fn node_options() -> StoreOptions {
+    StoreOptions {
+        max_connections: 2,
+        ..StoreOptions::default()
+    }
+}
+
+/// PostgreSQL: 8 writers x 50 sends; SQLite (one writer at a time by design): 4 x 25.
+pub async fn concurrent_writers_on_separate_pools_get_gapless_seqs(test_db: &TestDb) {
+    let (writers, sends) = match test_db.backend() {
+        Backend::Postgres => (8, 50),
+        Backend::Sqlite => (4, 25),
+    };
+    let db = test_db.database().await;
+    let f = fixture(&db).await;
+    let mut tasks = JoinSet::new();
+    for writer in 0..writers {
+        let url = test_db.url().to_owned();
+        let (conversation, sender) = (
+            f.conversation,
+            if writer % 2 == 0 { f.alice } else { f.bob },
+        );
+        tasks.spawn(async move {
+            let node = connect(&url, &node_options()).await.unwrap();
+            let store = node.store();
+            let mut seqs = Vec::new();
+            for n in 0..sends {
+                let content = format!("writer {writer} message {n}");
+                seqs.push(send(&store, conversation, sender, &content).await.seq);
+            }
+            seqs
+        });
+    }
+    let mut seqs = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let mine = done.unwrap();
+        assert!(
+            mine.windows(2).all(|w| w[0] < w[1]),
+            "a writer's own sends stay in order"
+        );
+        seqs.extend(mine);
+    }
+    let total = writers * sends;
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=total).collect::<Vec<i64>>());
+    let stored: Vec<i64> = all_messages(&f.store, f.conversation)
+        .await
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(stored, (1..=total).collect::<Vec<i64>>());
+    assert_eq!(last_seq(&f.store, f.conversation, f.alice).await, total);
+}
+
+pub async fn concurrent_retries_of_one_client_msg_id_store_one_message(test_db: &TestDb) {
+    let db = test_db.database().await;
+    let f = fixture(&db).await;
+    let mut tasks = JoinSet::new();
+    for _ in 0..8 {
+        let url = test_db.url().to_owned();
+        let (conversation, sender) = (f.conversation, f.alice);
+        tasks.spawn(async move {
+            let node = connect(&url, &node_options()).await.unwrap();
+            let mut new = new_message(conversation, sender, "only once");
+            new.client_msg_id = Some("tap-tap-tap".to_owned());
+            node.store().insert_message(new).await.unwrap()
+        });
+    }
+    let mut created = Vec::new();
+    let mut existing = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            Inserted::Created(message) => created.push(message),
+            Inserted::Existing(message) => existing.push(message),
+        }
+    }
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(existing.len(), 7);
+    assert!(existing.iter().all(|m| m.id == created[0].id && m.seq == 1));
+    assert_eq!(last_seq(&f.store, f.conversation, f.alice).await, 1);
+    let next = send(&f.store, f.conversation, f.bob, "after").await;
+    assert_eq!(next.seq, 2);
+}
