@@ -1,1 +1,78 @@
-//! placeholder
+//! confab's REST API: the client and admin routes of the contract, the OpenAPI document
+//! generated from the handlers, health and metrics routes, and identity (JWT verification
+//! behind the domain's `Authenticator` port).
+//!
+//! Depends on the domain only through its use cases; knows nothing of the database or of
+//! Socket.IO.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::{ApiError, ApiResult};
+pub use state::{AppState, ReadinessCheck};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "confab", description = "Real-time messaging server: the REST half of the API. Real-time events are Socket.IO (see docs/events.md)."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "conversations", description = "Conversations as participants see them"),
+        (name = "messages", description = "Message history and changes"),
+        (name = "admin", description = "Admin-only routes"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The `/api` routes with their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::conversations::router())
+        .merge(routes::messages::router())
+        .merge(routes::admin::router())
+        .split_for_parts()
+}
+
+/// The whole HTTP app: `/api/*`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/readyz`,
+/// `/metrics`. Unknown paths answer 404 in the error shape.
+pub fn router(state: AppState) -> Router {
+    let (api, mut doc) = api();
+    doc.servers = Some(vec![utoipa::openapi::Server::new("/api")]);
+    Router::new()
+        .nest("/api", api.fallback(not_found))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+        .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz))
+        .route("/metrics", get(routes::ops::metrics))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError(confab_domain::Error::NotFound("route"))
+}
