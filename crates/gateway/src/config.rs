@@ -1,0 +1,37 @@
+//! Gateway settings. The engine values default to Node's Socket.IO defaults, which clients
+//! rely on.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Engine.IO ping interval (Node: 25 s).
+    pub ping_interval: Duration,
+    /// Engine.IO ping timeout (Node: 20 s).
+    pub ping_timeout: Duration,
+    /// Time a client has to send the Socket.IO CONNECT packet (Node: 45 s).
+    pub connect_timeout: Duration,
+    /// Largest Engine.IO payload accepted (Node: 1 MB; engineioxide's own default is 100 kB).
+    pub max_payload: u64,
+    /// How long a user with no socket left stays online, so a reconnect does not flap
+    /// `user:offline` / `user:online`.
+    pub offline_grace: Duration,
+    /// A `typing:start` with no `typing:stop` ends after this long.
+    pub typing_ttl: Duration,
+    /// Largest page `message:sync` returns.
+    pub sync_max: u32,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            ping_interval: Duration::from_secs(25),
+            ping_timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(45),
+            max_payload: 1_000_000,
+            offline_grace: Duration::from_secs(2),
+            typing_ttl: Duration::from_secs(6),
+            sync_max: 500,
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The contract's client events, dispatched by name. Every handler answers through the ack
+//! (when the client gave one) and never disconnects the socket for bad input.
+
+mod conversation;
+mod message;
+mod read;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use confab_domain::{Error, Identity};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::SocketRef;
+
+use crate::hub::Hub;
+use crate::reply::Reply;
+
+/// The events clients may send, as `&'static str` for metric labels.
+const EVENTS: &[&str] = &[
+    "join",
+    "leave",
+    "message:send",
+    "typing:start",
+    "typing:stop",
+    "message:read",
+    "message:sync",
+];
+
+pub(crate) async fn dispatch<A: Adapter>(
+    hub: &Arc<Hub<A>>,
+    s: &SocketRef<A>,
+    me: &Identity,
+    event: &str,
+    data: Option<Value>,
+    reply: Reply<A>,
+) {
+    let received = Instant::now();
+    let Some(name) = EVENTS.iter().copied().find(|e| *e == event) else {
+        crate::metrics::event("unknown");
+        let error = Error::validation(format!("unknown event {event:?}"));
+        return reply.fail(event, &error);
+    };
+    crate::metrics::event(name);
+    let result = match name {
+        "join" => conversation::join(hub, s, me, data, reply).await,
+        "leave" => conversation::leave(s, data, reply),
+        "message:send" => message::send(hub, me, data, reply, received).await,
+        "typing:start" => conversation::typing(hub, s, me, data, reply, true).await,
+        "typing:stop" => conversation::typing(hub, s, me, data, reply, false).await,
+        "message:read" => read::read(hub, me, data, reply).await,
+        "message:sync" => read::sync(hub, me, data, reply).await,
+        _ => return,
+    };
+    if let Err((error, reply)) = result {
+        reply.fail(name, &error);
+    }
+}
+
+/// A handler's failure, with the reply it still has to send.
+pub(crate) type Outcome<A> = Result<(), (Error, Reply<A>)>;
+
+/// Decodes an event's payload, turning shape errors into validation errors.
+pub(crate) fn payload<T: DeserializeOwned>(data: Option<Value>) -> Result<T, Error> {
+    let value = data.ok_or_else(|| Error::validation("missing payload object"))?;
+    serde_json::from_value(value).map_err(|e| Error::validation(format!("invalid payload: {e}")))
+}

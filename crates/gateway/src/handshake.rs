@@ -1,0 +1,197 @@
+//! The handshake: every socket proves who it is before the namespace accepts it.
+//!
+//! The token comes from `auth.token`, else the `Authorization: Bearer` header, else the
+//! `?token=` query parameter. Event handlers are registered here, in the connect middleware,
+//! because socketioxide awaits middlewares before acking CONNECT; a handler registered in the
+//! (later) connect handler would miss events a client emits in its `connect` callback.
+
+use std::fmt;
+use std::sync::Arc;
+
+use confab_domain::{Error, Identity};
+use serde_json::Value;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::{Event, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::socket::DisconnectReason;
+use socketioxide_core::adapter::DefinedAdapter;
+
+use crate::hub::Hub;
+use crate::reply::Reply;
+use crate::{events, presence, user_room};
+
+/// Why a handshake was refused. socketioxide sends only a `message` in `connect_error`
+/// (no `data`), so the machine-readable code leads the message: `unauthorized: …`.
+#[derive(Debug)]
+pub struct HandshakeError {
+    code: &'static str,
+    message: String,
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl From<Error> for HandshakeError {
+    fn from(error: Error) -> Self {
+        crate::metrics::error(error.code());
+        Self {
+            code: error.code(),
+            message: error.public_message(),
+        }
+    }
+}
+
+pub(crate) fn register<A: Adapter + DefinedAdapter>(
+    io: &SocketIo<A>,
+    hub: Arc<Hub<A>>,
+) -> A::InitRes {
+    let connected = {
+        let hub = hub.clone();
+        move |s: SocketRef<A>| {
+            let hub = hub.clone();
+            async move { presence::socket_connected(&hub, s).await }
+        }
+    };
+    let middleware = move |s: SocketRef<A>, TryData(auth): TryData<Value>| {
+        let hub = hub.clone();
+        async move { accept(hub, s, auth.ok()).await }
+    };
+    io.ns("/", connected.with(middleware))
+}
+
+async fn accept<A: Adapter>(
+    hub: Arc<Hub<A>>,
+    s: SocketRef<A>,
+    auth: Option<Value>,
+) -> Result<(), HandshakeError> {
+    let token = token(&s, auth.as_ref())
+        .ok_or_else(|| Error::Unauthenticated("no token: pass auth: { token }".into()))?;
+    let identity = match hub.services.authenticate(&token).await {
+        Ok(identity) => Arc::new(identity),
+        Err(error) => {
+            tracing::info!(code = error.code(), error = %error, "socket handshake refused");
+            return Err(error.into());
+        }
+    };
+    s.extensions.insert(identity.clone());
+    s.join(user_room(identity.user_id));
+    let on_event = {
+        let hub = hub.clone();
+        let identity = identity.clone();
+        move |s: SocketRef<A>,
+              Event(event): Event,
+              TryData(data): TryData<Value>,
+              reply: Reply<A>| {
+            let hub = hub.clone();
+            let identity = identity.clone();
+            async move { events::dispatch(&hub, &s, &identity, &event, data.ok(), reply).await }
+        }
+    };
+    s.on_fallback(on_event);
+    s.on_disconnect(move |s: SocketRef<A>, reason: DisconnectReason| {
+        let hub = hub.clone();
+        let identity = identity.clone();
+        async move { presence::socket_disconnected(&hub, &s, &identity, reason).await }
+    });
+    Ok(())
+}
+
+/// The caller's token from the auth payload, the Authorization header or the query string.
+fn token<A: Adapter>(s: &SocketRef<A>, auth: Option<&Value>) -> Option<String> {
+    let from_auth = auth
+        .and_then(|a| a.get("token"))
+        .and_then(Value::as_str)
+        .map(strip_bearer);
+    let parts = s.req_parts();
+    let from_header = || {
+        let value = parts.headers.get(http_authorization())?.to_str().ok()?;
+        let (scheme, token) = value.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+    };
+    let from_query = || {
+        parts
+            .uri
+            .query()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("token="))
+            .map(percent_decode)
+    };
+    from_auth
+        .or_else(from_header)
+        .or_else(from_query)
+        .filter(|t| !t.is_empty())
+}
+
+fn http_authorization() -> &'static str {
+    "authorization"
+}
+
+fn strip_bearer(token: &str) -> String {
+    let token = token.trim();
+    match token.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim().to_owned(),
+        _ => token.to_owned(),
+    }
+}
+
+/// JWTs are URL-safe already; decode `%XX` anyway for clients that escape everything.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1..i + 3)) {
+            (b'%', Some(hex)) => match std::str::from_utf8(hex)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                Some(byte) => {
+                    out.push(byte);
+                    i += 3;
+                }
+                None => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The socket's authenticated user.
+pub(crate) fn identity<A: Adapter>(s: &SocketRef<A>) -> Option<Arc<Identity>> {
+    s.extensions.get::<Arc<Identity>>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_prefixes_and_escapes_are_undone() {
+        assert_eq!(strip_bearer("Bearer abc.def"), "abc.def");
+        assert_eq!(strip_bearer("abc.def"), "abc.def");
+        assert_eq!(percent_decode("a%2Eb%zz+c"), "a.b%zz c");
+    }
+
+    #[test]
+    fn refusals_lead_with_their_code() {
+        let error = HandshakeError::from(Error::Unauthenticated("the token has expired".into()));
+        assert_eq!(error.to_string(), "unauthorized: the token has expired");
+    }
+}

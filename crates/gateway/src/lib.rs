@@ -1,0 +1,53 @@
+//! confab's Socket.IO gateway: the `/` namespace that official Socket.IO clients talk to.
+//! Handshake authentication, the contract's client events (`join`, `leave`, `message:send`,
+//! `typing:*`, `message:read`, `message:sync`), acks, presence and typing signals, and the
+//! domain's notifier port (every stored change is fanned out to the conversation's room).
+//!
+//! Depends on the domain's use cases and on socketioxide; knows nothing of databases or HTTP
+//! routes. Generic over the socketioxide adapter, so rooms span nodes when a cluster adapter
+//! is plugged in.
+
+mod config;
+mod events;
+mod handshake;
+mod hub;
+pub mod metrics;
+mod notifier;
+mod presence;
+mod reply;
+mod typing;
+
+use std::sync::Arc;
+
+use confab_domain::Services;
+use confab_domain::ports::Presence;
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide_core::adapter::DefinedAdapter;
+
+pub use config::GatewayConfig;
+pub use hub::Hub;
+pub use notifier::SocketNotifier;
+
+/// Room of every socket of a user.
+pub fn user_room(user: impl std::fmt::Display) -> String {
+    format!("user:{user}")
+}
+
+/// Room of a joined conversation.
+pub fn conversation_room(conversation: impl std::fmt::Display) -> String {
+    format!("conversation:{conversation}")
+}
+
+/// Registers the `/` namespace on `io`. Call after the services (which hold this gateway's
+/// notifier) are built.
+pub fn register<A: Adapter + DefinedAdapter>(
+    io: &SocketIo<A>,
+    services: Arc<Services>,
+    presence: Arc<dyn Presence>,
+    config: GatewayConfig,
+) -> (Arc<Hub<A>>, A::InitRes) {
+    let hub = Arc::new(Hub::new(io.clone(), services, presence, config));
+    let init = handshake::register(io, hub.clone());
+    (hub, init)
+}

@@ -1,0 +1,55 @@
+//! The gateway's Prometheus metrics, recorded through the `metrics` facade (the binary
+//! installs the exporter).
+
+use std::time::Duration;
+
+pub const SOCKETS_CONNECTED: &str = "confab_sockets_connected";
+pub const EVENTS_RECEIVED: &str = "confab_socket_events_received_total";
+pub const MESSAGES_SENT: &str = "confab_messages_sent_total";
+pub const BROADCASTS: &str = "confab_broadcasts_total";
+pub const FANOUT: &str = "confab_broadcast_fanout_total";
+pub const SEND_ACK_SECONDS: &str = "confab_send_ack_seconds";
+pub const ERRORS: &str = "confab_errors_total";
+
+/// Describes every metric (call once after installing a recorder).
+pub fn describe() {
+    metrics::describe_gauge!(
+        SOCKETS_CONNECTED,
+        "Socket.IO sockets connected to this node"
+    );
+    metrics::describe_counter!(EVENTS_RECEIVED, "Client events received, by event name");
+    metrics::describe_counter!(MESSAGES_SENT, "Messages stored and broadcast");
+    metrics::describe_counter!(BROADCASTS, "Broadcasts emitted, by event name");
+    metrics::describe_counter!(
+        FANOUT,
+        "Sockets on this node a broadcast was written to, by event name"
+    );
+    metrics::describe_histogram!(
+        SEND_ACK_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from receiving message:send to acking it"
+    );
+    metrics::describe_counter!(ERRORS, "Failed socket events, by error code");
+}
+
+pub(crate) fn connected(delta: f64) {
+    metrics::gauge!(SOCKETS_CONNECTED).increment(delta);
+}
+
+pub(crate) fn event(name: &'static str) {
+    metrics::counter!(EVENTS_RECEIVED, "event" => name).increment(1);
+}
+
+pub(crate) fn message_sent(ack_latency: Duration) {
+    metrics::counter!(MESSAGES_SENT).increment(1);
+    metrics::histogram!(SEND_ACK_SECONDS).record(ack_latency.as_secs_f64());
+}
+
+pub(crate) fn broadcast(event: &'static str, local_recipients: usize) {
+    metrics::counter!(BROADCASTS, "event" => event).increment(1);
+    metrics::counter!(FANOUT, "event" => event).increment(local_recipients as u64);
+}
+
+pub(crate) fn error(code: &'static str) {
+    metrics::counter!(ERRORS, "code" => code).increment(1);
+}
