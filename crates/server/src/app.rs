@@ -1,0 +1,242 @@
+//! Wiring: configuration in, a bound listener and a running node out.
+//! `App::build` binds (port 0 in tests) and exposes the address; `App::run` serves until the
+//! shutdown future resolves, then drains in-flight requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use confab_domain::Services;
+use confab_domain::limits::{InProcessLimiter, Limits, Quota};
+use confab_domain::presence::InProcessPresence;
+use confab_gateway::{GatewayConfig, SocketNotifier};
+use confab_http::AppState;
+use confab_http::auth::{JwksSource, JwtAuthenticator, JwtSettings};
+use confab_store::{Database, StoreOptions};
+use secrecy::ExposeSecret;
+use socketioxide::SocketIo;
+use socketioxide::layer::SocketIoLayer;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::secret;
+
+/// A node, built and bound, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    services: Arc<Services>,
+    io: SocketIo,
+    shutdown_timeout: Duration,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("addr", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Connects the database (migrating it unless told not to), builds the services and
+    /// binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let database = open_database(&config).await?;
+        if config.database.migrate_on_start {
+            database.migrate().await.context("applying migrations")?;
+        }
+        let auth = JwtAuthenticator::new(jwt_settings(&config)?)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let gateway = config.realtime.gateway();
+        let (socket_layer, io) = socket_io(&gateway);
+        let services = Arc::new(
+            Services::new(database.store(), auth)
+                .with_notifier(Arc::new(SocketNotifier::new(io.clone())))
+                .with_limiter(Arc::new(InProcessLimiter::new(limits(&config))))
+                .with_flags(config.features.messaging.flags()),
+        );
+        let presence = Arc::new(InProcessPresence::new());
+        confab_gateway::register(&io, services.clone(), presence, gateway);
+        let mut state = AppState::new(services.clone());
+        state.metrics = Some(crate::metrics::renderer());
+        let router = with_layers(confab_http::router(state).layer(socket_layer), &config);
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            services,
+            io,
+            shutdown_timeout: config.shutdown_timeout,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
+    /// up to the configured timeout to finish.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = self.local_addr();
+        tracing::info!(%addr, "confab listening");
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let io = self.io.clone();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!(
+                "shutting down: no new connections, closing sockets, finishing in-flight requests"
+            );
+            let _ = stopping_tx.send(());
+            // Sockets are long-lived: tell them to go (clients reconnect elsewhere) so the
+            // HTTP drain is not held open by them.
+            io.close().await;
+        };
+        let serve = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .into_future();
+        let timeout = self.shutdown_timeout;
+        tokio::pin!(serve);
+        tokio::select! {
+            result = &mut serve => result.context("server failed")?,
+            () = async move {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(timeout).await;
+            } => tracing::warn!(?timeout, "shutdown timeout reached; dropping remaining connections"),
+        }
+        tracing::info!("confab stopped");
+        Ok(())
+    }
+}
+
+/// The Socket.IO layer with Node's engine defaults (1 MB payloads, 25 s / 20 s pings,
+/// 45 s connect timeout) unless configured otherwise.
+fn socket_io(config: &GatewayConfig) -> (SocketIoLayer, SocketIo) {
+    SocketIo::builder()
+        .req_path("/socket.io")
+        .ping_interval(config.ping_interval)
+        .ping_timeout(config.ping_timeout)
+        .connect_timeout(config.connect_timeout)
+        .max_payload(config.max_payload)
+        .build_layer()
+}
+
+/// Connects the configured database, creating the data dir for SQLite.
+pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let options = StoreOptions {
+        max_connections: config.database.max_connections,
+        acquire_timeout: config.database.acquire_timeout,
+        sqlite_synchronous_full: config.database.sqlite_synchronous_full,
+    };
+    let url = config.database_url();
+    confab_store::connect(&url, &options)
+        .await
+        .with_context(|| format!("connecting to the database ({})", redact_url(&url)))
+}
+
+/// The HS256 secret: configured, or (with no JWKS either) the data dir's development secret.
+pub fn hs256_secret(config: &Config) -> anyhow::Result<Option<Vec<u8>>> {
+    match (&config.jwt_secret, &config.jwks_url) {
+        (Some(secret), _) => Ok(Some(secret.expose_secret().as_bytes().to_vec())),
+        (None, Some(_)) => Ok(None),
+        (None, None) => secret::dev_secret(&config.data_dir).map(Some),
+    }
+}
+
+fn jwt_settings(config: &Config) -> anyhow::Result<JwtSettings> {
+    Ok(JwtSettings {
+        secret: hs256_secret(config)?,
+        jwks: config.jwks_url.as_deref().map(JwksSource::parse),
+        audience: config.jwt_audience.clone(),
+        issuer: config.jwt_issuer.clone(),
+    })
+}
+
+fn limits(config: &Config) -> Limits {
+    Limits {
+        messages: Quota::per_minute(config.limits.messages_per_minute),
+        uploads: Quota::per_hour(config.limits.uploads_per_hour),
+        searches: Quota::per_minute(config.limits.searches_per_minute),
+    }
+}
+
+/// Request ids, access logs and CORS, shared by REST and Socket.IO polling.
+fn with_layers(router: Router, config: &Config) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(cors(&config.cors_origins))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Listed origins get credentials; with none listed any origin may call without them
+/// (tokens travel in headers, not cookies).
+fn cors(origins: &[String]) -> CorsLayer {
+    let methods = [
+        Method::GET,
+        Method::POST,
+        Method::PATCH,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    let headers = [
+        header::AUTHORIZATION,
+        header::CONTENT_TYPE,
+        HeaderName::from_static("x-request-id"),
+    ];
+    let listed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if listed.is_empty() {
+        CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods(methods)
+            .allow_headers(headers)
+    } else {
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(listed))
+            .allow_methods(methods)
+            .allow_headers(headers)
+            .allow_credentials(true)
+    }
+}
+
+/// A URL with any password replaced, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}

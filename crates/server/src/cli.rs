@@ -1,0 +1,44 @@
+//! The command line: `confab [serve]`, `confab migrate`, `confab token`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "confab",
+    version,
+    about = "Real-time messaging server speaking Socket.IO"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./confab.toml when present).
+    #[arg(long, global = true, env = "CONFAB_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one node (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print a JWT signed with this node's HS256 secret (development and tests).
+    Token {
+        /// The user id (`sub`), a UUID.
+        #[arg(long)]
+        user: uuid::Uuid,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Adds `app_metadata.role = "admin"`.
+        #[arg(long)]
+        admin: bool,
+        /// Lifetime, e.g. `1h`, `30m`, `7d`.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: Duration,
+    },
+}

@@ -1,0 +1,334 @@
+//! Typed configuration: defaults, then an optional `confab.toml`, then `CONFAB_*`
+//! environment variables (nested with `__`). Loaded once in `main` and passed down; nothing
+//! else reads the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use confab_domain::MessagingFlags;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `CONFAB_BIND`: where the HTTP + Socket.IO listener binds.
+    pub bind: SocketAddr,
+    /// `CONFAB_DATA_DIR`: SQLite file, local uploads and the development token secret.
+    pub data_dir: PathBuf,
+    /// `CONFAB_DATABASE_URL`: `postgres://…` or `sqlite://…`; unset: SQLite under the data dir.
+    pub database_url: Option<String>,
+    pub database: DatabaseConfig,
+    /// `CONFAB_REDIS_URL`: unset runs a single node with in-process state.
+    pub redis_url: Option<String>,
+    /// `CONFAB_STORAGE_URL`: `s3://bucket/prefix`; unset: a directory under the data dir.
+    pub storage_url: Option<String>,
+    /// `CONFAB_JWT_SECRET`: HS256 secret; unset (and no JWKS): generated once in the data dir.
+    #[serde(deserialize_with = "secret")]
+    pub jwt_secret: Option<SecretString>,
+    /// `CONFAB_JWKS_URL`: asymmetric keys (Supabase signing keys): URL or local file.
+    pub jwks_url: Option<String>,
+    /// `CONFAB_JWT_AUDIENCE` / `CONFAB_JWT_ISSUER`: required claims when set.
+    pub jwt_audience: Option<String>,
+    pub jwt_issuer: Option<String>,
+    /// `CONFAB_CORS_ORIGINS`: comma-separated origins allowed with credentials; unset or
+    /// empty: any origin, without credentials.
+    #[serde(deserialize_with = "string_list")]
+    pub cors_origins: Vec<String>,
+    /// `CONFAB_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `RUST_LOG`-style filter; `RUST_LOG` itself wins when set.
+    pub log_filter: String,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where traces go, when set.
+    pub otlp_endpoint: Option<String>,
+    /// How long shutdown waits for in-flight requests.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    pub limits: LimitsConfig,
+    pub features: FeaturesConfig,
+    pub realtime: RealtimeConfig,
+}
+
+/// Socket.IO settings (`CONFAB_REALTIME__*`); engine values default to Node's.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RealtimeConfig {
+    #[serde(with = "humantime_serde")]
+    pub ping_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub ping_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Largest Engine.IO payload in bytes (Node: 1 MB).
+    pub max_payload: u64,
+    /// A user is announced offline this long after their last socket went.
+    #[serde(with = "humantime_serde")]
+    pub offline_grace: Duration,
+    /// A `typing:start` with no stop ends after this long.
+    #[serde(with = "humantime_serde")]
+    pub typing_ttl: Duration,
+}
+
+impl Default for RealtimeConfig {
+    fn default() -> Self {
+        let d = confab_gateway::GatewayConfig::default();
+        Self {
+            ping_interval: d.ping_interval,
+            ping_timeout: d.ping_timeout,
+            connect_timeout: d.connect_timeout,
+            max_payload: d.max_payload,
+            offline_grace: d.offline_grace,
+            typing_ttl: d.typing_ttl,
+        }
+    }
+}
+
+impl RealtimeConfig {
+    pub fn gateway(&self) -> confab_gateway::GatewayConfig {
+        confab_gateway::GatewayConfig {
+            ping_interval: self.ping_interval,
+            ping_timeout: self.ping_timeout,
+            connect_timeout: self.connect_timeout,
+            max_payload: self.max_payload,
+            offline_grace: self.offline_grace,
+            typing_ttl: self.typing_ttl,
+            ..confab_gateway::GatewayConfig::default()
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `CONFAB_DATABASE__MIGRATE_ON_START`: `confab serve` applies migrations first.
+    pub migrate_on_start: bool,
+    pub max_connections: u32,
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
+    /// SQLite `synchronous=FULL` (every commit reaches the disk before the ack).
+    pub sqlite_synchronous_full: bool,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            migrate_on_start: true,
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            sqlite_synchronous_full: true,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Per-user limits (`CONFAB_LIMITS__*`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct LimitsConfig {
+    pub messages_per_minute: u32,
+    pub uploads_per_hour: u32,
+    pub searches_per_minute: u32,
+    pub max_file_bytes: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            messages_per_minute: 30,
+            uploads_per_hour: 50,
+            searches_per_minute: 10,
+            max_file_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FeaturesConfig {
+    pub messaging: MessagingConfig,
+}
+
+/// `CONFAB_FEATURES__MESSAGING__*`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct MessagingConfig {
+    pub enabled: bool,
+    pub rollout_percentage: u8,
+    #[serde(deserialize_with = "string_list")]
+    pub enabled_users: Vec<String>,
+}
+
+impl Default for MessagingConfig {
+    fn default() -> Self {
+        let flags = MessagingFlags::default();
+        Self {
+            enabled: flags.enabled,
+            rollout_percentage: flags.rollout_percentage,
+            enabled_users: flags.enabled_users,
+        }
+    }
+}
+
+impl MessagingConfig {
+    pub fn flags(&self) -> MessagingFlags {
+        MessagingFlags {
+            enabled: self.enabled,
+            rollout_percentage: self.rollout_percentage.min(100),
+            enabled_users: self.enabled_users.clone(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([0, 0, 0, 0], 3000)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            database: DatabaseConfig::default(),
+            redis_url: None,
+            storage_url: None,
+            jwt_secret: None,
+            jwks_url: None,
+            jwt_audience: None,
+            jwt_issuer: None,
+            cors_origins: Vec::new(),
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+            otlp_endpoint: None,
+            shutdown_timeout: Duration::from_secs(20),
+            limits: LimitsConfig::default(),
+            features: FeaturesConfig::default(),
+            realtime: RealtimeConfig::default(),
+        }
+    }
+}
+
+/// Accepts `"a, b"` (what an environment variable holds), `["a", "b"]` or nothing.
+fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+        Other(serde_json::Value),
+    }
+    let items = match Raw::deserialize(deserializer)? {
+        Raw::One(text) => text.split(',').map(str::to_owned).collect(),
+        Raw::Many(items) => items,
+        Raw::Other(serde_json::Value::Null) => Vec::new(),
+        Raw::Other(other) => vec![other.to_string()],
+    };
+    Ok(items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// A secret from any scalar: an environment value such as `123456` arrives as a number.
+fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(text)) if text.is_empty() => None,
+        Some(serde_json::Value::String(text)) => Some(SecretString::from(text)),
+        Some(other) => Some(SecretString::from(other.to_string())),
+    })
+}
+
+impl Config {
+    /// Defaults < `confab.toml` (or `path`) < `CONFAB_*` < `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::new();
+        match path {
+            Some(path) => {
+                anyhow::ensure!(
+                    path.exists(),
+                    "config file {} does not exist",
+                    path.display()
+                );
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            None => figment = figment.merge(Toml::file("confab.toml")),
+        }
+        figment = figment.merge(Env::prefixed("CONFAB_").split("__"));
+        if let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            figment = figment.merge(Serialized::default("otlp_endpoint", endpoint));
+        }
+        let mut config: Config = figment.extract().context("invalid configuration")?;
+        if config
+            .database_url
+            .as_deref()
+            .is_some_and(|u| u.trim().is_empty())
+        {
+            config.database_url = None;
+        }
+        Ok(config)
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("confab.db").display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::result_large_err, reason = "figment's Jail API returns its own large error type")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_variables_override_the_file_and_lists_split_on_commas() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "confab.toml",
+                "bind = \"127.0.0.1:4000\"\n[limits]\nmessages_per_minute = 5\n",
+            )?;
+            jail.set_env("CONFAB_LIMITS__MESSAGES_PER_MINUTE", "7");
+            jail.set_env(
+                "CONFAB_FEATURES__MESSAGING__ENABLED_USERS",
+                "a@example.com, 3f1c0e7e-2f7a-4a39-9a43-2c1f8e1b7c11",
+            );
+            jail.set_env("CONFAB_FEATURES__MESSAGING__ROLLOUT_PERCENTAGE", "20");
+            jail.set_env("CONFAB_CORS_ORIGINS", "http://localhost:3000");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.bind.port(), 4000);
+            assert_eq!(config.limits.messages_per_minute, 7);
+            assert_eq!(config.features.messaging.enabled_users.len(), 2);
+            assert_eq!(config.features.messaging.rollout_percentage, 20);
+            assert_eq!(
+                config.cors_origins,
+                vec!["http://localhost:3000".to_owned()]
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_database_is_sqlite_in_the_data_dir() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CONFAB_DATA_DIR", "/tmp/x");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.database_url(), "sqlite:///tmp/x/confab.db?mode=rwc");
+            Ok(())
+        });
+    }
+}

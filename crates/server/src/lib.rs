@@ -1,0 +1,12 @@
+//! The `confab` binary's library half: configuration, telemetry, wiring, CLI and shutdown.
+//! Everything else lives in the other crates; this one only assembles them.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod secret;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;

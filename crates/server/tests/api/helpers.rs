@@ -1,0 +1,249 @@
+//! `TestApp`: a real node on 127.0.0.1:0 with its own database (a fresh PostgreSQL
+//! database or SQLite file) and data dir, driven over HTTP.
+
+use std::time::Duration;
+
+use confab_server::{App, Config};
+use confab_store::testing::{TestDb, fresh_postgres, fresh_sqlite};
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::Value;
+use uuid::Uuid;
+
+pub const SECRET: &[u8] = b"test-secret-0123456789abcdef0123456789";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _db: TestDb,
+    _dir: tempfile::TempDir,
+}
+
+/// A user with a token.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: Uuid,
+    pub token: String,
+}
+
+pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
+    let claims = confab_http::auth::claims_for(id, Some(format!("user {id}")), None, admin, ttl);
+    confab_http::auth::mint_hs256(SECRET, &claims).unwrap()
+}
+
+impl TestApp {
+    /// A node with no message rate limit (tests that measure limits set their own).
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+        let db = match backend {
+            Backend::Sqlite => fresh_sqlite(),
+            Backend::Postgres => fresh_postgres().await,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.database_url = Some(db.url().to_owned());
+        config.jwt_secret = Some(SecretString::from(
+            String::from_utf8(SECRET.to_vec()).unwrap(),
+        ));
+        config.limits.messages_per_minute = 0;
+        config.limits.searches_per_minute = 0;
+        config.shutdown_timeout = Duration::from_secs(2);
+        configure(&mut config);
+        let app = App::build(config).await.expect("the app builds");
+        let base = format!("http://{}", app.local_addr());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let handle = tokio::spawn(app.run(async move {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            handle: Some(handle),
+            _db: db,
+            _dir: dir,
+        }
+    }
+
+    pub fn user(&self) -> User {
+        let id = Uuid::new_v4();
+        User {
+            id,
+            token: token_for(id, false, Duration::from_secs(3600)),
+        }
+    }
+
+    pub fn admin(&self) -> User {
+        let id = Uuid::new_v4();
+        User {
+            id,
+            token: token_for(id, true, Duration::from_secs(3600)),
+        }
+    }
+
+    /// Sends a request; `body` is JSON when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        who: Option<&User>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(who) = who {
+            request = request.bearer_auth(&who.token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the request is answered");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, who: &User) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(who), None).await
+    }
+
+    pub async fn post(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(who), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(who), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, who: &User) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(who), None).await
+    }
+
+    /// A project (created by a fresh admin) and its id.
+    pub async fn project(&self) -> String {
+        let (status, body) = self
+            .post(
+                "/api/admin/projects",
+                &self.admin(),
+                serde_json::json!({ "name": "Acme" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["project"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A conversation owned by `owner` with `members`; returns its id.
+    pub async fn conversation(&self, owner: &User, members: &[&User]) -> String {
+        let project = self.project().await;
+        let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+        let (status, body) = self
+            .post(
+                &format!("/api/projects/{project}/conversations"),
+                owner,
+                serde_json::json!({ "title": "General", "type": "project", "participantIds": ids }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["conversation"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends a text message and returns it.
+    pub async fn send(&self, conversation: &str, who: &User, content: &str) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("/api/conversations/{conversation}/messages"),
+                who,
+                serde_json::json!({ "content": content, "type": "text" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["message"].clone()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Runs a scenario on SQLite and on PostgreSQL as two tests.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+}
+
+impl TestApp {
+    /// A connected Socket.IO client for `who`.
+    pub async fn socket(&self, who: &User) -> crate::socket::client::SocketClient {
+        crate::socket::client::SocketClient::connect(
+            &self.base,
+            Some(serde_json::json!({ "token": who.token })),
+            "",
+        )
+        .await
+        .connected()
+    }
+
+    /// A socket that has joined `conversation`.
+    pub async fn joined(
+        &self,
+        who: &User,
+        conversation: &str,
+    ) -> crate::socket::client::SocketClient {
+        let socket = self.socket(who).await;
+        let ack = socket
+            .ask(
+                "join",
+                serde_json::json!({ "conversationId": conversation }),
+            )
+            .await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        socket
+    }
+}

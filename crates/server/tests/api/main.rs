@@ -1,0 +1,23 @@
+//! The REST API and the Socket.IO gateway end to end: a real node per test, on SQLite and
+//! on PostgreSQL.
+
+// Scenarios are plain async functions the generated `#[tokio::test]`s call, so clippy does
+// not see them as tests.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::field_reassign_with_default,
+    reason = "test code: a panic is how a scenario reports failure"
+)]
+
+mod helpers;
+
+mod admin;
+mod auth;
+mod concurrency;
+mod conversations;
+mod messages;
+mod ops;
+mod search;
+mod socket;
+mod validation;
