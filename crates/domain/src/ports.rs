@@ -304,17 +304,55 @@ pub trait Store:
     async fn ping(&self) -> Result<()>;
 }
 
-/// Who is online: live sockets per user (and, in a cluster, per node). Connection and
-/// disconnection report transitions so the gateway announces `user:online` and
-/// `user:offline` exactly when a user's first socket appears or last one goes.
+/// Who is online: live sockets per user (and, in a cluster, per node), plus whether the
+/// user's arrival has been announced. The store decides the transitions atomically so that,
+/// across all nodes, `user:online` is announced once when a user's first socket appears and
+/// `user:offline` once when the last one has gone.
 #[async_trait]
 pub trait Presence: Send + Sync + 'static {
-    /// Records a live socket; `true` when the user had none before (anywhere).
+    /// Records a live socket; `true` when the user's arrival should be announced (their first
+    /// socket anywhere, and not announced already).
     async fn connect(&self, user: UserId, socket: &str) -> bool;
-    /// Forgets a socket; `true` when the user has no live socket left (anywhere).
+    /// Forgets a socket; `true` when the user has no live socket left anywhere (the caller
+    /// then waits out the grace period and calls [`Presence::settle_offline`]).
     async fn disconnect(&self, user: UserId, socket: &str) -> bool;
+    /// `true` when the user is still without sockets and their departure should now be
+    /// announced (exactly one caller gets `true`).
+    async fn settle_offline(&self, user: UserId) -> bool;
     /// Whether the user has a live socket (anywhere).
     async fn is_online(&self, user: UserId) -> bool;
     /// The subset of `users` that is online.
     async fn online_among(&self, users: &[UserId]) -> Vec<UserId>;
+    /// Periodic upkeep: refreshes this node's liveness and clears the sockets of nodes that
+    /// died; returns users whose departure should now be announced. Single-node stores have
+    /// nothing to do.
+    async fn maintain(&self) -> Vec<UserId> {
+        Vec::new()
+    }
+    /// Forgets every socket of this node (clean shutdown); returns users to announce gone.
+    async fn leave_cluster(&self) -> Vec<UserId> {
+        Vec::new()
+    }
+}
+
+/// The result of checking a typing signal's expiry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypingCheck {
+    /// The signal expired now; the caller announces `isTyping: false` (exactly one caller).
+    Expired,
+    /// Still typing until this many milliseconds from now.
+    Pending(u64),
+    /// Already stopped or expired elsewhere.
+    Gone,
+}
+
+/// Typing signals with expiry, shared by all nodes in a cluster.
+#[async_trait]
+pub trait TypingState: Send + Sync + 'static {
+    /// Starts or refreshes a signal for `ttl_ms`; `true` when the user was not typing there.
+    async fn start(&self, user: UserId, conversation: ConversationId, ttl_ms: u64) -> bool;
+    /// `true` when the user was typing there (the caller announces the stop).
+    async fn stop(&self, user: UserId, conversation: ConversationId) -> bool;
+    /// Checks whether the signal has expired.
+    async fn check(&self, user: UserId, conversation: ConversationId) -> TypingCheck;
 }

@@ -20,6 +20,8 @@ pub struct GatewayConfig {
     pub typing_ttl: Duration,
     /// Largest page `message:sync` returns.
     pub sync_max: u32,
+    /// How often presence upkeep runs (node heartbeat, dead-node cleanup).
+    pub presence_interval: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -32,6 +34,7 @@ impl Default for GatewayConfig {
             offline_grace: Duration::from_secs(2),
             typing_ttl: Duration::from_secs(6),
             sync_max: 500,
+            presence_interval: Duration::from_secs(5),
         }
     }
 }

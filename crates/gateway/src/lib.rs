@@ -20,7 +20,7 @@ mod typing;
 use std::sync::Arc;
 
 use confab_domain::Services;
-use confab_domain::ports::Presence;
+use confab_domain::ports::{Presence, TypingState};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide_core::adapter::DefinedAdapter;
@@ -41,13 +41,29 @@ pub fn conversation_room(conversation: impl std::fmt::Display) -> String {
 
 /// Registers the `/` namespace on `io`. Call after the services (which hold this gateway's
 /// notifier) are built.
+/// The gateway's collaborators besides the use cases.
+pub struct Stores {
+    pub presence: Arc<dyn Presence>,
+    pub typing: Arc<dyn TypingState>,
+}
+
+/// Registers the `/` namespace on `io` and starts presence upkeep. Call after the services
+/// (which hold this gateway's notifier) are built. For a cluster adapter, await the returned
+/// `InitRes` (it subscribes to the cluster).
 pub fn register<A: Adapter + DefinedAdapter>(
     io: &SocketIo<A>,
     services: Arc<Services>,
-    presence: Arc<dyn Presence>,
+    stores: Stores,
     config: GatewayConfig,
 ) -> (Arc<Hub<A>>, A::InitRes) {
-    let hub = Arc::new(Hub::new(io.clone(), services, presence, config));
+    let hub = Arc::new(Hub {
+        io: io.clone(),
+        services,
+        config,
+        presence: stores.presence,
+        typing: stores.typing,
+    });
+    tokio::spawn(presence::maintain(Arc::downgrade(&hub)));
     let init = handshake::register(io, hub.clone());
     (hub, init)
 }

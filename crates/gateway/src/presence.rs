@@ -1,13 +1,12 @@
-//! Presence: `user:online` when a user's first socket connects, `user:offline` when the last
-//! one has been gone for the grace period (a reconnect within it announces nothing).
-//! Both go to the rooms of the conversations the user takes part in.
+//! Presence: `user:online` when a user's first socket (on any node) connects, `user:offline`
+//! when the last one has been gone for the grace period (a reconnect within it announces
+//! nothing). Both go to the rooms of the conversations the user takes part in. The presence
+//! store decides the transitions, so in a cluster each is announced once.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use confab_domain::Identity;
 use confab_domain::ids::UserId;
-use confab_domain::ports::Presence;
 use serde_json::json;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
@@ -17,51 +16,21 @@ use crate::handshake::identity;
 use crate::hub::Hub;
 use crate::{conversation_room, user_room};
 
-/// The presence store plus which users this node has announced online.
-pub struct Announcer {
-    pub(crate) store: Arc<dyn Presence>,
-    announced: Mutex<HashSet<UserId>>,
-}
-
-impl Announcer {
-    pub(crate) fn new(store: Arc<dyn Presence>) -> Self {
-        Self {
-            store,
-            announced: Mutex::new(HashSet::new()),
-        }
-    }
-
-    /// `true` when `user` was not announced yet (and now is).
-    fn mark(&self, user: UserId) -> bool {
-        self.announced
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(user)
-    }
-
-    fn unmark(&self, user: UserId) -> bool {
-        self.announced
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&user)
-    }
-}
-
 /// Runs after the CONNECT ack.
 pub(crate) async fn socket_connected<A: Adapter>(hub: &Arc<Hub<A>>, s: SocketRef<A>) {
     crate::metrics::connected(1.0);
     let Some(identity) = identity(&s) else { return };
     let user = identity.user_id;
     let sid = s.id.to_string();
-    hub.presence.store.connect(user, &sid).await;
+    let arrived = hub.presence.connect(user, &sid).await;
     if !s.connected() {
-        // Gone before this handler ran: its disconnect handler may have found nothing to do.
-        if hub.presence.store.disconnect(user, &sid).await {
+        // Gone before this handler ran: its disconnect handler found nothing to forget.
+        if hub.presence.disconnect(user, &sid).await {
             schedule_offline(hub, user);
         }
         return;
     }
-    if hub.presence.mark(user) {
+    if arrived {
         announce(hub, user, "user:online").await;
     }
 }
@@ -85,7 +54,6 @@ pub(crate) async fn socket_disconnected<A: Adapter>(
     }
     if hub
         .presence
-        .store
         .disconnect(identity.user_id, &s.id.to_string())
         .await
     {
@@ -97,10 +65,32 @@ fn schedule_offline<A: Adapter>(hub: &Arc<Hub<A>>, user: UserId) {
     let hub = hub.clone();
     tokio::spawn(async move {
         tokio::time::sleep(hub.config.offline_grace).await;
-        if !hub.presence.store.is_online(user).await && hub.presence.unmark(user) {
+        if hub.presence.settle_offline(user).await {
             announce(&hub, user, "user:offline").await;
         }
     });
+}
+
+/// Periodic presence upkeep (node heartbeat, cleanup after dead nodes); announces the
+/// departures it finds. Runs until the hub is dropped.
+pub(crate) async fn maintain<A: Adapter>(hub: std::sync::Weak<Hub<A>>) {
+    loop {
+        let Some(interval) = hub.upgrade().map(|h| h.config.presence_interval) else {
+            return;
+        };
+        tokio::time::sleep(interval).await;
+        let Some(hub) = hub.upgrade() else { return };
+        for user in hub.presence.maintain().await {
+            announce(&hub, user, "user:offline").await;
+        }
+    }
+}
+
+/// Forgets this node's sockets (clean shutdown) and announces who left with them.
+pub(crate) async fn leave<A: Adapter>(hub: &Hub<A>) {
+    for user in hub.presence.leave_cluster().await {
+        announce(hub, user, "user:offline").await;
+    }
 }
 
 async fn announce<A: Adapter>(hub: &Hub<A>, user: UserId, event: &'static str) {

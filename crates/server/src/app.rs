@@ -12,13 +12,14 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use confab_domain::Services;
 use confab_domain::limits::{InProcessLimiter, Limits, Quota};
-use confab_domain::presence::InProcessPresence;
-use confab_gateway::{GatewayConfig, SocketNotifier};
+use confab_domain::presence::{InProcessPresence, InProcessTyping};
+use confab_gateway::{GatewayConfig, Hub, SocketNotifier, Stores};
 use confab_http::AppState;
 use confab_http::auth::{JwksSource, JwtAuthenticator, JwtSettings};
 use confab_store::{Database, StoreOptions};
 use secrecy::ExposeSecret;
 use socketioxide::SocketIo;
+use socketioxide::adapter::LocalAdapter;
 use socketioxide::layer::SocketIoLayer;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -34,6 +35,7 @@ pub struct App {
     router: Router,
     services: Arc<Services>,
     io: SocketIo,
+    hub: Arc<Hub<LocalAdapter>>,
     shutdown_timeout: Duration,
 }
 
@@ -64,8 +66,11 @@ impl App {
                 .with_limiter(Arc::new(InProcessLimiter::new(limits(&config))))
                 .with_flags(config.features.messaging.flags()),
         );
-        let presence = Arc::new(InProcessPresence::new());
-        confab_gateway::register(&io, services.clone(), presence, gateway);
+        let stores = Stores {
+            presence: Arc::new(InProcessPresence::new()),
+            typing: Arc::new(InProcessTyping::new()),
+        };
+        let (hub, ()) = confab_gateway::register(&io, services.clone(), stores, gateway);
         let mut state = AppState::new(services.clone());
         state.metrics = Some(crate::metrics::renderer());
         let router = with_layers(confab_http::router(state).layer(socket_layer), &config);
@@ -77,6 +82,7 @@ impl App {
             router,
             services,
             io,
+            hub,
             shutdown_timeout: config.shutdown_timeout,
         })
     }
@@ -101,12 +107,14 @@ impl App {
         tracing::info!(%addr, "confab listening");
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let io = self.io.clone();
+        let hub = self.hub.clone();
         let signal = async move {
             shutdown.await;
             tracing::info!(
                 "shutting down: no new connections, closing sockets, finishing in-flight requests"
             );
             let _ = stopping_tx.send(());
+            hub.leave().await;
             // Sockets are long-lived: tell them to go (clients reconnect elsewhere) so the
             // HTTP drain is not held open by them.
             io.close().await;
