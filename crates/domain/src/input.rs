@@ -18,9 +18,17 @@ pub const MAX_CONTENT_CHARS: usize = 5000;
 /// At most this many files on one message.
 pub const MAX_FILES_PER_MESSAGE: usize = 10;
 
-fn not_blank(value: &str, _: &()) -> garde::Result {
+fn not_blank(value: &str, ctx: &()) -> garde::Result {
     if value.trim().is_empty() {
         return Err(garde::Error::new("must contain a non-whitespace character"));
+    }
+    no_nul(value, ctx)
+}
+
+/// NUL cannot be stored in PostgreSQL text (and is never meaningful in a message).
+fn no_nul(value: &str, _: &()) -> garde::Result {
+    if value.contains('\0') {
+        return Err(garde::Error::new("must not contain NUL characters"));
     }
     Ok(())
 }
@@ -85,7 +93,7 @@ pub struct SendMessageInput {
     pub file_ids: Vec<String>,
     /// A client-chosen key that makes retries idempotent.
     #[serde(default)]
-    #[garde(inner(length(chars, min = 1, max = 128)))]
+    #[garde(inner(length(chars, min = 1, max = 128), custom(no_nul)))]
     pub client_msg_id: Option<String>,
 }
 
@@ -157,7 +165,7 @@ impl EditMessageInput {
 #[serde(rename_all = "camelCase")]
 pub struct CreateConversationInput {
     #[serde(default)]
-    #[garde(inner(length(chars, max = 255)))]
+    #[garde(inner(length(chars, max = 255), custom(no_nul)))]
     pub title: Option<String>,
     /// `project` (default), `support` or `announcement`.
     #[serde(rename = "type", default)]
@@ -228,7 +236,7 @@ pub struct ReportInput {
     #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
     pub reason: String,
     #[serde(default)]
-    #[garde(inner(length(chars, max = 2000)))]
+    #[garde(inner(length(chars, max = 2000), custom(no_nul)))]
     pub description: Option<String>,
 }
 
@@ -310,7 +318,7 @@ pub struct UpdateConversationInput {
     #[garde(inner(custom(one_of(ConversationStatus::parse, &["active", "archived", "locked"]))))]
     pub status: Option<String>,
     #[serde(default)]
-    #[garde(inner(length(chars, max = 255)))]
+    #[garde(inner(length(chars, max = 255), custom(no_nul)))]
     pub title: Option<String>,
 }
 
@@ -360,7 +368,7 @@ pub fn page_limit(limit: Option<i64>) -> Result<u32> {
 /// A search query: 1..=256 characters after trimming.
 pub fn search_query(q: Option<&str>) -> Result<String> {
     let q = q.map(str::trim).unwrap_or_default();
-    if q.is_empty() || q.chars().count() > 256 {
+    if q.is_empty() || q.chars().count() > 256 || q.contains('\0') {
         return Err(field_error("q", "must be 1 to 256 characters"));
     }
     Ok(q.to_owned())
@@ -392,6 +400,21 @@ mod tests {
     fn empty_or_blank_content_is_rejected() {
         assert!(send("").parse().is_err());
         assert!(send("  \n\t").parse().is_err());
+    }
+
+    #[test]
+    fn nul_characters_are_rejected_everywhere() {
+        assert!(send("a\0b").parse().is_err());
+        let mut input = send("ok");
+        input.client_msg_id = Some("k\0".into());
+        assert!(input.parse().is_err());
+        let title = CreateConversationInput {
+            title: Some("t\0".into()),
+            kind: None,
+            participant_ids: vec![],
+        };
+        assert!(title.parse().is_err());
+        assert!(search_query(Some("a\0")).is_err());
     }
 
     #[test]

@@ -222,6 +222,13 @@ pub trait MessageRepository: Send + Sync {
     /// listed files (which must be the sender's unattached uploads in this conversation).
     async fn insert_message(&self, message: NewMessage) -> Result<Inserted>;
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>>;
+    /// The message `sender` stored with `client_msg_id` in `conversation`, if any.
+    async fn find_by_client_msg_id(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>>;
     /// Newest first, `seq < before_seq` when given.
     async fn list_messages(
         &self,

@@ -59,11 +59,15 @@ impl Claims {
             .app_metadata
             .and_then(|m| m.role)
             .is_some_and(|role| role == "admin");
+        // Claims come from the identity provider, not the user, but may still hold NUL, which
+        // no database stores: drop it rather than refuse a validly signed token.
+        let clean = |text: String| text.replace('\0', "");
         let name = self
             .user_metadata
             .and_then(|m| m.name)
+            .map(clean)
             .filter(|n| !n.trim().is_empty());
-        let email = self.email.filter(|e| !e.trim().is_empty());
+        let email = self.email.map(clean).filter(|e| !e.trim().is_empty());
         Ok(Identity {
             user_id,
             email,

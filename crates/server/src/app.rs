@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::serve::ListenerExt;
 use confab_domain::Services;
 use confab_domain::limits::{InProcessLimiter, Limits, Quota};
 use confab_domain::presence::{InProcessPresence, InProcessTyping};
@@ -64,8 +65,10 @@ impl App {
             Services::new(database.store(), auth)
                 .with_notifier(Arc::new(SocketNotifier::new(io.clone())))
                 .with_limiter(Arc::new(InProcessLimiter::new(limits(&config))))
+                .with_admin(database.store())
                 .with_flags(config.features.messaging.flags()),
         );
+        crate::analytics::spawn_refresh(&services, config.analytics.refresh_interval);
         let stores = Stores {
             presence: Arc::new(InProcessPresence::new()),
             typing: Arc::new(InProcessTyping::new()),
@@ -119,8 +122,15 @@ impl App {
             // HTTP drain is not held open by them.
             io.close().await;
         };
+        // Small frames (an ack, then a broadcast) must not wait for Nagle's algorithm: Node's
+        // HTTP server and `ws` disable it too.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         let serve = axum::serve(
-            self.listener,
+            listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )

@@ -86,12 +86,28 @@ fn classify(op: &'static str, err: &DbErr) -> Error {
         tracing::debug!(op, error = %err, "unique key violation");
         return Error::Conflict("a record with the same key already exists".to_owned());
     }
+    if is_unstorable_text(err) {
+        tracing::debug!(op, error = %err, "text the database cannot store");
+        return Error::validation("text must not contain NUL characters");
+    }
     if is_unavailable(err) {
         tracing::warn!(op, error = %err, "database unavailable");
         return Error::Unavailable(format!("database unavailable in {op}"));
     }
     tracing::error!(op, error = %err, "database error");
     Error::Internal(format!("database error in {op}"))
+}
+
+/// PostgreSQL refuses NUL in text (SQLSTATE 22021, and 22P05 for untranslatable
+/// characters): the input is at fault, not the server.
+fn is_unstorable_text(err: &DbErr) -> bool {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            &**e,
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "22021" || c == "22P05")
+        ),
+        _ => false,
+    }
 }
 
 /// Connection, pool and lock-timeout failures: worth retrying shortly, not a bug.

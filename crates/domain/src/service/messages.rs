@@ -33,7 +33,24 @@ impl Services {
         let valid = input.parse()?;
         let access = self.access(conversation, actor.user_id).await?;
         policy::may_post(actor, &access)?;
-        self.limit(actor.user_id, LimitKind::Messages).await?;
+        if let Err(limited) = self.limit(actor.user_id, LimitKind::Messages).await {
+            // A retry of a message already stored is answered, not refused: the allowance
+            // was spent when it was first sent.
+            if let Some(key) = &valid.client_msg_id
+                && let Some(message) = self
+                    .store
+                    .find_by_client_msg_id(conversation, actor.user_id, key)
+                    .await?
+            {
+                let sent = Sent {
+                    message,
+                    created: false,
+                };
+                on_stored(&sent);
+                return Ok(sent);
+            }
+            return Err(limited);
+        }
         let new = NewMessage {
             id: MessageId::new(),
             conversation_id: conversation,

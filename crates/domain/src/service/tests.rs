@@ -160,6 +160,24 @@ impl MessageRepository for Fake {
         messages.push(message.clone());
         Ok(Inserted::Created(message))
     }
+    async fn find_by_client_msg_id(
+        &self,
+        c: ConversationId,
+        u: UserId,
+        key: &str,
+    ) -> Result<Option<Message>> {
+        Ok(self
+            .messages
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m.conversation_id == c
+                    && m.sender_id == u
+                    && m.client_msg_id.as_deref() == Some(key)
+            })
+            .cloned())
+    }
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>> {
         Ok(self
             .messages
@@ -472,6 +490,30 @@ async fn the_rate_limit_answers_with_a_retry_time_and_stores_nothing() {
             .len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_retry_of_a_stored_message_is_answered_even_when_rate_limited() {
+    let mut w = world().await;
+    w.services = w.services.with_limiter(Arc::new(Capped(Mutex::new(1))));
+    let first = w
+        .services
+        .send_message(&w.alice, w.conversation, text("once", Some("k1")), |_| {})
+        .await
+        .unwrap();
+    let retry = w
+        .services
+        .send_message(&w.alice, w.conversation, text("once", Some("k1")), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(retry.message.id, first.message.id);
+    assert!(!retry.created);
+    let err = w
+        .services
+        .send_message(&w.alice, w.conversation, text("new", Some("k2")), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
 }
 
 #[tokio::test]

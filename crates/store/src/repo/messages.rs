@@ -78,9 +78,18 @@ async fn by_client_msg_id<C: ConnectionTrait>(
     new: &NewMessage,
     client_msg_id: &str,
 ) -> Outcome<Option<message::Model>> {
+    by_key(db, new.conversation_id, new.sender_id, client_msg_id).await
+}
+
+async fn by_key<C: ConnectionTrait>(
+    db: &C,
+    conversation: ConversationId,
+    sender: UserId,
+    client_msg_id: &str,
+) -> Outcome<Option<message::Model>> {
     Ok(message::Entity::find()
-        .filter(Column::ConversationId.eq(new.conversation_id.as_uuid()))
-        .filter(Column::SenderId.eq(new.sender_id.as_uuid()))
+        .filter(Column::ConversationId.eq(conversation.as_uuid()))
+        .filter(Column::SenderId.eq(sender.as_uuid()))
         .filter(Column::ClientMsgId.eq(client_msg_id))
         .one(db)
         .await?)
@@ -171,6 +180,19 @@ fn created(new: NewMessage, seq: i64, files: Vec<confab_domain::model::FileAttac
         edited_at: None,
         deleted_at: None,
         created_at: new.created_at,
+    }
+}
+
+/// The message a sender stored with `client_msg_id` in a conversation, if any.
+pub(crate) async fn find_by_key(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    sender: UserId,
+    client_msg_id: &str,
+) -> Outcome<Option<Message>> {
+    match by_key(db, conversation, sender, client_msg_id).await? {
+        Some(row) => Ok(Some(one_with_files(db, row).await?)),
+        None => Ok(None),
     }
 }
 

@@ -6,8 +6,13 @@
 //! (sqlx binds SQLite's `$n` by number), `RETURNING` and `ON CONFLICT`. Search is the one
 //! place the dialects part ways.
 
+mod admin;
+mod admin_conversations;
+mod analytics;
+mod audit;
 mod conversations;
 mod convert;
+mod export;
 mod files;
 mod messages;
 mod participants;
@@ -180,6 +185,19 @@ impl MessageRepository for SqlStore {
 
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>> {
         run("get_message", messages::get(&self.db, id)).await
+    }
+
+    async fn find_by_client_msg_id(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>> {
+        run(
+            "find_by_client_msg_id",
+            messages::find_by_key(&self.db, conversation, sender, client_msg_id),
+        )
+        .await
     }
 
     async fn list_messages(
