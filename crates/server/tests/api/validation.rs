@@ -76,6 +76,8 @@ async fn malformed_bodies_and_ids_are_400_and_change_nothing(backend: Backend) {
         json!({ "content": "x", "type": "file", "fileIds": ["not-a-uuid"] }),
         json!({ "content": "x", "type": "file", "fileIds": [] }),
         json!({ "content": "x", "type": "text", "clientMsgId": "" }),
+        json!({ "content": "nul \0 inside", "type": "text" }),
+        json!({ "content": "x", "type": "text", "clientMsgId": "k-\0" }),
     ] {
         let (status, answer) = app.post(&path, &alice, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
