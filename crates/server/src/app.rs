@@ -65,10 +65,8 @@ impl App {
             Services::new(database.store(), auth)
                 .with_notifier(Arc::new(SocketNotifier::new(io.clone())))
                 .with_limiter(Arc::new(InProcessLimiter::new(limits(&config))))
-                .with_admin(database.store())
                 .with_flags(config.features.messaging.flags()),
         );
-        crate::analytics::spawn_refresh(&services, config.analytics.refresh_interval);
         let stores = Stores {
             presence: Arc::new(InProcessPresence::new()),
             typing: Arc::new(InProcessTyping::new()),
