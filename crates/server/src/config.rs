@@ -291,7 +291,10 @@ impl Config {
 }
 
 #[cfg(test)]
-#[expect(clippy::result_large_err, reason = "figment's Jail API returns its own large error type")]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail API returns its own large error type"
+)]
 mod tests {
     use super::*;
 
