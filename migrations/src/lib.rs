@@ -12,6 +12,8 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_core_tables;
 mod m20261124_000002_create_search;
+mod m20261124_000003_create_audit_log;
+mod m20261124_000004_create_conversation_analytics;
 
 /// Every migration, oldest first. `confab migrate` (and the store's `migrate`) call
 /// `Migrator::up(conn, None)`.
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_core_tables::Migration),
             Box::new(m20261124_000002_create_search::Migration),
+            Box::new(m20261124_000003_create_audit_log::Migration),
+            Box::new(m20261124_000004_create_conversation_analytics::Migration),
         ]
     }
 }

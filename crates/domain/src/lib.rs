@@ -5,7 +5,9 @@
 //! This crate does no IO and must not depend on sea-orm, sqlx, axum, socketioxide, redis,
 //! object_store or tokio's IO: adapters live in the other crates and implement [`ports`].
 
+pub mod admin;
 pub mod error;
+pub mod files;
 pub mod identity;
 pub mod ids;
 pub mod input;

@@ -7,7 +7,9 @@
 
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod extract;
+pub mod files;
 pub mod routes;
 pub mod state;
 
@@ -28,6 +30,7 @@ pub use state::{AppState, ReadinessCheck};
     tags(
         (name = "conversations", description = "Conversations as participants see them"),
         (name = "messages", description = "Message history and changes"),
+        (name = "files", description = "Uploads and downloads"),
         (name = "admin", description = "Admin-only routes"),
     )
 )]
@@ -55,7 +58,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::conversations::router())
         .merge(routes::messages::router())
+        .merge(routes::files::router())
         .merge(routes::admin::router())
+        .merge(routes::admin_conversations::router())
+        .merge(routes::admin_audit::router())
+        .merge(routes::admin_export::router())
         .split_for_parts()
 }
 

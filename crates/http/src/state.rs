@@ -21,6 +21,8 @@ pub struct AppState {
     pub checks: Arc<Vec<Arc<dyn ReadinessCheck>>>,
     /// Renders `/metrics` (Prometheus text); `None` serves an empty page.
     pub metrics: Option<Arc<dyn Fn() -> String + Send + Sync>>,
+    /// Upload storage and rules; `None`: the file routes answer 503.
+    pub files: Option<Arc<crate::files::Files>>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             services,
             checks: Arc::new(Vec::new()),
             metrics: None,
+            files: None,
         }
     }
 }

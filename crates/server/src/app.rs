@@ -17,6 +17,7 @@ use confab_domain::presence::{InProcessPresence, InProcessTyping};
 use confab_gateway::{GatewayConfig, Hub, SocketNotifier, Stores};
 use confab_http::AppState;
 use confab_http::auth::{JwksSource, JwtAuthenticator, JwtSettings};
+use confab_http::files::{Files, Storage, StorageCheck, SweepHandle, Sweeper};
 use confab_store::{Database, StoreOptions};
 use secrecy::ExposeSecret;
 use socketioxide::SocketIo;
@@ -38,6 +39,8 @@ pub struct App {
     io: SocketIo,
     hub: Arc<Hub<LocalAdapter>>,
     shutdown_timeout: Duration,
+    /// The sweeper of expired unattached uploads and how often it runs (`None`: off).
+    sweeper: Option<(Sweeper, Duration)>,
 }
 
 impl std::fmt::Debug for App {
@@ -59,14 +62,22 @@ impl App {
         let auth = JwtAuthenticator::new(jwt_settings(&config)?)
             .await
             .map_err(anyhow::Error::msg)?;
+        let storage_settings = config
+            .files
+            .storage(config.storage_url.as_deref(), &config.data_dir);
+        let storage = Storage::open(&storage_settings).context("opening the file storage")?;
+        tracing::info!(storage = ?storage, "file storage");
         let gateway = config.realtime.gateway();
         let (socket_layer, io) = socket_io(&gateway);
         let services = Arc::new(
             Services::new(database.store(), auth)
                 .with_notifier(Arc::new(SocketNotifier::new(io.clone())))
                 .with_limiter(Arc::new(InProcessLimiter::new(limits(&config))))
+                .with_admin(database.store())
+                .with_files(database.store())
                 .with_flags(config.features.messaging.flags()),
         );
+        crate::analytics::spawn_refresh(&services, config.analytics.refresh_interval);
         let stores = Stores {
             presence: Arc::new(InProcessPresence::new()),
             typing: Arc::new(InProcessTyping::new()),
@@ -74,6 +85,13 @@ impl App {
         let (hub, ()) = confab_gateway::register(&io, services.clone(), stores, gateway);
         let mut state = AppState::new(services.clone());
         state.metrics = Some(crate::metrics::renderer());
+        let file_settings = config.files.settings(config.limits.max_file_bytes);
+        state.files = Some(Arc::new(Files::new(storage.clone(), file_settings)));
+        Arc::make_mut(&mut state.checks).push(Arc::new(StorageCheck(storage.clone())));
+        let sweeper = (!config.files.sweep_interval.is_zero()).then(|| {
+            let sweeper = Sweeper::new(services.clone(), storage, config.files.unattached_ttl);
+            (sweeper, config.files.sweep_interval)
+        });
         let router = with_layers(confab_http::router(state).layer(socket_layer), &config);
         let listener = TcpListener::bind(config.bind)
             .await
@@ -85,6 +103,7 @@ impl App {
             io,
             hub,
             shutdown_timeout: config.shutdown_timeout,
+            sweeper,
         })
     }
 
@@ -106,6 +125,9 @@ impl App {
     ) -> anyhow::Result<()> {
         let addr = self.local_addr();
         tracing::info!(%addr, "confab listening");
+        let sweeping: Option<SweepHandle> = self
+            .sweeper
+            .map(|(sweeper, interval)| sweeper.spawn(interval));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let io = self.io.clone();
         let hub = self.hub.clone();
@@ -136,13 +158,20 @@ impl App {
         .into_future();
         let timeout = self.shutdown_timeout;
         tokio::pin!(serve);
-        tokio::select! {
-            result = &mut serve => result.context("server failed")?,
+        let served = tokio::select! {
+            result = &mut serve => result.context("server failed"),
             () = async move {
                 let _ = stopping_rx.await;
                 tokio::time::sleep(timeout).await;
-            } => tracing::warn!(?timeout, "shutdown timeout reached; dropping remaining connections"),
+            } => {
+                tracing::warn!(?timeout, "shutdown timeout reached; dropping remaining connections");
+                Ok(())
+            }
+        };
+        if let Some(sweeping) = sweeping {
+            sweeping.stop().await;
         }
+        served?;
         tracing::info!("confab stopped");
         Ok(())
     }

@@ -13,6 +13,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
+mod files;
+
+pub use files::{FilesConfig, S3Config};
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct Config {
@@ -51,6 +55,27 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub features: FeaturesConfig,
     pub realtime: RealtimeConfig,
+    pub files: FilesConfig,
+    pub analytics: AnalyticsConfig,
+}
+
+/// `CONFAB_ANALYTICS__*`: the PostgreSQL analytics view's upkeep (SQLite has none).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AnalyticsConfig {
+    /// `CONFAB_ANALYTICS__REFRESH_INTERVAL` (e.g. `60s`, `5m`): how often the materialized
+    /// view is refreshed; `0s` never. Results are exact either way, only cheaper to compute
+    /// when the view is fresh.
+    #[serde(with = "humantime_serde")]
+    pub refresh_interval: Duration,
+}
+
+impl Default for AnalyticsConfig {
+    fn default() -> Self {
+        Self {
+            refresh_interval: Duration::from_secs(60),
+        }
+    }
 }
 
 /// Socket.IO settings (`CONFAB_REALTIME__*`); engine values default to Node's.
@@ -211,6 +236,8 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             features: FeaturesConfig::default(),
             realtime: RealtimeConfig::default(),
+            files: FilesConfig::default(),
+            analytics: AnalyticsConfig::default(),
         }
     }
 }

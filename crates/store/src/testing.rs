@@ -15,6 +15,8 @@
 //! # }
 //! ```
 
+pub mod seed;
+
 use std::path::PathBuf;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, DatabaseConnection};

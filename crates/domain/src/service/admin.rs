@@ -1,6 +1,9 @@
 //! Admin use cases: projects, participants, conversation status, moderation.
 
+use serde_json::json;
+
 use super::Services;
+use crate::admin::audit::AuditAction;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
 use crate::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
@@ -26,6 +29,14 @@ impl Services {
             created_at: self.clock.now(),
         };
         self.store.create_project(&project).await?;
+        let details = json!({ "name": project.name });
+        self.audit(
+            actor,
+            AuditAction::ProjectCreate,
+            project.id.to_string(),
+            details,
+        )
+        .await;
         Ok(project)
     }
 
@@ -48,6 +59,14 @@ impl Services {
             .store
             .add_participant(conversation, user, role, self.clock.now())
             .await?;
+        let details = json!({ "userId": user, "role": role.as_str() });
+        self.audit(
+            actor,
+            AuditAction::ParticipantAdd,
+            conversation.to_string(),
+            details,
+        )
+        .await;
         self.publish(Event::ParticipantAdded {
             conversation_id: conversation,
             user_id: user,
@@ -72,6 +91,14 @@ impl Services {
         {
             return Err(Error::NotFound("participant"));
         }
+        let details = json!({ "userId": user });
+        self.audit(
+            actor,
+            AuditAction::ParticipantRemove,
+            conversation.to_string(),
+            details,
+        )
+        .await;
         self.publish(Event::ParticipantRemoved {
             conversation_id: conversation,
             user_id: user,
@@ -89,6 +116,13 @@ impl Services {
     ) -> Result<Conversation> {
         policy::require_admin(actor)?;
         let change = input.parse()?;
+        let mut details = serde_json::Map::new();
+        if let Some(status) = change.status {
+            details.insert("status".into(), json!(status.as_str()));
+        }
+        if let Some(title) = &change.title {
+            details.insert("title".into(), json!(title));
+        }
         let title = change
             .title
             .map(|t| if t.is_empty() { None } else { Some(t) });
@@ -97,6 +131,13 @@ impl Services {
             .update_conversation(id, change.status, title, self.clock.now())
             .await?
             .ok_or(Error::NotFound("conversation"))?;
+        self.audit(
+            actor,
+            AuditAction::ConversationUpdate,
+            id.to_string(),
+            details.into(),
+        )
+        .await;
         self.publish(Event::ConversationUpdated(updated.clone()))
             .await;
         Ok(updated)
@@ -126,7 +167,19 @@ impl Services {
             .get_message(id)
             .await?
             .ok_or(Error::NotFound("message"))?;
-        self.soft_delete(actor, message, reason).await
+        if message.is_deleted() {
+            // Already gone: the first deletion's who, when and why stay; nothing to audit.
+            return Ok(());
+        }
+        let details = json!({
+            "reason": reason,
+            "conversationId": message.conversation_id,
+            "senderId": message.sender_id,
+        });
+        self.soft_delete(actor, message, reason).await?;
+        self.audit(actor, AuditAction::MessageDelete, id.to_string(), details)
+            .await;
+        Ok(())
     }
 
     pub async fn list_reports(
@@ -162,10 +215,19 @@ impl Services {
         if status == report.status {
             return Ok(report);
         }
-        self.store
+        let updated = self
+            .store
             .update_report(id, status, actor.user_id, self.clock.now())
             .await?
-            .ok_or(Error::NotFound("report"))
+            .ok_or(Error::NotFound("report"))?;
+        let details = json!({
+            "status": status.as_str(),
+            "previousStatus": report.status.as_str(),
+            "messageId": report.message_id,
+        });
+        self.audit(actor, AuditAction::ReportUpdate, id.to_string(), details)
+            .await;
+        Ok(updated)
     }
 }
 

@@ -2,14 +2,18 @@
 //! and socket events call the same methods.
 
 mod admin;
+mod admin_views;
 mod conversations;
+mod files;
 mod messages;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+pub use files::{NewFile, UploadPermit};
 pub use messages::Sent;
 
+use crate::admin::ports::{AdminRepository, UnavailableAdmin};
 use crate::error::{Error, Result};
 use crate::identity::{Identity, MessagingFlags};
 use crate::ids::{ConversationId, UserId};
@@ -31,6 +35,8 @@ pub struct Services {
     notifier: Arc<dyn Notifier>,
     limiter: Arc<dyn RateLimiter>,
     clock: Arc<dyn Clock>,
+    admin: Arc<dyn AdminRepository>,
+    files: Arc<dyn crate::files::FileRepository>,
     flags: RwLock<MessagingFlags>,
     known_users: Mutex<HashMap<UserId, Profile>>,
 }
@@ -51,6 +57,8 @@ impl Services {
             notifier: Arc::new(NoopNotifier),
             limiter: Arc::new(Unlimited),
             clock: Arc::new(SystemClock),
+            admin: Arc::new(UnavailableAdmin),
+            files: Arc::new(crate::files::UnavailableFiles),
             flags: RwLock::new(MessagingFlags::default()),
             known_users: Mutex::new(HashMap::new()),
         }
@@ -68,6 +76,13 @@ impl Services {
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The admin views (listing, analytics, audit log, exports); without one they answer
+    /// `Unavailable` and admin actions go unaudited (logged instead).
+    pub fn with_admin(mut self, admin: Arc<dyn AdminRepository>) -> Self {
+        self.admin = admin;
         self
     }
 

@@ -1,7 +1,11 @@
 //! The REST routes, each documented for OpenAPI where it is declared.
 
 pub mod admin;
+pub mod admin_audit;
+pub mod admin_conversations;
+pub mod admin_export;
 pub mod conversations;
+pub mod files;
 pub mod messages;
 pub mod ops;
 

@@ -78,6 +78,16 @@ impl TestApp {
         }
     }
 
+    /// The node's database, for tests that seed or inspect it directly.
+    pub fn database_url(&self) -> &str {
+        self._db.url()
+    }
+
+    /// The node's data dir (local uploads live in `files/` under it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn user(&self) -> User {
         let id = Uuid::new_v4();
         User {

@@ -13,9 +13,14 @@
 mod helpers;
 
 mod admin;
+mod admin_views;
+mod analytics;
 mod auth;
 mod concurrency;
 mod conversations;
+mod export;
+mod export_memory;
+mod files;
 mod messages;
 mod ops;
 mod search;

@@ -1,16 +1,21 @@
 //! Uploaded files: loading the attachments of a page of messages (one query per page, not
-//! one per message), and recording or finding an upload.
+//! one per message), and the domain's `FileRepository` port (record, find, list the
+//! unattached, delete an unattached upload).
 //!
-//! The domain's ports have no upload repository yet; [`SqlStore::create_upload`] and
-//! [`SqlStore::get_upload`] serve the HTTP upload and download routes until they do.
+//! [`SqlStore::create_upload`] and [`SqlStore::get_upload`] are the same operations with the
+//! store's own types, kept for the store's tests.
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+use confab_domain::files::{FileRepository, StoredFile};
 use confab_domain::ids::{ConversationId, FileId, MessageId, UserId};
 use confab_domain::model::{FileAttachment, Message};
 use confab_domain::time::Timestamp;
-use sea_orm::QueryOrder;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{SqlStore, convert};
@@ -143,6 +148,88 @@ impl SqlStore {
 
 fn upload(row: message_file::Model) -> Upload {
     Upload {
+        id: row.id.into(),
+        message_id: row.message_id.map(Into::into),
+        conversation_id: row.conversation_id.into(),
+        uploader_id: row.uploader_id.into(),
+        file_name: row.file_name,
+        file_size: row.file_size,
+        file_type: row.file_type,
+        file_url: row.file_url,
+        storage_path: row.storage_path,
+        created_at: row.created_at,
+    }
+}
+
+#[async_trait]
+impl FileRepository for SqlStore {
+    async fn record_upload(&self, file: &StoredFile) -> confab_domain::Result<()> {
+        let row = message_file::ActiveModel {
+            id: Set(file.id.as_uuid()),
+            message_id: Set(None),
+            conversation_id: Set(file.conversation_id.as_uuid()),
+            uploader_id: Set(file.uploader_id.as_uuid()),
+            file_name: Set(file.file_name.clone()),
+            file_size: Set(file.file_size),
+            file_type: Set(file.file_type.clone()),
+            file_url: Set(file.file_url.clone()),
+            storage_path: Set(file.storage_path.clone()),
+            created_at: Set(file.created_at),
+        };
+        let work = async {
+            message_file::Entity::insert(row)
+                .exec_without_returning(&self.db)
+                .await?;
+            Ok(())
+        };
+        run("record_upload", work).await
+    }
+
+    async fn get_file(&self, id: FileId) -> confab_domain::Result<Option<StoredFile>> {
+        let work = async {
+            let row = message_file::Entity::find_by_id(id.as_uuid())
+                .one(&self.db)
+                .await?;
+            Ok(row.map(stored))
+        };
+        run("get_file", work).await
+    }
+
+    async fn unattached_before(
+        &self,
+        cutoff: Timestamp,
+        limit: u32,
+    ) -> confab_domain::Result<Vec<StoredFile>> {
+        let work = async {
+            let rows = message_file::Entity::find()
+                .filter(message_file::Column::MessageId.is_null())
+                .filter(message_file::Column::CreatedAt.lt(cutoff))
+                .order_by_asc(message_file::Column::CreatedAt)
+                .order_by_asc(message_file::Column::Id)
+                .limit(u64::from(limit))
+                .all(&self.db)
+                .await?;
+            Ok(rows.into_iter().map(stored).collect())
+        };
+        run("unattached_before", work).await
+    }
+
+    async fn delete_upload(&self, id: FileId) -> confab_domain::Result<bool> {
+        let work = async {
+            // Only while unattached: a send that attached it meanwhile keeps it.
+            let result = message_file::Entity::delete_many()
+                .filter(message_file::Column::Id.eq(id.as_uuid()))
+                .filter(message_file::Column::MessageId.is_null())
+                .exec(&self.db)
+                .await?;
+            Ok(result.rows_affected == 1)
+        };
+        run("delete_upload", work).await
+    }
+}
+
+fn stored(row: message_file::Model) -> StoredFile {
+    StoredFile {
         id: row.id.into(),
         message_id: row.message_id.map(Into::into),
         conversation_id: row.conversation_id.into(),

@@ -6,8 +6,13 @@
 //! (sqlx binds SQLite's `$n` by number), `RETURNING` and `ON CONFLICT`. Search is the one
 //! place the dialects part ways.
 
+mod admin;
+mod admin_conversations;
+mod analytics;
+mod audit;
 mod conversations;
 mod convert;
+mod export;
 mod files;
 mod messages;
 mod participants;

@@ -2,6 +2,7 @@
 //! conversation; otherwise the send fails and leaves no trace.
 
 use confab_domain::Error;
+use confab_domain::files::{FileRepository, StoredFile};
 use confab_domain::ids::{ConversationId, FileId, UserId};
 use confab_domain::model::ParticipantRole;
 use confab_domain::ports::MessageRepository;
@@ -10,7 +11,8 @@ use confab_store::{Database, NewUpload};
 use sea_orm::EntityTrait;
 
 use crate::support::{
-    all_messages, create_conversation, created, fixture, last_seq, new_message, now, send, upload,
+    all_messages, at, create_conversation, created, fixture, last_seq, new_message, now, send,
+    upload,
 };
 
 async fn attached_to(db: &Database, file: FileId) -> Option<uuid::Uuid> {
@@ -128,4 +130,62 @@ pub async fn uploads_are_recorded_and_found_through_the_store(db: &Database) {
     let message = created(f.store.insert_message(new).await.unwrap());
     let found = f.store.get_upload(upload.id).await.unwrap().unwrap();
     assert_eq!(found.message_id, Some(message.id));
+}
+
+fn stored_file(
+    conversation: ConversationId,
+    uploader: UserId,
+    created_at: confab_domain::time::Timestamp,
+) -> StoredFile {
+    let id = FileId::new();
+    StoredFile {
+        id,
+        message_id: None,
+        conversation_id: conversation,
+        uploader_id: uploader,
+        file_name: "notes.txt".to_owned(),
+        file_size: 12,
+        file_type: "text/plain".to_owned(),
+        file_url: format!("/api/files/{id}"),
+        storage_path: format!("{conversation}/{id}"),
+        created_at,
+    }
+}
+
+pub async fn the_file_port_records_finds_lists_expired_and_deletes_only_unattached_uploads(
+    db: &Database,
+) {
+    let f = fixture(db).await;
+    let old = stored_file(f.conversation, f.alice, at(0));
+    let older_attached = stored_file(f.conversation, f.alice, at(-10));
+    let recent = stored_file(f.conversation, f.bob, at(100));
+    for file in [&old, &older_attached, &recent] {
+        f.store.record_upload(file).await.unwrap();
+    }
+    assert_eq!(f.store.get_file(old.id).await.unwrap().as_ref(), Some(&old));
+    assert!(f.store.get_file(FileId::new()).await.unwrap().is_none());
+
+    let mut new = new_message(f.conversation, f.alice, "attached");
+    new.file_ids = vec![older_attached.id];
+    let message = created(f.store.insert_message(new).await.unwrap());
+    let attached = f.store.get_file(older_attached.id).await.unwrap().unwrap();
+    assert_eq!(attached.message_id, Some(message.id));
+
+    let expired = f.store.unattached_before(at(50), 10).await.unwrap();
+    assert_eq!(expired, vec![old.clone()]);
+    let all = f.store.unattached_before(at(200), 10).await.unwrap();
+    assert_eq!(
+        all.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![old.id, recent.id]
+    );
+    assert_eq!(
+        f.store.unattached_before(at(200), 1).await.unwrap().len(),
+        1
+    );
+
+    assert!(!f.store.delete_upload(older_attached.id).await.unwrap());
+    assert!(f.store.get_file(older_attached.id).await.unwrap().is_some());
+    assert!(f.store.delete_upload(old.id).await.unwrap());
+    assert!(!f.store.delete_upload(old.id).await.unwrap());
+    assert!(f.store.get_file(old.id).await.unwrap().is_none());
 }

@@ -11,6 +11,7 @@
 )]
 
 mod access;
+mod analytics;
 mod changes;
 mod concurrency;
 mod connecting;
@@ -65,6 +66,7 @@ on_both_backends! {
         files::files_attach_when_they_are_the_senders_unattached_uploads_in_the_conversation,
         files::an_upload_that_is_not_the_senders_to_attach_fails_validation_and_stores_nothing,
         files::uploads_are_recorded_and_found_through_the_store,
+        files::the_file_port_records_finds_lists_expired_and_deletes_only_unattached_uploads,
         paging::paging_back_with_before_returns_every_message_once_in_order,
         paging::messages_after_returns_what_was_missed_oldest_first_with_has_more,
         paging::deleted_messages_keep_their_place_in_pages,
@@ -90,6 +92,8 @@ on_both_backends! {
         search::hostile_search_input_never_errors,
         search::the_search_index_follows_cascading_deletes,
         reports::reports_move_from_pending_to_resolved_and_list_by_status,
+        analytics::the_view_moves_only_on_refresh_and_totals_stay_exact,
+        analytics::refreshes_racing_with_sends_never_miss_or_double_count,
         errors::a_duplicate_key_is_a_conflict,
         connecting::ping_answers,
     }
