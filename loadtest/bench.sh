@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Side-by-side load run: confab and the Node.js references, one after the other, on this
+# machine's loopback, each with a fresh database, the same confab-loadgen scenario, then a
+# table with confab ÷ reference ratios. See loadtest/README.md.
+#
+#   loadtest/bench.sh --scenario fanout
+#   loadtest/bench.sh --scenario persist --confab-db sqlite,postgres
+#   loadtest/bench.sh --scenario fanout --refs node -- --clients 500 --rate 200 --duration 20s
+#
+# Flags (defaults in brackets):
+#   --scenario NAME        fanout | dm | storm | idle | persist | cluster [fanout]
+#   --confab-db LIST       sqlite, postgres or both, comma-separated [postgres]
+#   --refs LIST            references to run: node, uws (skipped when uWebSockets.js is not
+#                          installed), none [node,uws]
+#   --no-build             use the existing release binaries
+#   --pg URL               PostgreSQL server (no database part) [postgres://postgres@127.0.0.1:5432]
+#   --redis URL            Redis for the cluster scenario [redis://127.0.0.1:6379]
+#   --out-dir DIR          where reports, logs and the table go [loadtest/results/<time>-<scenario>]
+#   -- ARGS                passed to confab-loadgen (e.g. --clients, --rate, --duration)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/confab-target}
+
+scenario=fanout
+confab_dbs=postgres
+refs=node,uws
+build=1
+pg=postgres://postgres@127.0.0.1:5432
+redis=redis://127.0.0.1:6379
+out_dir=
+extra=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scenario) scenario=$2; shift 2 ;;
+    --confab-db) confab_dbs=$2; shift 2 ;;
+    --refs) refs=$2; shift 2 ;;
+    --no-build) build=0; shift ;;
+    --pg) pg=${2%/}; shift 2 ;;
+    --redis) redis=$2; shift 2 ;;
+    --out-dir) out_dir=$2; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) echo "bench: unknown flag $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+case $pg in postgres://*@127.*|postgres://*@localhost*|postgresql://*@127.*|postgresql://*@localhost*) ;;
+  *) echo "bench: --pg must be a loopback PostgreSQL" >&2; exit 2 ;; esac
+case $redis in redis://127.*|redis://localhost*) ;;
+  *) echo "bench: --redis must be a loopback Redis" >&2; exit 2 ;; esac
+
+nodes=1
+[ "$scenario" = cluster ] && nodes=2
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out_dir=${out_dir:-$root/loadtest/results/$stamp-$scenario}
+mkdir -p "$out_dir"
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# Sockets: one descriptor per connection on each side. Raise the soft limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+log "open files limit $(ulimit -n)"
+
+# Binaries are copied aside so that a concurrent build cannot swap them mid-run.
+bin=$out_dir/bin
+mkdir -p "$bin"
+if [ "$build" = 1 ]; then
+  log "building confab and confab-loadgen (release)"
+  cargo build --release -q -p confab-server -p confab-loadgen
+fi
+cp "$CARGO_TARGET_DIR/release/confab" "$CARGO_TARGET_DIR/release/confab-loadgen" "$bin/"
+
+if [[ ,$refs, == *,node,* || ,$refs, == *,uws,* ]]; then
+  (cd loadtest/reference-node && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; })
+fi
+if [[ ,$refs, == *,uws,* ]]; then
+  (cd loadtest/reference-uws && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; })
+fi
+
+secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export CONFAB_JWT_SECRET=$secret
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+healthy() { # healthy <url> <pid>
+  for _ in $(seq 1 150); do
+    kill -0 "$2" 2>/dev/null || return 1
+    curl -fsS -o /dev/null "$1/healthz" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+databases=()
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for db in "${databases[@]}"; do
+    psql "$pg/postgres" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+  done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fresh_db() { # fresh_db <name>: (re)creates it and sets $db_url (not in a subshell: cleanup needs the name)
+  psql "$pg/postgres" -qc "drop database if exists $1 with (force)" >/dev/null 2>&1
+  psql "$pg/postgres" -qc "create database $1" >/dev/null
+  databases+=("$1")
+  db_url=$pg/$1
+}
+
+stop_servers() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+
+# run_target <label> <start-function> <args...>: starts the node(s), runs the scenario, stops.
+reports=()
+run_target() {
+  local label=$1; shift
+  local urls=() server_pids=()
+  "$@" || { log "$label: could not start; skipped"; stop_servers; return 0; }
+  for i in "${!started_urls[@]}"; do
+    urls+=(--url "${started_urls[$i]}")
+    server_pids+=(--server-pid "${started_pids[$i]}")
+  done
+  local report=$out_dir/$scenario-$label.json
+  log "$label: running $scenario against ${started_urls[*]}"
+  if "$bin/confab-loadgen" --scenario "$scenario" --target "$label" "${urls[@]}" "${server_pids[@]}" \
+      --out "$report" "${extra[@]}" >>"$out_dir/summary.txt" 2>"$out_dir/loadgen-$label.log"; then
+    reports+=("$report")
+    tail -n 1 "$out_dir/summary.txt" >&2
+  else
+    log "$label: the load generator failed (see $out_dir/loadgen-$label.log)"
+    tail -n 5 "$out_dir/loadgen-$label.log" >&2
+  fi
+  stop_servers
+  sleep 2 # let sockets in TIME_WAIT and the database settle between targets
+}
+
+start_confab() { # start_confab <sqlite|postgres>
+  local db=$1 url=
+  started_urls=() started_pids=()
+  if [ "$db" = postgres ] || [ "$nodes" -gt 1 ]; then
+    fresh_db "lt_confab_$$"
+    url=$db_url
+  fi
+  for n in $(seq 1 "$nodes"); do
+    local port; port=$(free_port)
+    local data=$out_dir/confab-data-$db
+    mkdir -p "$data"
+    local redis_env=()
+    [ "$nodes" -gt 1 ] && redis_env=(CONFAB_REDIS_URL="$redis")
+    (cd "$data" && exec env -u CONFAB_CONFIG -u CONFAB_DATABASE_URL -u CONFAB_REDIS_URL \
+      CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_DATABASE_URL="$url" \
+      CONFAB_JWT_SECRET="$secret" CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 RUST_LOG=warn \
+      "${redis_env[@]}" "$bin/confab" serve) >"$out_dir/confab-$db-$n.log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    healthy "http://127.0.0.1:$port" "$pid" || { log "confab did not start (see $out_dir/confab-$db-$n.log)"; return 1; }
+    started_urls+=("http://127.0.0.1:$port")
+    started_pids+=("$pid")
+  done
+}
+
+start_reference() { # start_reference <node|uws>
+  local kind=$1
+  started_urls=() started_pids=()
+  if [ "$kind" = uws ] && ! (cd loadtest/reference-uws && node -e 'require.resolve("uWebSockets.js")' 2>/dev/null); then
+    log "uws: uWebSockets.js is not installed (it is not on the npm registry; see loadtest/README.md)"
+    return 1
+  fi
+  fresh_db "lt_ref_${kind}_$$"
+  local url=$db_url
+  for n in $(seq 1 "$nodes"); do
+    local port; port=$(free_port)
+    local redis_env=()
+    [ "$nodes" -gt 1 ] && redis_env=(REDIS_URL="$redis")
+    (exec env PORT="$port" HOST=127.0.0.1 DATABASE_URL="$url" JWT_SECRET="$secret" \
+      "${redis_env[@]}" node "loadtest/reference-$kind/server.js") >"$out_dir/ref-$kind-$n.log" 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    healthy "http://127.0.0.1:$port" "$pid" || { log "reference $kind did not start (see $out_dir/ref-$kind-$n.log)"; return 1; }
+    started_urls+=("http://127.0.0.1:$port")
+    started_pids+=("$pid")
+  done
+}
+
+IFS=, read -r -a dbs <<<"$confab_dbs"
+for db in "${dbs[@]}"; do
+  case $db in
+    sqlite) run_target confab-sqlite start_confab sqlite ;;
+    postgres|pg) run_target confab-pg start_confab postgres ;;
+    *) log "unknown --confab-db $db"; exit 2 ;;
+  esac
+done
+IFS=, read -r -a ref_list <<<"$refs"
+for ref in "${ref_list[@]}"; do
+  case $ref in
+    node|uws) run_target "$ref" start_reference "$ref" ;;
+    none|'') ;;
+    *) log "unknown reference $ref"; exit 2 ;;
+  esac
+done
+
+if [ "${#reports[@]}" -eq 0 ]; then
+  log "no run produced a report"
+  exit 1
+fi
+{
+  echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo
+  node loadtest/compare.mjs "${reports[@]}"
+} | tee "$out_dir/table.md"
+log "reports, logs and table.md in $out_dir"

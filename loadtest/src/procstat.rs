@@ -1,0 +1,133 @@
+//! CPU and memory of a process from /proc: `utime + stime` (clock ticks) and VmRSS / VmHWM.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+/// Linux reports CPU times in USER_HZ, which is 100 on every mainstream architecture
+/// (the kernel ABI fixes it; `getconf CLK_TCK` prints 100).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// One reading of one process.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub at: Instant,
+    pub cpu_ticks: u64,
+    pub rss_kb: u64,
+    pub hwm_kb: u64,
+}
+
+/// Reads `/proc/<pid>` (`self` for this process).
+pub fn sample(pid: &str) -> Option<Sample> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    Some(Sample {
+        at: Instant::now(),
+        cpu_ticks: cpu_ticks(&stat)?,
+        rss_kb: status_kb(&status, "VmRSS:").unwrap_or(0),
+        hwm_kb: status_kb(&status, "VmHWM:").unwrap_or(0),
+    })
+}
+
+/// utime + stime from a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses
+/// and may hold spaces, so fields are counted from the last `)`.
+pub fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    // After the name: state (3), ppid (4), … utime is field 14, stime 15.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// A `Key:   1234 kB` line of `/proc/<pid>/status`.
+pub fn status_kb(status: &str, key: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line[key.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// CPU use between two samples, in percent of one core.
+pub fn cpu_percent(from: &Sample, to: &Sample) -> f64 {
+    let wall = to.at.duration_since(from.at).as_secs_f64();
+    if wall <= 0.0 {
+        return 0.0;
+    }
+    let busy = to.cpu_ticks.saturating_sub(from.cpu_ticks) as f64 / TICKS_PER_SECOND;
+    busy / wall * 100.0
+}
+
+/// Several processes (a cluster's nodes) read as one: CPU and RSS add up.
+pub fn sample_all(pids: &[String]) -> Option<Sample> {
+    let mut total: Option<Sample> = None;
+    for pid in pids {
+        let s = sample(pid)?;
+        total = Some(match total {
+            None => s,
+            Some(t) => Sample {
+                at: s.at,
+                cpu_ticks: t.cpu_ticks + s.cpu_ticks,
+                rss_kb: t.rss_kb + s.rss_kb,
+                hwm_kb: t.hwm_kb + s.hwm_kb,
+            },
+        });
+    }
+    total
+}
+
+/// Summary of a process over a run.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessReport {
+    pub pids: Vec<String>,
+    /// % of one core while clients connected.
+    pub cpu_percent_connect: f64,
+    /// % of one core during the measured window.
+    pub cpu_percent: f64,
+    pub rss_kb_before: u64,
+    pub rss_kb_after_connect: u64,
+    pub rss_kb_peak: u64,
+    pub hwm_kb: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn cpu_ticks_are_read_past_a_command_name_with_spaces() {
+        let stat = "1234 (my (odd) proc) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 8 0 100 1000 200 18446744073709551615";
+        assert_eq!(cpu_ticks(stat), Some(300));
+    }
+
+    #[test]
+    fn status_lines_give_kilobytes() {
+        let status = "Name:\tconfab\nVmHWM:\t  20480 kB\nVmRSS:\t   10240 kB\n";
+        assert_eq!(status_kb(status, "VmRSS:"), Some(10240));
+        assert_eq!(status_kb(status, "VmHWM:"), Some(20480));
+        assert_eq!(status_kb(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn cpu_percent_is_busy_time_over_wall_time() {
+        let t0 = Instant::now();
+        let a = Sample {
+            at: t0,
+            cpu_ticks: 100,
+            rss_kb: 0,
+            hwm_kb: 0,
+        };
+        let b = Sample {
+            at: t0 + Duration::from_secs(2),
+            cpu_ticks: 250,
+            ..a
+        };
+        assert!((cpu_percent(&a, &b) - 75.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn this_process_can_be_sampled() {
+        let s = sample("self").unwrap();
+        assert!(s.rss_kb > 0);
+    }
+}

@@ -1,0 +1,368 @@
+//! The run's report: process sampling during the run, then one JSON document and one summary
+//! line.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::cli::{Args, Plan};
+use crate::client::{Outcome, Shared};
+use crate::procstat::{self, ProcessReport, Sample};
+use crate::stats::{self, Accounting, Errors, Percentiles, round3};
+
+/// Samples the server(s) and this process every 250 ms while the run sleeps, and at marks.
+pub struct Sampler {
+    server: Vec<String>,
+    marks: BTreeMap<&'static str, (Option<Sample>, Option<Sample>)>,
+    server_peak_kb: u64,
+    own_peak_kb: u64,
+}
+
+impl Sampler {
+    pub fn new(server: Vec<String>) -> Self {
+        Self {
+            server,
+            marks: BTreeMap::new(),
+            server_peak_kb: 0,
+            own_peak_kb: 0,
+        }
+    }
+
+    fn read(&mut self) -> (Option<Sample>, Option<Sample>) {
+        let server = match self.server.is_empty() {
+            true => None,
+            false => procstat::sample_all(&self.server),
+        };
+        let own = procstat::sample("self");
+        if let Some(s) = server {
+            self.server_peak_kb = self.server_peak_kb.max(s.rss_kb);
+        }
+        if let Some(s) = own {
+            self.own_peak_kb = self.own_peak_kb.max(s.rss_kb);
+        }
+        (server, own)
+    }
+
+    pub fn tick(&mut self) {
+        self.read();
+    }
+
+    pub fn mark(&mut self, name: &'static str) {
+        let reading = self.read();
+        self.marks.insert(name, reading);
+    }
+
+    /// Sleeps, sampling as it goes.
+    pub async fn sleep(&mut self, d: Duration) {
+        let until = Instant::now() + d;
+        while Instant::now() < until {
+            self.tick();
+            let left = until.saturating_duration_since(Instant::now());
+            tokio::time::sleep(left.min(Duration::from_millis(250))).await;
+        }
+    }
+
+    fn process(&self, server: bool) -> ProcessReport {
+        let pick = |name: &str| {
+            self.marks
+                .get(name)
+                .and_then(|(s, o)| if server { *s } else { *o })
+        };
+        let cpu = |a: &str, b: &str| match (pick(a), pick(b)) {
+            (Some(a), Some(b)) => round3(procstat::cpu_percent(&a, &b)),
+            _ => 0.0,
+        };
+        let rss = |name: &str| pick(name).map_or(0, |s| s.rss_kb);
+        let hwm = ["measure_end", "settled", "connected"]
+            .iter()
+            .find_map(|m| pick(m))
+            .map_or(0, |s| s.hwm_kb);
+        ProcessReport {
+            pids: match server {
+                true => self.server.clone(),
+                false => vec![std::process::id().to_string()],
+            },
+            cpu_percent_connect: cpu("before", "connected"),
+            cpu_percent: cpu("measure_start", "measure_end"),
+            rss_kb_before: rss("before"),
+            rss_kb_after_connect: rss("settled"),
+            rss_kb_peak: match server {
+                true => self.server_peak_kb,
+                false => self.own_peak_kb,
+            },
+            hwm_kb: hwm,
+        }
+    }
+}
+
+pub struct Timing {
+    pub started_at: String,
+    pub setup_secs: f64,
+    pub connect_secs: f64,
+    pub measured_secs: f64,
+    pub connect_started: Instant,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub scenario: String,
+    pub target: String,
+    pub urls: Vec<String>,
+    pub started_at: String,
+    pub plan: Plan,
+    pub setup_secs: f64,
+    pub connect: ConnectReport,
+    pub sends: SendReport,
+    pub delivery: DeliveryReport,
+    pub errors: BTreeMap<String, u64>,
+    pub errors_total: u64,
+    pub server: Option<ServerReport>,
+    pub loadgen: ProcessReport,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectReport {
+    pub attempted: usize,
+    pub connected: u64,
+    pub joined: u64,
+    pub failed: u64,
+    /// From the first connect to the last successful one.
+    pub elapsed_secs: f64,
+    pub per_sec: f64,
+    pub latency_ms: Percentiles,
+    pub join_latency_ms: Percentiles,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendReport {
+    pub sent_total: u64,
+    pub acked_total: u64,
+    pub sent_per_sec: f64,
+    /// Acknowledged (durably stored) sends per second in the measured window.
+    pub acked_per_sec: f64,
+    /// Sends with no ack when the run ended.
+    pub unanswered: u64,
+    pub ack_latency_ms: Percentiles,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryReport {
+    /// `message:new` received in the measured window, per second (all receivers).
+    pub per_sec: f64,
+    pub latency_ms: Percentiles,
+    #[serde(flatten)]
+    pub accounting: Accounting,
+    pub receivers_with_loss: u64,
+    pub receivers_with_duplicates: u64,
+    /// The first receivers (by client index) that lost or duplicated anything.
+    pub worst_receivers: Vec<ReceiverReport>,
+}
+
+/// How many receivers are itemised in the report.
+const ITEMISED_RECEIVERS: usize = 50;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiverReport {
+    pub client: usize,
+    pub room: usize,
+    pub expected: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerReport {
+    #[serde(flatten)]
+    pub process: ProcessReport,
+    /// (RSS after connect − RSS before) / connections.
+    pub rss_per_connection_kb: f64,
+}
+
+impl Summary {
+    pub fn clean(&self) -> bool {
+        self.errors_total == 0
+            && self.delivery.accounting.lost == 0
+            && self.delivery.accounting.duplicated == 0
+            && self.connect.joined == self.connect.attempted as u64
+            && (self.plan.senders == 0 || self.sends.acked_total > 0)
+    }
+}
+
+pub fn build(
+    args: &Args,
+    plan: &Plan,
+    shared: &Shared,
+    sampler: &Sampler,
+    timing: &Timing,
+    outcomes: &[Outcome],
+) -> anyhow::Result<Summary> {
+    let c = &shared.counters;
+    let mut errors = Errors::default();
+    let mut unanswered = 0;
+    let mut sent_total = 0;
+    for o in outcomes {
+        errors.merge(&o.errors);
+        unanswered += o.unanswered;
+        sent_total += o.sent;
+    }
+    if unanswered > 0 {
+        *errors.0.entry("ack_missing".into()).or_insert(0) += unanswered;
+    }
+    let acked = stats::acked_by_conversation(
+        plan.rooms,
+        outcomes.iter().map(|o| (o.room, o.acked.clone())),
+    );
+    let acked_total = acked.iter().map(|a| a.len() as u64).sum();
+    let mut accounting = Accounting::default();
+    let (mut with_loss, mut with_dups) = (0, 0);
+    let mut worst = Vec::new();
+    for o in outcomes.iter().filter(|o| o.connected) {
+        let a = o.ledger.account(&acked[o.room]);
+        with_loss += u64::from(a.lost > 0);
+        with_dups += u64::from(a.duplicated > 0);
+        if (a.lost > 0 || a.duplicated > 0) && worst.len() < ITEMISED_RECEIVERS {
+            worst.push(ReceiverReport {
+                client: o.index,
+                room: o.room,
+                expected: a.expected,
+                lost: a.lost,
+                duplicated: a.duplicated,
+            });
+        }
+        accounting.add(&a);
+    }
+    let connected = c.connected.load(Ordering::Relaxed);
+    let last_us = c.last_connected_us.load(Ordering::Relaxed);
+    let first_us = crate::client::micros(timing.connect_started.duration_since(shared.base));
+    let connect_elapsed = match last_us > first_us {
+        true => (last_us - first_us) as f64 / 1e6,
+        false => timing.connect_secs,
+    };
+    let per = |n: u64| match timing.measured_secs > 0.0 {
+        true => round3(n as f64 / timing.measured_secs),
+        false => 0.0,
+    };
+    let server = (!args.server_pids.is_empty()).then(|| {
+        let process = sampler.process(true);
+        let grown = process.rss_kb_after_connect as f64 - process.rss_kb_before as f64;
+        ServerReport {
+            rss_per_connection_kb: match connected {
+                0 => 0.0,
+                n => round3(grown / n as f64),
+            },
+            process,
+        }
+    });
+    Ok(Summary {
+        scenario: plan.scenario.to_owned(),
+        target: args.target.clone(),
+        urls: args.urls.clone(),
+        started_at: timing.started_at.clone(),
+        plan: plan.clone(),
+        setup_secs: round3(timing.setup_secs),
+        connect: ConnectReport {
+            attempted: plan.clients,
+            connected,
+            joined: c.joined.load(Ordering::Relaxed),
+            failed: plan.clients as u64 - connected.min(plan.clients as u64),
+            elapsed_secs: round3(connect_elapsed),
+            per_sec: match connect_elapsed > 0.0 {
+                true => round3(connected as f64 / connect_elapsed),
+                false => 0.0,
+            },
+            latency_ms: Percentiles::of(&shared.connect.merged()?),
+            join_latency_ms: Percentiles::of(&shared.join.merged()?),
+        },
+        sends: SendReport {
+            sent_total,
+            acked_total,
+            sent_per_sec: per(c.sent_measured.load(Ordering::Relaxed)),
+            acked_per_sec: per(c.acked_measured.load(Ordering::Relaxed)),
+            unanswered,
+            ack_latency_ms: Percentiles::of(&shared.ack.merged()?),
+        },
+        delivery: DeliveryReport {
+            per_sec: per(c.delivered_measured.load(Ordering::Relaxed)),
+            latency_ms: Percentiles::of(&shared.delivery.merged()?),
+            accounting,
+            receivers_with_loss: with_loss,
+            receivers_with_duplicates: with_dups,
+            worst_receivers: worst,
+        },
+        errors_total: errors.total(),
+        errors: errors.0,
+        server,
+        loadgen: sampler.process(false),
+    })
+}
+
+/// Writes the JSON report; returns its path.
+pub fn write(args: &Args, plan: &Plan, summary: &Summary) -> anyhow::Result<PathBuf> {
+    let path = match &args.out {
+        Some(p) => p.clone(),
+        None => {
+            let stamp: String = summary
+                .started_at
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == 'T')
+                .collect();
+            PathBuf::from(format!(
+                "results/{}-{}-{stamp}.json",
+                plan.scenario, args.target
+            ))
+        }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let json = serde_json::to_string_pretty(summary)?;
+    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// The one-line summary printed on stdout.
+pub fn line(s: &Summary) -> String {
+    let (cpu, rss, per_conn) = match &s.server {
+        Some(r) => (
+            format!("{:.0}%", r.process.cpu_percent),
+            format!("{}MB", r.process.rss_kb_peak / 1024),
+            format!("{:.1}KB", r.rss_per_connection_kb),
+        ),
+        None => ("-".into(), "-".into(), "-".into()),
+    };
+    format!(
+        "scenario={} target={} clients={}/{} connect/s={:.0} connect_p99={:.1}ms sent/s={:.0} acked/s={:.0} ack_p50={:.2}ms ack_p99={:.2}ms delivered/s={:.0} p50={:.2}ms p90={:.2}ms p99={:.2}ms p99.9={:.2}ms lost={} dup={} errors={} server_cpu={} server_rss={} rss/conn={} loadgen_cpu={:.0}%",
+        s.scenario,
+        s.target,
+        s.connect.joined,
+        s.connect.attempted,
+        s.connect.per_sec,
+        s.connect.latency_ms.p99,
+        s.sends.sent_per_sec,
+        s.sends.acked_per_sec,
+        s.sends.ack_latency_ms.p50,
+        s.sends.ack_latency_ms.p99,
+        s.delivery.per_sec,
+        s.delivery.latency_ms.p50,
+        s.delivery.latency_ms.p90,
+        s.delivery.latency_ms.p99,
+        s.delivery.latency_ms.p999,
+        s.delivery.accounting.lost,
+        s.delivery.accounting.duplicated,
+        s.errors_total,
+        cpu,
+        rss,
+        per_conn,
+        s.loadgen.cpu_percent,
+    )
+}
