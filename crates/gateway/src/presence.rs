@@ -74,15 +74,15 @@ fn schedule_offline<A: Adapter>(hub: &Arc<Hub<A>>, user: UserId) {
 /// Periodic presence upkeep (node heartbeat, cleanup after dead nodes); announces the
 /// departures it finds. Runs until the hub is dropped.
 pub(crate) async fn maintain<A: Adapter>(hub: std::sync::Weak<Hub<A>>) {
+    // First round at once: a node registers itself before it has any socket to lose.
     loop {
-        let Some(interval) = hub.upgrade().map(|h| h.config.presence_interval) else {
-            return;
-        };
-        tokio::time::sleep(interval).await;
-        let Some(hub) = hub.upgrade() else { return };
-        for user in hub.presence.maintain().await {
-            announce(&hub, user, "user:offline").await;
+        let Some(upkeep) = hub.upgrade() else { return };
+        for user in upkeep.presence.maintain().await {
+            announce(&upkeep, user, "user:offline").await;
         }
+        let interval = upkeep.config.presence_interval;
+        drop(upkeep);
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -14,6 +14,8 @@
 
 pub mod adapter;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use adapter::{
     ClusterAdapter, ClusterConfig, ClusterHealth, Error, InitRes, LastError, RedisAdapter,

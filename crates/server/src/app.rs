@@ -13,22 +13,24 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::serve::ListenerExt;
 use confab_domain::Services;
 use confab_domain::limits::{InProcessLimiter, Limits, Quota};
+use confab_domain::ports::{Notifier, RateLimiter};
 use confab_domain::presence::{InProcessPresence, InProcessTyping};
-use confab_gateway::{GatewayConfig, Hub, SocketNotifier, Stores};
-use confab_http::AppState;
+use confab_gateway::Stores;
 use confab_http::auth::{JwksSource, JwtAuthenticator, JwtSettings};
 use confab_http::files::{Files, Storage, StorageCheck, SweepHandle, Sweeper};
+use confab_http::{AppState, ReadinessCheck};
+use confab_redis::RedisAdapter;
 use confab_store::{Database, StoreOptions};
 use secrecy::ExposeSecret;
-use socketioxide::SocketIo;
-use socketioxide::adapter::LocalAdapter;
-use socketioxide::layer::SocketIoLayer;
+use socketioxide::adapter::{Emitter, LocalAdapter};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use crate::cluster::{Cluster, RedisCheck};
 use crate::config::Config;
+use crate::realtime::{self, Closer};
 use crate::secret;
 
 /// A node, built and bound, not yet serving.
@@ -36,8 +38,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     services: Arc<Services>,
-    io: SocketIo,
-    hub: Arc<Hub<LocalAdapter>>,
+    closer: Closer,
     shutdown_timeout: Duration,
     /// The sweeper of expired unattached uploads and how often it runs (`None`: off).
     sweeper: Option<(Sweeper, Duration)>,
@@ -67,32 +68,88 @@ impl App {
             .storage(config.storage_url.as_deref(), &config.data_dir);
         let storage = Storage::open(&storage_settings).context("opening the file storage")?;
         tracing::info!(storage = ?storage, "file storage");
-        let gateway = config.realtime.gateway();
-        let (socket_layer, io) = socket_io(&gateway);
-        let services = Arc::new(
-            Services::new(database.store(), auth)
-                .with_notifier(Arc::new(SocketNotifier::new(io.clone())))
-                .with_limiter(Arc::new(InProcessLimiter::new(limits(&config))))
-                .with_admin(database.store())
-                .with_files(database.store())
-                .with_flags(config.features.messaging.flags()),
-        );
-        crate::analytics::spawn_refresh(&services, config.analytics.refresh_interval);
-        let stores = Stores {
-            presence: Arc::new(InProcessPresence::new()),
-            typing: Arc::new(InProcessTyping::new()),
+        let cluster = match config.redis_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            Some(url) => Some(Cluster::new(url, &config, limits(&config))?),
+            None => None,
         };
-        let (hub, ()) = confab_gateway::register(&io, services.clone(), stores, gateway);
-        let mut state = AppState::new(services.clone());
-        state.metrics = Some(crate::metrics::renderer());
-        let file_settings = config.files.settings(config.limits.max_file_bytes);
-        state.files = Some(Arc::new(Files::new(storage.clone(), file_settings)));
-        Arc::make_mut(&mut state.checks).push(Arc::new(StorageCheck(storage.clone())));
+        let (limiter, stores): (Arc<dyn RateLimiter>, Stores) = match &cluster {
+            Some(cluster) => (
+                cluster.state.limiter.clone(),
+                Stores {
+                    presence: cluster.state.presence.clone(),
+                    typing: cluster.state.typing.clone(),
+                },
+            ),
+            None => (
+                Arc::new(InProcessLimiter::new(limits(&config))),
+                Stores {
+                    presence: Arc::new(InProcessPresence::new()),
+                    typing: Arc::new(InProcessTyping::new()),
+                },
+            ),
+        };
+        let services = |notifier: Arc<dyn Notifier>| {
+            Arc::new(
+                Services::new(database.store(), auth)
+                    .with_notifier(notifier)
+                    .with_limiter(limiter)
+                    .with_admin(database.store())
+                    .with_files(database.store())
+                    .with_flags(config.features.messaging.flags()),
+            )
+        };
+        let mut checks: Vec<Arc<dyn ReadinessCheck>> =
+            vec![Arc::new(StorageCheck(storage.clone()))];
+        if let Some(cluster) = &cluster {
+            checks.push(Arc::new(RedisCheck(cluster.clone())));
+        }
+        let files = Arc::new(Files::new(
+            storage.clone(),
+            config.files.settings(config.limits.max_file_bytes),
+        ));
+        let http = |services: Arc<Services>| {
+            let mut state = AppState::new(services);
+            state.metrics = Some(crate::metrics::renderer());
+            state.files = Some(files);
+            state.checks = Arc::new(checks);
+            confab_http::router(state)
+        };
+        let gateway = config.realtime.gateway();
+        let (router, services, closer) = match cluster {
+            None => {
+                let parts = realtime::assemble::<LocalAdapter>(gateway, (), stores, services, http);
+                (parts.router, parts.services, parts.closer)
+            }
+            Some(cluster) => {
+                let parts = realtime::assemble::<RedisAdapter<Emitter>>(
+                    gateway,
+                    cluster.adapter.clone(),
+                    stores,
+                    services,
+                    http,
+                );
+                // A node whose Redis is down still starts and serves its own sockets; the
+                // adapter joins the cluster when Redis answers.
+                match tokio::time::timeout(config.redis.timeout * 3, parts.init).await {
+                    Ok(Ok(())) => {
+                        tracing::info!(prefix = %config.redis.channel_prefix, "joined the cluster over Redis")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "Redis unreachable at start-up; serving local sockets until it answers")
+                    }
+                    Err(_) => tracing::warn!(
+                        "Redis slow at start-up; serving local sockets until it answers"
+                    ),
+                }
+                (parts.router, parts.services, parts.closer)
+            }
+        };
+        crate::analytics::spawn_refresh(&services, config.analytics.refresh_interval);
         let sweeper = (!config.files.sweep_interval.is_zero()).then(|| {
             let sweeper = Sweeper::new(services.clone(), storage, config.files.unattached_ttl);
             (sweeper, config.files.sweep_interval)
         });
-        let router = with_layers(confab_http::router(state).layer(socket_layer), &config);
+        let router = with_layers(router, &config);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -100,8 +157,7 @@ impl App {
             listener,
             router,
             services,
-            io,
-            hub,
+            closer,
             shutdown_timeout: config.shutdown_timeout,
             sweeper,
         })
@@ -129,18 +185,16 @@ impl App {
             .sweeper
             .map(|(sweeper, interval)| sweeper.spawn(interval));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let io = self.io.clone();
-        let hub = self.hub.clone();
+        let closer = self.closer;
         let signal = async move {
             shutdown.await;
             tracing::info!(
                 "shutting down: no new connections, closing sockets, finishing in-flight requests"
             );
             let _ = stopping_tx.send(());
-            hub.leave().await;
-            // Sockets are long-lived: tell them to go (clients reconnect elsewhere) so the
-            // HTTP drain is not held open by them.
-            io.close().await;
+            // Sockets are long-lived: announce this node's users gone and tell the sockets to
+            // go (clients reconnect elsewhere), so the HTTP drain is not held open by them.
+            closer().await;
         };
         // Small frames (an ack, then a broadcast) must not wait for Nagle's algorithm: Node's
         // HTTP server and `ws` disable it too.
@@ -175,18 +229,6 @@ impl App {
         tracing::info!("confab stopped");
         Ok(())
     }
-}
-
-/// The Socket.IO layer with Node's engine defaults (1 MB payloads, 25 s / 20 s pings,
-/// 45 s connect timeout) unless configured otherwise.
-fn socket_io(config: &GatewayConfig) -> (SocketIoLayer, SocketIo) {
-    SocketIo::builder()
-        .req_path("/socket.io")
-        .ping_interval(config.ping_interval)
-        .ping_timeout(config.ping_timeout)
-        .connect_timeout(config.connect_timeout)
-        .max_payload(config.max_payload)
-        .build_layer()
 }
 
 /// Connects the configured database, creating the data dir for SQLite.

@@ -14,8 +14,10 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 mod files;
+mod redis;
 
 pub use files::{FilesConfig, S3Config};
+pub use redis::RedisConfig;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
@@ -29,6 +31,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// `CONFAB_REDIS_URL`: unset runs a single node with in-process state.
     pub redis_url: Option<String>,
+    pub redis: RedisConfig,
     /// `CONFAB_STORAGE_URL`: `s3://bucket/prefix`; unset: a directory under the data dir.
     pub storage_url: Option<String>,
     /// `CONFAB_JWT_SECRET`: HS256 secret; unset (and no JWKS): generated once in the data dir.
@@ -96,6 +99,9 @@ pub struct RealtimeConfig {
     /// A `typing:start` with no stop ends after this long.
     #[serde(with = "humantime_serde")]
     pub typing_ttl: Duration,
+    /// How often presence upkeep runs (node heartbeat, clearing dead nodes' users).
+    #[serde(with = "humantime_serde")]
+    pub presence_interval: Duration,
 }
 
 impl Default for RealtimeConfig {
@@ -108,6 +114,7 @@ impl Default for RealtimeConfig {
             max_payload: d.max_payload,
             offline_grace: d.offline_grace,
             typing_ttl: d.typing_ttl,
+            presence_interval: d.presence_interval,
         }
     }
 }
@@ -121,6 +128,7 @@ impl RealtimeConfig {
             max_payload: self.max_payload,
             offline_grace: self.offline_grace,
             typing_ttl: self.typing_ttl,
+            presence_interval: self.presence_interval,
             ..confab_gateway::GatewayConfig::default()
         }
     }
@@ -223,6 +231,7 @@ impl Default for Config {
             database_url: None,
             database: DatabaseConfig::default(),
             redis_url: None,
+            redis: RedisConfig::default(),
             storage_url: None,
             jwt_secret: None,
             jwks_url: None,

@@ -4,8 +4,10 @@
 pub mod analytics;
 pub mod app;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod metrics;
+pub mod realtime;
 pub mod secret;
 pub mod telemetry;
 

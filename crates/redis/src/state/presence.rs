@@ -26,7 +26,11 @@ use redis::{AsyncCommands, Script};
 use super::throttle::ErrorLog;
 use super::{CallError, Link};
 
+/// Also registers the node (if unknown) so its sockets can be reaped should it die before
+/// its first heartbeat.
 const CONNECT: &str = r"
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[4], 'NX', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), ARGV[2])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 return redis.call('SADD', KEYS[3], ARGV[3])
@@ -173,6 +177,7 @@ impl RedisPresence {
             .key(self.keys.user(user))
             .key(self.keys.node(&self.node))
             .key(self.keys.announced())
+            .key(self.keys.nodes())
             .arg(socket)
             .arg(&self.node)
             .arg(user.to_string())
@@ -183,7 +188,12 @@ impl RedisPresence {
     async fn heartbeat(&self, conn: &mut Connection) -> Result<Vec<UserId>, CallError> {
         let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(conn).await?;
         let now_ms = secs * 1000 + micros / 1000;
-        let _: () = conn.zadd(self.keys.nodes(), &self.node, now_ms).await?;
+        let added: i64 = conn.zadd(self.keys.nodes(), &self.node, now_ms).await?;
+        // Newly added means another node presumed this one dead and cleared its sockets
+        // (say, after a long pause): put them back.
+        if added == 1 {
+            self.dirty.store(true, Ordering::Relaxed);
+        }
         if self.dirty.swap(false, Ordering::Relaxed) {
             self.resync(conn).await?;
         }

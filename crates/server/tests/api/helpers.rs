@@ -1,6 +1,7 @@
 //! `TestApp`: a real node on 127.0.0.1:0 with its own database (a fresh PostgreSQL
 //! database or SQLite file) and data dir, driven over HTTP.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use confab_server::{App, Config};
@@ -23,8 +24,20 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _db: TestDb,
+    /// Shared by the nodes of a cluster test; dropped with the last of them.
+    db: Arc<TestDb>,
     _dir: tempfile::TempDir,
+    config: Config,
+}
+
+/// The shared test Redis (`CONFAB_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
+pub fn redis_url() -> String {
+    std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A Redis channel and key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("confab-test-{}", Uuid::new_v4().simple())
 }
 
 /// A user with a token.
@@ -62,7 +75,21 @@ impl TestApp {
         config.limits.searches_per_minute = 0;
         config.shutdown_timeout = Duration::from_secs(2);
         configure(&mut config);
-        let app = App::build(config).await.expect("the app builds");
+        Self::start(config, Arc::new(db), dir).await
+    }
+
+    /// Another node on the same database (and, when configured, the same Redis), with its
+    /// own data dir and port.
+    pub async fn peer(&self, configure: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = self.config.clone();
+        config.data_dir = dir.path().to_path_buf();
+        configure(&mut config);
+        Self::start(config, self.db.clone(), dir).await
+    }
+
+    async fn start(config: Config, db: Arc<TestDb>, dir: tempfile::TempDir) -> Self {
+        let app = App::build(config.clone()).await.expect("the app builds");
         let base = format!("http://{}", app.local_addr());
         let (tx, rx) = tokio::sync::oneshot::channel();
         let handle = tokio::spawn(app.run(async move {
@@ -73,14 +100,15 @@ impl TestApp {
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             handle: Some(handle),
-            _db: db,
+            db,
             _dir: dir,
+            config,
         }
     }
 
     /// The node's database, for tests that seed or inspect it directly.
     pub fn database_url(&self) -> &str {
-        self._db.url()
+        self.db.url()
     }
 
     /// The node's data dir (local uploads live in `files/` under it).

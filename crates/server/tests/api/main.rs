@@ -16,6 +16,8 @@ mod admin;
 mod admin_views;
 mod analytics;
 mod auth;
+mod cluster;
+mod cluster_faults;
 mod concurrency;
 mod conversations;
 mod export;

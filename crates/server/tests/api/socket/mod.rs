@@ -1,6 +1,7 @@
 //! The Socket.IO gateway over a real websocket.
 
 pub mod client;
+pub mod polling;
 
 mod events;
 mod handshake;

@@ -1,0 +1,37 @@
+//! `CONFAB_REDIS__*`: how a node joins a cluster (only used when `CONFAB_REDIS_URL` is set).
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RedisConfig {
+    /// `CONFAB_REDIS__CHANNEL_PREFIX`: the Socket.IO adapter's channel prefix (the Node
+    /// adapter's `key`); Node.js servers and emitters sharing rooms must use the same one.
+    pub channel_prefix: String,
+    /// `CONFAB_REDIS__KEY_PREFIX`: prefix of confab's own keys (presence, limits, typing).
+    pub key_prefix: String,
+    /// `CONFAB_REDIS__REQUEST_TIMEOUT`: how long a cluster-wide request waits for answers.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// `CONFAB_REDIS__TIMEOUT`: the bound on one Redis call; past it Redis counts as down.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// `CONFAB_REDIS__NODE_DEAD_AFTER`: a node silent this long is presumed dead; a live node
+    /// then clears its users and announces them offline.
+    #[serde(with = "humantime_serde")]
+    pub node_dead_after: Duration,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            channel_prefix: "socket.io".into(),
+            key_prefix: "confab".into(),
+            request_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
+            node_dead_after: Duration::from_secs(15),
+        }
+    }
+}
