@@ -12,12 +12,12 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            telemetry::init(&config, std::env::var("RUST_LOG").ok());
+            let _telemetry = telemetry::init(&config, std::env::var("RUST_LOG").ok());
             let app = App::build(config).await?;
             app.run(shutdown_signal()).await
         }
         Command::Migrate => {
-            telemetry::init(&config, std::env::var("RUST_LOG").ok());
+            let _telemetry = telemetry::init(&config, std::env::var("RUST_LOG").ok());
             let database = app::open_database(&config).await?;
             database.migrate().await.context("applying migrations")?;
             tracing::info!("migrations applied");

@@ -1,33 +1,188 @@
-//! Logs: human-readable text by default, JSON lines with `CONFAB_LOG_FORMAT=json`;
-//! the filter comes from `RUST_LOG`, else the configured `log_filter`.
+//! Logs and traces. Logs: human-readable text by default, JSON lines with
+//! `CONFAB_LOG_FORMAT=json`; the filter comes from `RUST_LOG`, else the configured
+//! `log_filter`. Traces: when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, spans (HTTP requests and
+//! everything under them) go to that OTLP collector over HTTP/protobuf.
 
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::FmtSpan;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::{Config, LogFormat};
 
+/// Keeps the trace exporter alive; dropping it flushes the spans still queued.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.traces.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("confab: flushing traces failed: {e}");
+        }
+    }
+}
+
+/// The OTLP traces URL for a collector base URL (`http://collector:4318` ->
+/// `http://collector:4318/v1/traces`), as the OTLP exporter specification defines it.
+pub fn traces_url(endpoint: &str) -> String {
+    let base = endpoint.trim_end_matches('/');
+    if base.ends_with("/v1/traces") {
+        base.to_owned()
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
 /// Installs the global subscriber. Call once, first thing in `main`.
-pub fn init(config: &Config, rust_log: Option<String>) {
+pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
     let filter = rust_log
         .and_then(|f| EnvFilter::try_new(f).ok())
         .or_else(|| EnvFilter::try_new(&config.log_filter).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
     // sqlx logs every statement at info: keep it to slow ones and warnings.
     let filter = filter.add_directive("sqlx=warn".parse().unwrap_or_default());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_span_events(FmtSpan::NONE)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .init(),
-        LogFormat::Text => builder.init(),
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = match config.log_format {
+        LogFormat::Json => Box::new(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_writer(std::io::stderr),
+        ),
+        LogFormat::Text => Box::new(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
+                .with_writer(std::io::stderr),
+        ),
+    };
+    let (traces, provider) = match config
+        .otlp_endpoint
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+    {
+        Some(endpoint) => match tracer_provider(endpoint) {
+            Ok(provider) => {
+                let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("confab"));
+                (Some(layer), Some(provider))
+            }
+            Err(e) => {
+                eprintln!(
+                    "confab: OTEL_EXPORTER_OTLP_ENDPOINT={endpoint} is unusable, exporting no traces: {e}"
+                );
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    let installed = Registry::default()
+        .with(logs)
+        .with(traces)
+        .with(filter)
+        .try_init();
+    if let Err(e) = installed {
+        eprintln!("confab: a tracing subscriber was already installed: {e}");
     }
     if let Some(endpoint) = &config.otlp_endpoint {
-        tracing::warn!(%endpoint, "OTEL_EXPORTER_OTLP_ENDPOINT is set, but this build exports no traces; logs only");
+        tracing::info!(endpoint = %traces_url(endpoint), "exporting traces over OTLP/HTTP");
+    }
+    Telemetry { traces: provider }
+}
+
+fn tracer_provider(
+    endpoint: &str,
+) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(traces_url(endpoint))
+        .with_timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(Resource::builder().with_service_name("confab").build())
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-shot OTLP/HTTP collector: answers every POST with 200 and reports the paths.
+    fn collector() -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                    .unwrap();
+                let _ = tx.send(format!(
+                    "{} {}",
+                    request_line.split_whitespace().nth(1).unwrap_or(""),
+                    body.len()
+                ));
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn spans_reach_the_otlp_collector() {
+        let (url, requests) = collector();
+        let config = Config {
+            otlp_endpoint: Some(url),
+            ..Config::default()
+        };
+        let telemetry = init(&config, Some("info".into()));
+        tracing::info_span!("exported").in_scope(|| tracing::info!("inside a span"));
+        drop(telemetry);
+        let request = requests
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the collector got the spans");
+        let (path, size) = request.split_once(' ').unwrap();
+        assert_eq!(path, "/v1/traces");
+        assert!(size.parse::<usize>().unwrap() > 0);
+    }
+
+    #[test]
+    fn the_traces_path_is_appended_once() {
+        assert_eq!(
+            traces_url("http://collector:4318"),
+            "http://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("http://collector:4318/"),
+            "http://collector:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("http://c:4318/v1/traces"),
+            "http://c:4318/v1/traces"
+        );
     }
 }
