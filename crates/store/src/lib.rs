@@ -19,4 +19,4 @@ pub mod testing;
 
 pub use connect::{Backend, Database, StoreOptions, connect};
 pub use error::StoreError;
-pub use repo::{NewUpload, SqlStore, Upload};
+pub use repo::SqlStore;

@@ -1,15 +1,12 @@
 //! Uploaded files: loading the attachments of a page of messages (one query per page, not
 //! one per message), and the domain's `FileRepository` port (record, find, list the
 //! unattached, delete an unattached upload).
-//!
-//! [`SqlStore::create_upload`] and [`SqlStore::get_upload`] are the same operations with the
-//! store's own types, kept for the store's tests.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use confab_domain::files::{FileRepository, StoredFile};
-use confab_domain::ids::{ConversationId, FileId, MessageId, UserId};
+use confab_domain::ids::FileId;
 use confab_domain::model::{FileAttachment, Message};
 use confab_domain::time::Timestamp;
 use sea_orm::{
@@ -77,88 +74,6 @@ pub(crate) async fn one_with_files<C: ConnectionTrait>(
     messages
         .pop()
         .ok_or_else(|| crate::error::Failure::Corrupt("a converted message vanished".into()))
-}
-
-/// An upload to record, not yet attached to a message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewUpload {
-    pub id: FileId,
-    pub conversation_id: ConversationId,
-    pub uploader_id: UserId,
-    pub file_name: String,
-    pub file_size: i64,
-    pub file_type: String,
-    pub file_url: String,
-    /// Where the bytes live in the blob store.
-    pub storage_path: String,
-    pub created_at: Timestamp,
-}
-
-/// A recorded upload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Upload {
-    pub id: FileId,
-    /// `None` until a message attaches it.
-    pub message_id: Option<MessageId>,
-    pub conversation_id: ConversationId,
-    pub uploader_id: UserId,
-    pub file_name: String,
-    pub file_size: i64,
-    pub file_type: String,
-    pub file_url: String,
-    pub storage_path: String,
-    pub created_at: Timestamp,
-}
-
-impl SqlStore {
-    /// Records an upload (the uploader must have a `users` row).
-    pub async fn create_upload(&self, upload: &NewUpload) -> confab_domain::Result<()> {
-        let row = message_file::ActiveModel {
-            id: Set(upload.id.as_uuid()),
-            message_id: Set(None),
-            conversation_id: Set(upload.conversation_id.as_uuid()),
-            uploader_id: Set(upload.uploader_id.as_uuid()),
-            file_name: Set(upload.file_name.clone()),
-            file_size: Set(upload.file_size),
-            file_type: Set(upload.file_type.clone()),
-            file_url: Set(upload.file_url.clone()),
-            storage_path: Set(upload.storage_path.clone()),
-            created_at: Set(upload.created_at),
-        };
-        let work = async {
-            message_file::Entity::insert(row)
-                .exec_without_returning(&self.db)
-                .await?;
-            Ok(())
-        };
-        run("create_upload", work).await
-    }
-
-    /// Finds an upload by id (for downloads: the caller checks the conversation).
-    pub async fn get_upload(&self, id: FileId) -> confab_domain::Result<Option<Upload>> {
-        let work = async {
-            let row = message_file::Entity::find_by_id(id.as_uuid())
-                .one(&self.db)
-                .await?;
-            Ok(row.map(upload))
-        };
-        run("get_upload", work).await
-    }
-}
-
-fn upload(row: message_file::Model) -> Upload {
-    Upload {
-        id: row.id.into(),
-        message_id: row.message_id.map(Into::into),
-        conversation_id: row.conversation_id.into(),
-        uploader_id: row.uploader_id.into(),
-        file_name: row.file_name,
-        file_size: row.file_size,
-        file_type: row.file_type,
-        file_url: row.file_url,
-        storage_path: row.storage_path,
-        created_at: row.created_at,
-    }
 }
 
 #[async_trait]

@@ -41,8 +41,6 @@ use sea_orm::{
 
 use crate::error::run;
 
-pub use files::{NewUpload, Upload};
-
 /// The store over one connection pool (PostgreSQL or SQLite, chosen by the URL).
 #[derive(Clone, Debug)]
 pub struct SqlStore {

@@ -6,8 +6,8 @@ use confab_domain::files::{FileRepository, StoredFile};
 use confab_domain::ids::{ConversationId, FileId, UserId};
 use confab_domain::model::ParticipantRole;
 use confab_domain::ports::MessageRepository;
+use confab_store::Database;
 use confab_store::entity::message_file;
-use confab_store::{Database, NewUpload};
 use sea_orm::EntityTrait;
 
 use crate::support::{
@@ -106,29 +106,17 @@ pub async fn an_upload_that_is_not_the_senders_to_attach_fails_validation_and_st
 
 pub async fn uploads_are_recorded_and_found_through_the_store(db: &Database) {
     let f = fixture(db).await;
-    let upload = NewUpload {
-        id: FileId::new(),
-        conversation_id: f.conversation,
-        uploader_id: f.bob,
-        file_name: "photo.png".to_owned(),
-        file_size: 42,
-        file_type: "image/png".to_owned(),
-        file_url: "/api/files/photo".to_owned(),
-        storage_path: "blobs/photo".to_owned(),
-        created_at: now(),
-    };
-    f.store.create_upload(&upload).await.unwrap();
-    let found = f.store.get_upload(upload.id).await.unwrap().unwrap();
+    let upload = stored_file(f.conversation, f.bob, now());
+    f.store.record_upload(&upload).await.unwrap();
+    let found = f.store.get_file(upload.id).await.unwrap().unwrap();
+    assert_eq!(found, upload);
     assert_eq!(found.message_id, None);
-    assert_eq!(found.file_name, "photo.png");
-    assert_eq!(found.storage_path, "blobs/photo");
-    assert_eq!(found.created_at, upload.created_at);
-    assert!(f.store.get_upload(FileId::new()).await.unwrap().is_none());
+    assert!(f.store.get_file(FileId::new()).await.unwrap().is_none());
 
     let mut new = new_message(f.conversation, f.bob, "photo");
     new.file_ids = vec![upload.id];
     let message = created(f.store.insert_message(new).await.unwrap());
-    let found = f.store.get_upload(upload.id).await.unwrap().unwrap();
+    let found = f.store.get_file(upload.id).await.unwrap().unwrap();
     assert_eq!(found.message_id, Some(message.id));
 }
 
