@@ -87,6 +87,25 @@ impl Spawnable for InitRes {
 }
 
 impl<E: SocketEmitter> ClusterAdapter<E> {
+    /// Asks the other nodes to make the selected sockets join (`REMOTE_JOIN`) or leave
+    /// (`REMOTE_LEAVE`) `rooms`; nothing to do when the selection is local only.
+    async fn publish_rooms_request(
+        &self,
+        kind: u64,
+        opts: &BroadcastOptions,
+        rooms: Vec<Room>,
+    ) -> Result<(), Error> {
+        let Some(node_opts) = self.remote_opts(opts) else {
+            return Ok(());
+        };
+        let rooms = wire::room_strings(rooms);
+        let body = wire::encode_rooms_request(&self.uid, kind, &node_opts, &rooms);
+        self.shared
+            .publisher
+            .publish_wait(self.channels.request.clone(), body)
+            .await
+    }
+
     fn server_uid(&self) -> Uid {
         self.local.server_id()
     }
@@ -338,14 +357,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         if self.applies_locally(&opts) {
             self.local.add_sockets(opts.clone(), rooms.clone());
         }
-        let Some(node_opts) = self.remote_opts(&opts) else {
-            return Ok(());
-        };
-        let rooms = wire::room_strings(rooms);
-        let body = wire::encode_rooms_request(&self.uid, kind::REMOTE_JOIN, &node_opts, &rooms);
-        self.shared
-            .publisher
-            .publish_wait(self.channels.request.clone(), body)
+        self.publish_rooms_request(kind::REMOTE_JOIN, &opts, rooms)
             .await
     }
 
@@ -358,14 +370,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         if self.applies_locally(&opts) {
             self.local.del_sockets(opts.clone(), rooms.clone());
         }
-        let Some(node_opts) = self.remote_opts(&opts) else {
-            return Ok(());
-        };
-        let rooms = wire::room_strings(rooms);
-        let body = wire::encode_rooms_request(&self.uid, kind::REMOTE_LEAVE, &node_opts, &rooms);
-        self.shared
-            .publisher
-            .publish_wait(self.channels.request.clone(), body)
+        self.publish_rooms_request(kind::REMOTE_LEAVE, &opts, rooms)
             .await
     }
 
