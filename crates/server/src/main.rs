@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let _telemetry = telemetry::init(&config, std::env::var("RUST_LOG").ok());
             let app = App::build(config).await?;
+            reload_flags_on_sighup(app.services().clone(), cli.config.clone());
             app.run(shutdown_signal()).await
         }
         Command::Migrate => {
@@ -39,6 +40,36 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// SIGHUP re-reads the configuration and applies the messaging feature flags
+/// (`CONFAB_FEATURES__MESSAGING__*`, or `[features.messaging]` in `confab.toml`) without a
+/// restart. Other settings need a restart.
+fn reload_flags_on_sighup(
+    services: std::sync::Arc<confab_domain::Services>,
+    path: Option<std::path::PathBuf>,
+) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; feature flags reload needs a restart");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match Config::load(path.as_deref()) {
+                Ok(config) => {
+                    let flags = config.features.messaging.flags();
+                    tracing::info!(?flags, "SIGHUP: messaging feature flags reloaded");
+                    services.set_flags(flags);
+                }
+                Err(e) => tracing::error!(error = %e, "SIGHUP: configuration not reloaded"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (services, path);
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -25,6 +25,7 @@ mod export_memory;
 mod files;
 mod messages;
 mod ops;
+mod reload;
 mod search;
 mod socket;
 mod validation;
