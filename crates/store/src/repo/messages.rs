@@ -8,8 +8,8 @@ use confab_domain::ports::{Inserted, MessagePage, NewMessage};
 use confab_domain::time::Timestamp;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use uuid::Uuid;
 
@@ -19,13 +19,63 @@ use super::{begin_write, placeholders, stmt};
 use crate::entity::message::{self, Column};
 use crate::error::{Failure, Outcome, not_found};
 
+/// Stores a message with the conversation's next `seq`.
+///
+/// On PostgreSQL a message without files takes [`insert_one_statement`]: one round trip
+/// instead of five. Everything else runs [`insert_in_transaction`].
+pub(crate) async fn insert(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
+    if db.get_database_backend() == DbBackend::Postgres && new.file_ids.is_empty() {
+        return insert_one_statement(db, new).await;
+    }
+    insert_in_transaction(db, new).await
+}
+
+/// The PostgreSQL fast path: bumping `last_seq` and inserting the row are one statement, so
+/// one implicit transaction. The `UPDATE` locks the conversation row until the statement
+/// commits, which orders concurrent senders exactly as the transactional path does.
+///
+/// A retry of a stored `clientMsgId` fails on the unique key, and the failure aborts the
+/// whole statement, the bump included (no `ON CONFLICT`: that would keep the bump and leave a
+/// gap); then the stored message is read back. Checking for the key first (`NOT EXISTS`)
+/// would cost every send an index probe, and measured worse: without statistics (a new
+/// database, or autovacuum off) PostgreSQL can cache a generic plan that finds the key
+/// through `idx_messages_sender_id`, scanning every earlier message of the sender.
+/// No row back: no such conversation.
+async fn insert_one_statement(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
+    let sql = "WITH bumped AS ( \
+                 UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 \
+                 WHERE id = $1 RETURNING last_seq) \
+               INSERT INTO messages \
+                 (id, conversation_id, seq, sender_id, content, type, metadata, client_msg_id, created_at) \
+               SELECT $4, $1, bumped.last_seq, $3, $5, $6, $7, $8, $2 FROM bumped \
+               RETURNING seq";
+    let values = [
+        new.conversation_id.as_uuid().into(),
+        new.created_at.into(),
+        new.sender_id.as_uuid().into(),
+        new.id.as_uuid().into(),
+        new.content.as_str().into(),
+        new.kind.as_str().into(),
+        new.metadata.clone().into(),
+        new.client_msg_id.clone().into(),
+    ];
+    match db.query_one_raw(stmt(db, sql, values)).await {
+        Ok(Some(row)) => {
+            let seq = row.try_get_by_index::<i64>(0)?;
+            Ok(Inserted::Created(created(new, seq, Vec::new())))
+        }
+        Ok(None) => Err(not_found("conversation")),
+        Err(err) => retry_as_existing(db, &new, err).await,
+    }
+}
+
 /// Stores a message with the conversation's next `seq`, all in one transaction.
 ///
 /// The first statement bumps `conversations.last_seq`: on PostgreSQL that locks the
 /// conversation row until commit, so concurrent senders (on any node) queue there and each
 /// gets the next number; on SQLite the transaction already holds the write lock. Anything
 /// that aborts the send rolls back, which gives the number back: `seq` stays gapless.
-pub(crate) async fn insert(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
+async fn insert_in_transaction(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
     let txn = begin_write(db).await?;
     let Some(seq) = next_seq(&txn, new.conversation_id, new.created_at).await? else {
         return abort(txn, not_found("conversation")).await;

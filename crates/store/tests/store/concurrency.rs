@@ -90,3 +90,48 @@ pub async fn concurrent_retries_of_one_client_msg_id_store_one_message(test_db: 
     let next = send(&f.store, f.conversation, f.bob, "after").await;
     assert_eq!(next.seq, 2);
 }
+
+/// Retries racing their originals, interleaved with fresh sends, from four nodes: every key
+/// is stored once, and a retry that lost consumes no `seq` (on PostgreSQL this is the
+/// one-statement path, whose losing retry aborts on the unique key).
+pub async fn racing_retries_among_fresh_sends_leave_no_gap(test_db: &TestDb) {
+    let (nodes, keys) = match test_db.backend() {
+        Backend::Postgres => (4, 40),
+        Backend::Sqlite => (4, 15),
+    };
+    let db = test_db.database().await;
+    let f = fixture(&db).await;
+    let mut tasks = JoinSet::new();
+    for node in 0..nodes {
+        let url = test_db.url().to_owned();
+        let (conversation, alice, bob) = (f.conversation, f.alice, f.bob);
+        tasks.spawn(async move {
+            let store = connect(&url, &node_options()).await.unwrap().store();
+            let mut created = Vec::new();
+            for n in 0..keys {
+                // Each node walks the keys from a different place, so retries collide.
+                let key = format!("key-{}", (n + node * keys / nodes) % keys);
+                let mut retry = new_message(conversation, alice, &key);
+                retry.client_msg_id = Some(key);
+                if let Inserted::Created(m) = store.insert_message(retry).await.unwrap() {
+                    created.push(m.client_msg_id.unwrap());
+                }
+                send(&store, conversation, bob, &format!("node {node} fresh {n}")).await;
+            }
+            created
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        created.extend(done.unwrap());
+    }
+    created.sort_unstable();
+    let mut expected: Vec<String> = (0..keys).map(|k| format!("key-{k}")).collect();
+    expected.sort_unstable();
+    assert_eq!(created, expected, "each key is created exactly once");
+    let total = i64::from(keys + nodes * keys);
+    let stored = all_messages(&f.store, f.conversation).await;
+    let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=total).collect::<Vec<i64>>(), "gapless");
+    assert_eq!(last_seq(&f.store, f.conversation, f.alice).await, total);
+}

@@ -103,5 +103,6 @@ on_both_backends! {
     test_db {
         concurrency::concurrent_writers_on_separate_pools_get_gapless_seqs,
         concurrency::concurrent_retries_of_one_client_msg_id_store_one_message,
+        concurrency::racing_retries_among_fresh_sends_leave_no_gap,
     }
 }
