@@ -14,6 +14,7 @@ if (files.length === 0) {
 const reports = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
 
 const mb = (kb) => (kb ? kb / 1024 : 0);
+const aux = (r, name) => r.aux?.find((a) => a.name === name)?.cpuPercent;
 // [label, value(report), lower is better?, show in ratio?]
 const rows = [
   ['clients joined', (r) => `${r.connect.joined}/${r.connect.attempted}`, null, false],
@@ -34,6 +35,13 @@ const rows = [
   ['server RSS peak MB', (r) => mb(r.server?.rssKbPeak), true, true],
   ['server RSS per connection KB', (r) => r.server?.rssPerConnectionKb, true, true],
   ['loadgen CPU %', (r) => r.loadgen?.cpuPercent, null, false],
+  ['PostgreSQL CPU, % of one core (measured window)', (r) => aux(r, 'postgres'), true, false],
+  ['Redis CPU, % of one core (measured window)', (r) => aux(r, 'redis-server'), true, false],
+  ['machine CPU busy, % of one core (measured window)', (r) => r.machine?.cpuPercent, null, false],
+  ['same-node delivery p50 ms', (r) => r.delivery.sameNodeLatencyMs?.p50, true, false],
+  ['same-node delivery p99 ms', (r) => r.delivery.sameNodeLatencyMs?.p99, true, false],
+  ['cross-node delivery p50 ms', (r) => r.delivery.crossNodeLatencyMs?.p50, true, false],
+  ['cross-node delivery p99 ms', (r) => r.delivery.crossNodeLatencyMs?.p99, true, false],
   ['lost deliveries', (r) => r.delivery.lost, true, false],
   ['duplicated deliveries', (r) => r.delivery.duplicated, true, false],
   ['errors', (r) => r.errorsTotal, true, false],

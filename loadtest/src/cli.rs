@@ -95,6 +95,10 @@ pub struct Args {
     /// Server process(es) to sample (CPU from utime+stime, VmRSS, VmHWM). Repeatable.
     #[arg(long = "server-pid")]
     pub server_pids: Vec<u32>,
+    /// Other processes to sample, by command name (`postgres`, `redis-server`): CPU summed over
+    /// every process of that name, e.g. a database's backends. Repeatable.
+    #[arg(long = "aux-comm")]
+    pub aux_comms: Vec<String>,
     /// Local addresses to bind client sockets to, round-robin (127.0.0.1,127.0.0.2,…): each
     /// adds ~28k ephemeral ports towards one server address.
     #[arg(long, value_delimiter = ',')]

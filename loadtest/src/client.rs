@@ -43,6 +43,11 @@ pub struct Shared {
     pub connect_timeout: Duration,
     pub handshakes: Semaphore,
     pub delivery: Recorder,
+    /// With several nodes: deliveries from a sender on the receiver's node / on another node.
+    pub delivery_same_node: Option<Recorder>,
+    pub delivery_cross_node: Option<Recorder>,
+    pub nodes: usize,
+    pub rooms: usize,
     pub ack: Recorder,
     pub connect: Recorder,
     pub join: Recorder,
@@ -70,12 +75,19 @@ impl Shared {
     fn now_us(&self) -> u64 {
         u64::try_from(self.base.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
+
+    /// The node client `i` connects to (the same rule as the specs: members of a room
+    /// alternate between nodes).
+    pub fn node_of(&self, client: usize) -> usize {
+        (client / self.rooms.max(1)) % self.nodes.max(1)
+    }
 }
 
 /// What one client is asked to do.
 pub struct Spec {
     pub index: usize,
     pub room: usize,
+    pub node: usize,
     pub addr: SocketAddr,
     pub ws_url: Arc<str>,
     pub source: Option<IpAddr>,
@@ -349,13 +361,22 @@ impl Client {
             .counters
             .delivered_measured
             .fetch_add(1, Ordering::Relaxed);
-        let sent = message
-            .client_msg_id
-            .as_deref()
-            .and_then(protocol::sent_micros);
-        if let Some(sent) = sent {
-            let latency = self.shared.now_us().saturating_sub(sent);
-            self.shared.delivery.record(self.spec.index, latency);
+        let key = message.client_msg_id.as_deref();
+        let Some(sent) = key.and_then(protocol::sent_micros) else {
+            return;
+        };
+        let latency = self.shared.now_us().saturating_sub(sent);
+        self.shared.delivery.record(self.spec.index, latency);
+        let sender = key.and_then(protocol::sender_index);
+        if let (Some(sender), Some(same), Some(cross)) = (
+            sender,
+            &self.shared.delivery_same_node,
+            &self.shared.delivery_cross_node,
+        ) {
+            match self.shared.node_of(sender) == self.spec.node {
+                true => same.record(self.spec.index, latency),
+                false => cross.record(self.spec.index, latency),
+            }
         }
     }
 

@@ -95,13 +95,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         connect_timeout: plan.connect_timeout,
         handshakes: Semaphore::new(plan.connect_concurrency),
         delivery: stats::Recorder::new(16)?,
+        delivery_same_node: split_recorder(targets.len())?,
+        delivery_cross_node: split_recorder(targets.len())?,
+        nodes: targets.len(),
+        rooms: plan.rooms,
         ack: stats::Recorder::new(16)?,
         connect: stats::Recorder::new(16)?,
         join: stats::Recorder::new(16)?,
         counters: Counters::default(),
     });
     let (phase_tx, phase_rx) = watch::channel(Phase::Connect);
-    let mut sampler = report::Sampler::new(server_pids.clone());
+    let mut sampler = report::Sampler::new(server_pids.clone(), args.aux_comms.clone());
     sampler.mark("before");
 
     // Connect, staggered.
@@ -159,6 +163,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     Ok(!args.assert_clean || summary.clean())
 }
 
+/// Same-node / cross-node delivery latencies are kept apart only with several nodes.
+fn split_recorder(nodes: usize) -> anyhow::Result<Option<stats::Recorder>> {
+    (nodes > 1).then(|| stats::Recorder::new(16)).transpose()
+}
+
 fn set_phase(shared: &Shared, tx: &watch::Sender<Phase>, phase: Phase) {
     shared.phase.store(phase as u8, Ordering::Relaxed);
     let _ = tx.send(phase);
@@ -211,6 +220,7 @@ fn specs(
             Ok(Spec {
                 index: i,
                 room,
+                node,
                 addr: targets[node].addr,
                 ws_url: ws_urls[node].clone(),
                 source: (!args.source_ips.is_empty())

@@ -196,6 +196,11 @@ pub fn sent_micros(client_msg_id: &str) -> Option<u64> {
     client_msg_id.rsplit('-').next()?.parse().ok()
 }
 
+/// The sending client's index inside a load-test `clientMsgId` (`<run>-<client>-<n>-<sent>`).
+pub fn sender_index(client_msg_id: &str) -> Option<usize> {
+    client_msg_id.split('-').nth(1)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +309,7 @@ mod tests {
         assert_eq!(id, "ab12-5-77-987654321");
         assert_eq!(sent_micros(&id), Some(987_654_321));
         assert_eq!(sent_micros("no-time-here"), None);
+        assert_eq!(sender_index(&id), Some(5));
+        assert_eq!(sender_index("no-client"), None);
     }
 }

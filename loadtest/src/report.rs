@@ -14,18 +14,29 @@ use crate::client::{Outcome, Shared};
 use crate::procstat::{self, ProcessReport, Sample};
 use crate::stats::{self, Accounting, Errors, Percentiles, round3};
 
-/// Samples the server(s) and this process every 250 ms while the run sleeps, and at marks.
+/// Samples the server(s), this process, the processes named with `--aux-comm` and the whole
+/// machine every 250 ms while the run sleeps, and at marks.
 pub struct Sampler {
     server: Vec<String>,
-    marks: BTreeMap<&'static str, (Option<Sample>, Option<Sample>)>,
+    aux: Vec<String>,
+    marks: BTreeMap<&'static str, Reading>,
     server_peak_kb: u64,
     own_peak_kb: u64,
 }
 
+#[derive(Clone, Default)]
+struct Reading {
+    server: Option<Sample>,
+    own: Option<Sample>,
+    machine: Option<Sample>,
+    aux: Vec<Option<Sample>>,
+}
+
 impl Sampler {
-    pub fn new(server: Vec<String>) -> Self {
+    pub fn new(server: Vec<String>, aux: Vec<String>) -> Self {
         Self {
             server,
+            aux,
             marks: BTreeMap::new(),
             server_peak_kb: 0,
             own_peak_kb: 0,
@@ -52,7 +63,13 @@ impl Sampler {
     }
 
     pub fn mark(&mut self, name: &'static str) {
-        let reading = self.read();
+        let (server, own) = self.read();
+        let reading = Reading {
+            server,
+            own,
+            machine: procstat::sample_machine(),
+            aux: self.aux.iter().map(|n| procstat::sample_comm(n)).collect(),
+        };
         self.marks.insert(name, reading);
     }
 
@@ -66,16 +83,22 @@ impl Sampler {
         }
     }
 
+    /// CPU between two marks of the sample `pick` chooses, in % of one core.
+    fn cpu(&self, a: &str, b: &str, pick: impl Fn(&Reading) -> Option<Sample>) -> f64 {
+        let at = |name: &str| self.marks.get(name).and_then(&pick);
+        match (at(a), at(b)) {
+            (Some(a), Some(b)) => round3(procstat::cpu_percent(&a, &b)),
+            _ => 0.0,
+        }
+    }
+
     fn process(&self, server: bool) -> ProcessReport {
         let pick = |name: &str| {
             self.marks
                 .get(name)
-                .and_then(|(s, o)| if server { *s } else { *o })
+                .and_then(|r| if server { r.server } else { r.own })
         };
-        let cpu = |a: &str, b: &str| match (pick(a), pick(b)) {
-            (Some(a), Some(b)) => round3(procstat::cpu_percent(&a, &b)),
-            _ => 0.0,
-        };
+        let which = |r: &Reading| if server { r.server } else { r.own };
         let rss = |name: &str| pick(name).map_or(0, |s| s.rss_kb);
         let hwm = ["measure_end", "settled", "connected"]
             .iter()
@@ -86,8 +109,8 @@ impl Sampler {
                 true => self.server.clone(),
                 false => vec![std::process::id().to_string()],
             },
-            cpu_percent_connect: cpu("before", "connected"),
-            cpu_percent: cpu("measure_start", "measure_end"),
+            cpu_percent_connect: self.cpu("before", "connected", which),
+            cpu_percent: self.cpu("measure_start", "measure_end", which),
             rss_kb_before: rss("before"),
             rss_kb_after_connect: rss("settled"),
             rss_kb_peak: match server {
@@ -97,6 +120,42 @@ impl Sampler {
             hwm_kb: hwm,
         }
     }
+
+    /// The `--aux-comm` processes and the whole machine.
+    fn others(&self) -> (Vec<AuxReport>, AuxReport) {
+        let aux = self
+            .aux
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let pick = |r: &Reading| r.aux.get(i).copied().flatten();
+                AuxReport {
+                    name: name.clone(),
+                    cpu_percent_connect: self.cpu("before", "connected", pick),
+                    cpu_percent: self.cpu("measure_start", "measure_end", pick),
+                }
+            })
+            .collect();
+        let machine = AuxReport {
+            name: format!("machine ({} cores)", cores()),
+            cpu_percent_connect: self.cpu("before", "connected", |r| r.machine),
+            cpu_percent: self.cpu("measure_start", "measure_end", |r| r.machine),
+        };
+        (aux, machine)
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// CPU of processes by name, or of the whole machine, in % of one core.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuxReport {
+    pub name: String,
+    pub cpu_percent_connect: f64,
+    pub cpu_percent: f64,
 }
 
 pub struct Timing {
@@ -123,6 +182,10 @@ pub struct Summary {
     pub errors_total: u64,
     pub server: Option<ServerReport>,
     pub loadgen: ProcessReport,
+    /// `--aux-comm` processes (e.g. PostgreSQL's backends), by name.
+    pub aux: Vec<AuxReport>,
+    /// The whole machine (every process, kernel included).
+    pub machine: AuxReport,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,6 +227,12 @@ pub struct DeliveryReport {
     pub receivers_with_duplicates: u64,
     /// The first receivers (by client index) that lost or duplicated anything.
     pub worst_receivers: Vec<ReceiverReport>,
+    /// With several nodes: deliveries whose sender was on the receiver's node, and those that
+    /// crossed to another node (through the cluster adapter), measured in the same run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_node_latency_ms: Option<Percentiles>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_node_latency_ms: Option<Percentiles>,
 }
 
 /// How many receivers are itemised in the report.
@@ -207,6 +276,7 @@ pub fn build(
     outcomes: &[Outcome],
 ) -> anyhow::Result<Summary> {
     let c = &shared.counters;
+    let (aux, machine) = sampler.others();
     let mut errors = Errors::default();
     let mut unanswered = 0;
     let mut sent_total = 0;
@@ -298,12 +368,23 @@ pub fn build(
             receivers_with_loss: with_loss,
             receivers_with_duplicates: with_dups,
             worst_receivers: worst,
+            same_node_latency_ms: split(&shared.delivery_same_node)?,
+            cross_node_latency_ms: split(&shared.delivery_cross_node)?,
         },
         errors_total: errors.total(),
         errors: errors.0,
         server,
         loadgen: sampler.process(false),
+        aux,
+        machine,
     })
+}
+
+fn split(recorder: &Option<stats::Recorder>) -> anyhow::Result<Option<Percentiles>> {
+    recorder
+        .as_ref()
+        .map(|r| Ok(Percentiles::of(&r.merged()?)))
+        .transpose()
 }
 
 /// Writes the JSON report; returns its path.
