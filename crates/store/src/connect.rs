@@ -72,20 +72,38 @@ impl Backend {
     }
 }
 
-/// An open connection pool plus the repository adapter over it.
+/// The open connection pools plus the repository adapter over them.
 #[derive(Clone, Debug)]
 pub struct Database {
     connection: DatabaseConnection,
+    /// SQLite files only: the one-connection pool every write goes through (see
+    /// [`SqlStore`]). Elsewhere writes share `connection`.
+    writer: Option<DatabaseConnection>,
     backend: Backend,
     store: Arc<SqlStore>,
 }
 
-/// Opens a pool on `url` (`postgres://...` or `sqlite://path?mode=rwc`). Does not migrate.
+/// Opens a pool on `url` (`postgres://...` or `sqlite://path?mode=rwc`), and for a SQLite file
+/// a second, one-connection pool for writes. Does not migrate.
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Database, StoreError> {
     let backend = Backend::from_url(url)?;
+    let connection = open_pool(url, backend, options, options.max_connections).await?;
+    let writer = match backend == Backend::Sqlite && !sqlite_in_memory(url) {
+        true => Some(open_pool(url, backend, options, 1).await?),
+        false => None,
+    };
+    Ok(Database::new(connection, writer, backend))
+}
+
+async fn open_pool(
+    url: &str,
+    backend: Backend,
+    options: &StoreOptions,
+    max_connections: u32,
+) -> Result<DatabaseConnection, StoreError> {
     let mut connect = ConnectOptions::new(url);
     connect
-        .max_connections(options.max_connections.max(1))
+        .max_connections(max_connections.max(1))
         .acquire_timeout(options.acquire_timeout)
         .connect_timeout(options.acquire_timeout)
         .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
@@ -95,10 +113,14 @@ pub async fn connect(url: &str, options: &StoreOptions) -> Result<Database, Stor
     if backend == Backend::Sqlite {
         configure_sqlite(&mut connect, url, options)?;
     }
-    let connection = sea_orm::Database::connect(connect)
+    sea_orm::Database::connect(connect)
         .await
-        .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))?;
-    Ok(Database::new(connection, backend))
+        .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))
+}
+
+/// Every connection to an in-memory SQLite database is a database of its own.
+fn sqlite_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 fn configure_sqlite(
@@ -108,7 +130,7 @@ fn configure_sqlite(
 ) -> Result<(), StoreError> {
     let parsed = SqliteConnectOptions::from_str(url)
         .map_err(|err| StoreError::InvalidSqliteUrl(err.to_string()))?;
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let in_memory = sqlite_in_memory(url);
     if in_memory {
         // Every connection to `:memory:` is its own database: keep exactly one, forever.
         connect
@@ -152,10 +174,16 @@ fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
 }
 
 impl Database {
-    fn new(connection: DatabaseConnection, backend: Backend) -> Self {
-        let store = Arc::new(SqlStore::new(connection.clone()));
+    fn new(
+        connection: DatabaseConnection,
+        writer: Option<DatabaseConnection>,
+        backend: Backend,
+    ) -> Self {
+        let writes = writer.clone().unwrap_or_else(|| connection.clone());
+        let store = Arc::new(SqlStore::new(connection.clone(), writes));
         Self {
             connection,
+            writer,
             backend,
             store,
         }
@@ -202,8 +230,14 @@ impl Database {
         &self.connection
     }
 
-    /// Closes the pool (waits for checked-out connections to come back).
+    /// Closes the pools (waits for checked-out connections to come back).
     pub async fn close(self) -> Result<(), StoreError> {
+        if let Some(writer) = self.writer {
+            writer
+                .close()
+                .await
+                .map_err(|err| StoreError::Connect(err.to_string()))?;
+        }
         self.connection
             .close()
             .await

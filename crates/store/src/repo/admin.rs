@@ -39,11 +39,11 @@ impl AdminRepository for SqlStore {
     }
 
     async fn refresh_analytics(&self) -> Result<bool> {
-        run("refresh_analytics", analytics::refresh(&self.db)).await
+        run("refresh_analytics", analytics::refresh(&self.writer)).await
     }
 
     async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
-        run("record_audit", audit::record(&self.db, entry)).await
+        run("record_audit", audit::record(&self.writer, entry)).await
     }
 
     async fn list_audit(&self, before: Option<&PageCursor>, limit: u32) -> Result<Vec<AuditEntry>> {

@@ -93,7 +93,7 @@ impl FileRepository for SqlStore {
         };
         let work = async {
             message_file::Entity::insert(row)
-                .exec_without_returning(&self.db)
+                .exec_without_returning(&self.writer)
                 .await?;
             Ok(())
         };
@@ -135,7 +135,7 @@ impl FileRepository for SqlStore {
             let result = message_file::Entity::delete_many()
                 .filter(message_file::Column::Id.eq(id.as_uuid()))
                 .filter(message_file::Column::MessageId.is_null())
-                .exec(&self.db)
+                .exec(&self.writer)
                 .await?;
             Ok(result.rows_affected == 1)
         };

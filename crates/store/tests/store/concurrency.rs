@@ -2,7 +2,7 @@
 
 use confab_domain::ports::{Inserted, MessageRepository};
 use confab_store::testing::TestDb;
-use confab_store::{Backend, StoreOptions, connect};
+use confab_store::{Backend, Database, StoreOptions, connect};
 use tokio::task::JoinSet;
 
 use crate::support::{all_messages, fixture, last_seq, new_message, send};
@@ -134,4 +134,37 @@ pub async fn racing_retries_among_fresh_sends_leave_no_gap(test_db: &TestDb) {
     let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
     assert_eq!(seqs, (1..=total).collect::<Vec<i64>>(), "gapless");
     assert_eq!(last_seq(&f.store, f.conversation, f.alice).await, total);
+}
+
+/// Many senders sharing one store (one node): on SQLite every write queues for the one write
+/// connection instead of racing for the database lock.
+pub async fn concurrent_senders_on_one_store_get_gapless_seqs(db: &Database) {
+    let f = fixture(db).await;
+    let (tasks_n, sends) = (16, 25);
+    let mut tasks = JoinSet::new();
+    for task in 0..tasks_n {
+        let store = f.store.clone();
+        let (conversation, sender) = (f.conversation, if task % 2 == 0 { f.alice } else { f.bob });
+        tasks.spawn(async move {
+            for n in 0..sends {
+                send(
+                    &store,
+                    conversation,
+                    sender,
+                    &format!("task {task} message {n}"),
+                )
+                .await;
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let total = i64::from(tasks_n * sends);
+    let seqs: Vec<i64> = all_messages(&f.store, f.conversation)
+        .await
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, (1..=total).collect::<Vec<i64>>());
 }

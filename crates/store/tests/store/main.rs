@@ -96,6 +96,7 @@ on_both_backends! {
         analytics::refreshes_racing_with_sends_never_miss_or_double_count,
         errors::a_duplicate_key_is_a_conflict,
         connecting::ping_answers,
+        concurrency::concurrent_senders_on_one_store_get_gapless_seqs,
     }
     empty {
         migrations::migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op,
