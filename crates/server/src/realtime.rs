@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{OriginalUri, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use confab_domain::Services;
 use confab_domain::ports::Notifier;
 use confab_gateway::{GatewayConfig, SocketNotifier, Stores};
@@ -42,7 +44,9 @@ pub fn assemble<A: Adapter + DefinedAdapter>(
         .build_layer();
     let services = services(Arc::new(SocketNotifier::new(io.clone())));
     let (hub, init) = confab_gateway::register(&io, services.clone(), stores, gateway);
-    let router = http(services.clone()).layer(layer);
+    let router = http(services.clone())
+        .layer(layer)
+        .layer(axum::middleware::map_request(detach_request_head));
     let closer: Closer = Box::new(move || {
         Box::pin(async move {
             hub.leave().await;
@@ -54,5 +58,60 @@ pub fn assemble<A: Adapter + DefinedAdapter>(
         services,
         closer,
         init,
+    }
+}
+
+/// Socket.IO keeps each connection's request head (`SocketRef::req_parts`) for the socket's
+/// whole life. hyper parses the URI and header values as slices of its read buffer, so a kept
+/// head pins that buffer (8-16 KiB) per connection. Copying them into allocations of their own
+/// lets the buffer go (docs/performance.md has the measurement).
+async fn detach_request_head(mut req: Request) -> Request {
+    if !req.uri().path().starts_with("/socket.io") {
+        return req;
+    }
+    let mut headers = HeaderMap::with_capacity(req.headers().len());
+    for (name, value) in req.headers() {
+        let owned = (
+            HeaderName::from_bytes(name.as_str().as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        );
+        if let (Ok(name), Ok(mut copy)) = owned {
+            copy.set_sensitive(value.is_sensitive());
+            headers.append(name, copy);
+        }
+    }
+    *req.headers_mut() = headers;
+    if let Ok(uri) = Uri::try_from(req.uri().to_string()) {
+        // axum's router keeps a clone of the original URI in the extensions, which the
+        // kept head clones too.
+        if req.extensions().get::<OriginalUri>().is_some() {
+            req.extensions_mut().insert(OriginalUri(uri.clone()));
+        }
+        *req.uri_mut() = uri;
+    }
+    req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_request_head_is_copied_not_changed() {
+        let req = Request::builder()
+            .uri("/socket.io/?EIO=4&transport=websocket&token=a%2Eb")
+            .header("authorization", "Bearer abc")
+            .header("x-custom", "1")
+            .header("x-custom", "2")
+            .body(axum::body::Body::empty())
+            .unwrap_or_default();
+        let copied = detach_request_head(req).await;
+        assert_eq!(
+            copied.uri(),
+            "/socket.io/?EIO=4&transport=websocket&token=a%2Eb"
+        );
+        assert_eq!(copied.headers()["authorization"], "Bearer abc");
+        let custom: Vec<_> = copied.headers().get_all("x-custom").iter().collect();
+        assert_eq!(custom, ["1", "2"]);
     }
 }
