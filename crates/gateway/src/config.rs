@@ -22,6 +22,10 @@ pub struct GatewayConfig {
     pub sync_max: u32,
     /// How often presence upkeep runs (node heartbeat, dead-node cleanup).
     pub presence_interval: Duration,
+    /// Bytes each websocket reads at a time; every socket holds a buffer this size for its
+    /// whole life. engineioxide's default is 4 KiB; 1 KiB holds a few chat events and saves
+    /// ~3 KB per idle connection (larger frames just take more reads).
+    pub ws_read_buffer: usize,
 }
 
 impl Default for GatewayConfig {
@@ -35,6 +39,7 @@ impl Default for GatewayConfig {
             typing_ttl: Duration::from_secs(6),
             sync_max: 500,
             presence_interval: Duration::from_secs(5),
+            ws_read_buffer: 1024,
         }
     }
 }

@@ -102,6 +102,8 @@ pub struct RealtimeConfig {
     /// How often presence upkeep runs (node heartbeat, clearing dead nodes' users).
     #[serde(with = "humantime_serde")]
     pub presence_interval: Duration,
+    /// Bytes each websocket reads at a time (a buffer every socket keeps).
+    pub ws_read_buffer: usize,
 }
 
 impl Default for RealtimeConfig {
@@ -115,6 +117,7 @@ impl Default for RealtimeConfig {
             offline_grace: d.offline_grace,
             typing_ttl: d.typing_ttl,
             presence_interval: d.presence_interval,
+            ws_read_buffer: d.ws_read_buffer,
         }
     }
 }
@@ -129,6 +132,7 @@ impl RealtimeConfig {
             offline_grace: self.offline_grace,
             typing_ttl: self.typing_ttl,
             presence_interval: self.presence_interval,
+            ws_read_buffer: self.ws_read_buffer.max(256),
             ..confab_gateway::GatewayConfig::default()
         }
     }

@@ -40,6 +40,7 @@ pub fn assemble<A: Adapter + DefinedAdapter>(
         .ping_timeout(gateway.ping_timeout)
         .connect_timeout(gateway.connect_timeout)
         .max_payload(gateway.max_payload)
+        .ws_read_buffer_size(gateway.ws_read_buffer)
         .with_adapter::<A>(adapter)
         .build_layer();
     let services = services(Arc::new(SocketNotifier::new(io.clone())));
