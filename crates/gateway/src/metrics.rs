@@ -22,7 +22,7 @@ pub fn describe() {
     metrics::describe_counter!(BROADCASTS, "Broadcasts emitted, by event name");
     metrics::describe_counter!(
         FANOUT,
-        "Sockets on this node a broadcast was written to, by event name"
+        "Sockets on this node broadcasts were written to, by event name (sampled: one broadcast in 16 is counted, times 16)"
     );
     metrics::describe_histogram!(
         SEND_ACK_SECONDS,

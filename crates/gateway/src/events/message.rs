@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use confab_domain::input::SendMessageInput;
+use confab_domain::model::Message;
 use confab_domain::{Error, Identity};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use socketioxide::adapter::Adapter;
 
 use super::{Outcome, payload};
@@ -20,6 +21,12 @@ struct SendPayload {
     conversation_id: String,
     #[serde(flatten)]
     message: SendMessageInput,
+}
+
+/// The ack's fields (`ok` is added by the reply).
+#[derive(Serialize)]
+struct Stored<'a> {
+    message: &'a Message,
 }
 
 pub(crate) async fn send<A: Adapter>(
@@ -46,7 +53,9 @@ pub(crate) async fn send<A: Adapter>(
         .services
         .send_message(me, conversation, input, |sent| {
             if let Some(reply) = pending.take() {
-                reply.ok(&json!({ "message": sent.message }));
+                reply.ok(&Stored {
+                    message: &sent.message,
+                });
                 crate::metrics::message_sent(received.elapsed());
             }
         })
