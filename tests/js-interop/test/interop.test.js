@@ -32,6 +32,7 @@ test("a Rust broadcast reaches the room's sockets on the Node.js server, with ex
   await emitAck(inRoom, "join", ["conversation:1"]);
   await emitAck(excluded, "join", ["conversation:1", "user:1"]);
 
+  const delivered = once(inRoom, "message:new"); // before the ack: either can arrive first
   const sent = await emitAck(driver, "broadcast", {
     rooms: ["conversation:1"],
     except: ["user:1"],
@@ -39,7 +40,7 @@ test("a Rust broadcast reaches the room's sockets on the Node.js server, with ex
     data: { seq: 1 },
   });
   assert.equal(sent, true);
-  assert.deepEqual(await once(inRoom, "message:new"), [{ seq: 1 }]);
+  assert.deepEqual(await delivered, [{ seq: 1 }]);
   await silence(excluded, "message:new");
 });
 
@@ -133,11 +134,14 @@ test("server-side emits flow both ways, with acks", async (t) => {
   const { node, rust, client } = await cluster(t);
   const watcher = await client(rust.port);
 
+  // Listen first: the Rust node acks, then tells its sockets, so the event can reach the
+  // watcher before the ack has travelled back through Redis to the Node.js server.
+  const told = once(watcher, "server-side");
   const answer = new Promise((resolve, reject) =>
     node.io.serverSideEmit("hello", { n: 1 }, (err, responses) => (err ? reject(err) : resolve(responses))),
   );
   assert.deepEqual(await answer, [{ from: "rust" }]);
-  assert.deepEqual(await once(watcher, "server-side"), [{ event: "hello", args: [{ n: 1 }] }]);
+  assert.deepEqual(await told, [{ event: "hello", args: [{ n: 1 }] }]);
 
   const heard = new Promise((resolve) => node.io.on("from-rust", (...args) => resolve(args)));
   assert.equal(await emitAck(watcher, "server-side-emit", { event: "from-rust", data: [1, 2] }), true);
