@@ -54,6 +54,7 @@ nodes=1
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out_dir=${out_dir:-$root/loadtest/results/$stamp-$scenario}
 mkdir -p "$out_dir"
+out_dir=$(cd "$out_dir" && pwd) # absolute: servers start in their own data directories
 log() { printf 'bench: %s\n' "$*" >&2; }
 
 # Sockets: one descriptor per connection on each side. Raise the soft limit to the hard one.
