@@ -12,7 +12,8 @@ passed=0
 step() { printf '\n==> loadtest smoke: %s\n' "$*" >&2; }
 
 step "build (release): confab, confab-loadgen"
-cargo build --release --locked -q -p confab-server -p confab-loadgen
+# Same selection and features as scripts/test's builds, whose artifacts this then reuses.
+cargo build --release --locked -q --workspace --all-features --bins --examples
 confab=$CARGO_TARGET_DIR/release/confab
 loadgen=$CARGO_TARGET_DIR/release/confab-loadgen
 
