@@ -11,6 +11,7 @@
 // server's CPU per page. Loopback targets only.
 import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { claims, signHs256 } from "./k6/framing.js";
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith("--") ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -29,13 +30,9 @@ const requests = Number(args.requests ?? 3000);
 const concurrency = String(args.concurrency ?? "1,8").split(",").map(Number);
 const serverPid = args["server-pid"];
 
-const b64 = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
-function token(sub, admin) {
-  const claims = { sub, exp: Math.floor(Date.now() / 1000) + 3600, user_metadata: { name: `probe ${sub.slice(0, 8)}` } };
-  if (admin) claims.app_metadata = { role: "admin" };
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
-  return `${body}.${createHmac("sha256", args.secret).update(body).digest("base64url")}`;
-}
+const hmac = (secret, data) => createHmac("sha256", secret).update(data).digest("base64url");
+const token = (sub, admin) =>
+  signHs256(claims(sub, { admin, name: `probe ${sub.slice(0, 8)}` }), args.secret, hmac);
 async function call(method, path, tok, body) {
   const res = await fetch(new URL(path, base), {
     method,
