@@ -75,6 +75,8 @@ class Client implements ConfabClient {
   /** Counts successful connects: rooms belong to one connection. */
   private epoch = 0;
   private closed = false;
+  /** Why the client stopped for good without close(): a fixed token the server refused. */
+  private fatal: ConfabError | null = null;
   private sessionExpired = false;
   private reconnectTimer: TimerHandle | null = null;
   private reconnectAttempts = 0;
@@ -127,7 +129,7 @@ class Client implements ConfabClient {
   }
 
   join(conversationId: string): Promise<JoinResult> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(this.endError());
     let state = this.joined.get(conversationId);
     if (!state) {
       state = { id: conversationId, stream: this.newStream(conversationId), waiters: [], epoch: -1 };
@@ -152,6 +154,7 @@ class Client implements ConfabClient {
   }
 
   send(conversationId: string, input: SendInput): Promise<Message> {
+    if (this.closed) return Promise.reject(this.endError());
     const fileIds = input.fileIds ?? [];
     const payload: SendPayload = {
       conversationId,
@@ -180,8 +183,12 @@ class Client implements ConfabClient {
     this.closed = true;
     if (this.reconnectTimer !== null) this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    this.failAll(closedError(), true);
+    this.failAll(this.endError());
     this.socket.close();
+  }
+
+  private endError(): ConfabError {
+    return this.fatal ?? new ConfabError(CLOSED, "the client is closed");
   }
 
   // -------------------------------------------------------------------------------------
@@ -231,7 +238,8 @@ class Client implements ConfabClient {
     // stops socket.io-client, so retry here unless a fixed token was refused (hopeless).
     if (this.closed || this.socket.active) return;
     if (error.code === "unauthorized" && !this.tokenSource) {
-      this.failAll(error, false);
+      this.fatal = error;
+      this.close();
       return;
     }
     this.scheduleReconnect();
@@ -331,7 +339,7 @@ class Client implements ConfabClient {
 
   /** Emits `event` with an ack; rejects at once when disconnected (no silent buffering). */
   private request<T extends object>(event: string, payload: object): Promise<{ ok: true } & T> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(this.endError());
     if (!this.socket.connected) return Promise.reject(new ConfabError(DISCONNECTED, `not connected (${event})`));
     return new Promise((resolve, reject) => {
       this.socket.timeout(this.ackTimeoutMs).emit(event, payload, (err: Error | null, res: Ack<T> | undefined) => {
@@ -350,18 +358,16 @@ class Client implements ConfabClient {
   }
 
   private whenConnected(): Promise<void> {
-    if (this.closed) return Promise.reject(closedError());
+    if (this.closed) return Promise.reject(this.endError());
     if (this.socket.connected) return Promise.resolve();
     return new Promise((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
   }
 
-  private failAll(error: ConfabError, close: boolean): void {
+  /** Rejects everything waiting, for good (the client is closing). */
+  private failAll(error: ConfabError): void {
     for (const waiter of this.connectWaiters.splice(0)) waiter.reject(error);
-    for (const state of [...this.joined.values()]) {
-      if (close) this.forget(state, error);
-      else for (const waiter of state.waiters.splice(0)) waiter.reject(error);
-    }
-    this.outbox.failAll(error, { close });
+    for (const state of [...this.joined.values()]) this.forget(state, error);
+    this.outbox.failAll(error, { close: true });
   }
 
   // -------------------------------------------------------------------------------------
@@ -383,8 +389,4 @@ class Client implements ConfabClient {
   private report(error: ConfabError): void {
     this.emit("error", error);
   }
-}
-
-function closedError(): ConfabError {
-  return new ConfabError(CLOSED, "the client is closed");
 }

@@ -198,7 +198,7 @@ describe("createClient", () => {
     assert.equal(t.socket().connectCalls, 2, "retried: getToken may have a fresh token now");
   });
 
-  it("a refused fixed token fails the waiting sends and joins instead of retrying", async () => {
+  it("a refused fixed token fails the waiting and later calls instead of retrying", async () => {
     const t = setup({}, "stale");
     const sent = assert.rejects(t.client.send(CONVERSATION, { content: "x" }), { code: "unauthorized" });
     const joined = assert.rejects(t.client.join(CONVERSATION), { code: "unauthorized" });
@@ -207,6 +207,9 @@ describe("createClient", () => {
     await joined;
     await t.clock.advance(60_000);
     assert.equal(t.socket().connectCalls, 0);
+    assert.equal(t.socket().closed, true);
+    await assert.rejects(t.client.join(CONVERSATION), { code: "unauthorized" }, "later calls fail at once");
+    await assert.rejects(t.client.send(CONVERSATION, { content: "y" }), { code: "unauthorized" });
   });
 
   it("a refused join rejects; a refused re-join is reported and the conversation dropped", async () => {
