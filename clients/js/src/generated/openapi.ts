@@ -1,0 +1,1938 @@
+// Generated from confab's /api/openapi.json by scripts/generate-openapi.mjs
+// (`npm run generate:openapi`). Do not edit: regenerate after changing a route.
+
+export interface paths {
+    "/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every admin action (projects, participants, conversation changes, moderation deletes,
+         *     report updates, exports), newest first. Pages with `nextCursor`.
+         */
+        get: operations["audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists every conversation matching the filters (they combine), newest created first, with
+         *     participants, counts and last activity. Pages with `nextCursor`.
+         */
+        get: operations["admin_list_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One conversation with participants, counts, last activity and its last message (deleted
+         *     content included).
+         */
+        get: operations["conversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes a conversation's status (`active`, `archived`, `locked`) and/or title. */
+        patch: operations["update_conversation"];
+        trace?: never;
+    };
+    "/admin/conversations/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Streams the whole conversation as a file: JSON `{ conversation, participants, messages }`
+         *     or CSV (a header row, then one row per message), messages in `seq` order with sender,
+         *     moderation record, edit history, files and reactions.
+         */
+        get: operations["export_conversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations/{id}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adds a participant (or re-activates a former one). */
+        post: operations["add_participant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations/{id}/participants/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes a participant; their sockets leave the conversation's room at once. */
+        delete: operations["remove_participant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/conversations/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Messages, mean response time, active conversations and messages per UTC day over a window
+         *     (default: the last 30 days). Exact at any moment; on PostgreSQL served mostly from a
+         *     periodically refreshed materialized view plus a direct count of what is newer.
+         */
+        get: operations["analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Moderation: soft-deletes any message (who, when and why are recorded) and broadcasts
+         *     `message:deleted`.
+         */
+        delete: operations["admin_delete_message"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists projects. */
+        get: operations["list_projects"];
+        put?: never;
+        /** Creates a project. */
+        post: operations["create_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists reports, newest first. */
+        get: operations["list_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/reports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Moves a report along `pending -> reviewed -> resolved`. */
+        patch: operations["update_report"];
+        trace?: never;
+    };
+    "/conversations/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uploads a file into a conversation (participants and admins, while it is open). The
+         *     multipart field `file` holds it: at most `CONFAB_LIMITS__MAX_FILE_BYTES` (10 MiB by
+         *     default; exactly the limit is accepted), one of the allowed types as detected from the
+         *     content (images, PDF, UTF-8 text, Office documents by default). The upload stays
+         *     unattached until a message lists it in `fileIds`; unattached uploads are deleted after
+         *     a while.
+         */
+        post: operations["upload_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of history, newest first. */
+        get: operations["list_messages"];
+        put?: never;
+        /**
+         * Sends a message (the same use case as the `message:send` event): stored with the next
+         *     `seq`, then broadcast as `message:new`. A retry with the same `clientMsgId` answers 200
+         *     with the stored message.
+         */
+        post: operations["send_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversation's active participants. */
+        get: operations["list_participants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Marks a message (and everything before it) read; participants get `message:read:update`. */
+        post: operations["mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Full-text search in one conversation, best match first, with `<mark>` highlights. */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/files/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Downloads a file: active participants of its conversation and admins; an upload not
+         *     yet sent only by its uploader. Served as an attachment with the type detected on upload
+         *     and `X-Content-Type-Options: nosniff`; with presigned downloads on (S3), a 302 to a
+         *     short-lived URL instead.
+         */
+        get: operations["download_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Soft-deletes the caller's own message; its content is hidden from others afterwards. */
+        delete: operations["messages_delete_message"];
+        options?: never;
+        head?: never;
+        /** Edits the caller's own message; the previous content is kept in the edit history. */
+        patch: operations["edit_message"];
+        trace?: never;
+    };
+    "/messages/{id}/reactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Adds the caller's reaction. */
+        post: operations["add_reaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/{id}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Removes the caller's reaction. */
+        delete: operations["remove_reaction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reports a message to the moderators. */
+        post: operations["report_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{projectId}/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's conversations the caller takes part in (all of them for admins). */
+        get: operations["conversations_list_conversations"];
+        put?: never;
+        /** Creates a conversation with the caller as owner and `participantIds` as members. */
+        post: operations["create_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description Body of `POST /admin/conversations/:id/participants`. */
+        AddParticipantInput: {
+            /** @description `member` (default), `admin` or `owner`. */
+            role?: string | null;
+            userId: string;
+        };
+        /** @description `{ "conversation": {...} }` with details and the last message. */
+        AdminConversationBody: {
+            conversation: components["schemas"]["ConversationDetail"];
+        };
+        /** @description One audit log row. */
+        AuditEntry: {
+            /**
+             * @description `project.create`, `participant.add`, `participant.remove`, `conversation.update`,
+             *     `message.delete`, `report.update`, `conversation.export`.
+             */
+            action: string;
+            /** @description The admin who acted. */
+            actorId: components["schemas"]["UserId"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The action's particulars (the new status, the removed user, the deletion reason...). */
+            details: Record<string, never>;
+            /** Format: uuid */
+            id: string;
+            targetId: string;
+            /** @description `project`, `conversation`, `message` or `report`. */
+            targetType: string;
+        };
+        /** @description A page of the audit log, newest first. */
+        AuditPage: {
+            entries: components["schemas"]["AuditEntry"][];
+            /** @description Pass as `cursor` for the next (older) page; `null` on the last page. */
+            nextCursor?: string | null;
+        };
+        Conversation: {
+            /** Format: date-time */
+            createdAt: string;
+            createdBy?: components["schemas"]["UserId"] | null;
+            id: components["schemas"]["ConversationId"];
+            /**
+             * Format: int64
+             * @description The highest `seq` assigned in this conversation (0 when empty).
+             */
+            lastSeq: number;
+            projectId: components["schemas"]["ProjectId"];
+            status: components["schemas"]["ConversationStatus"];
+            title?: string | null;
+            type: components["schemas"]["ConversationType"];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description The analytics endpoint's answer. */
+        ConversationAnalytics: {
+            /**
+             * Format: int64
+             * @description Conversations with at least one message in the window.
+             */
+            activeConversations: number;
+            /**
+             * Format: double
+             * @description Mean seconds from a message to the next message by a different sender in the same
+             *     conversation, over pairs whose response is in the window; `null` when there is none.
+             */
+            avgResponseTime?: number | null;
+            /** @description Every UTC day of the window, ascending, zero-filled. */
+            messagesByDay: components["schemas"]["DayCount"][];
+            /**
+             * Format: int64
+             * @description Messages sent in the window, soft-deleted ones included.
+             */
+            totalMessages: number;
+        };
+        ConversationBody: {
+            conversation: components["schemas"]["Conversation"];
+        };
+        /** @description One conversation's details plus its last message (unredacted: admins see deleted content). */
+        ConversationDetail: components["schemas"]["ConversationDetails"] & {
+            lastMessage?: components["schemas"]["Message"] | null;
+        };
+        /** @description A conversation with what an admin needs to see at a glance. */
+        ConversationDetails: components["schemas"]["Conversation"] & {
+            /** Format: date-time */
+            lastMessageAt?: string | null;
+            /**
+             * Format: int64
+             * @description Every message ever sent here, soft-deleted ones included (they keep their `seq`).
+             */
+            messageCount: number;
+            /** Format: int64 */
+            participantCount: number;
+            /** @description Active participants, earliest joined first. */
+            participants: components["schemas"]["ParticipantDetails"][];
+        };
+        /**
+         * Format: uuid
+         * @description A conversation inside a project.
+         */
+        ConversationId: string;
+        ConversationList: {
+            conversations: components["schemas"]["ConversationSummary"][];
+        };
+        /** @description A page of the admin listing. */
+        ConversationPage: {
+            conversations: components["schemas"]["ConversationDetails"][];
+            /** @description Pass as `cursor` for the next page; `null` on the last page. */
+            nextCursor?: string | null;
+        };
+        /**
+         * @description `locked` and `archived` conversations accept no new messages.
+         * @enum {string}
+         */
+        ConversationStatus: "active" | "archived" | "locked";
+        /** @description A conversation as its participants list it. */
+        ConversationSummary: components["schemas"]["Conversation"] & {
+            lastMessage?: components["schemas"]["Message"] | null;
+            /**
+             * Format: int64
+             * @description Number of active participants.
+             */
+            participants: number;
+            /**
+             * Format: int64
+             * @description Messages from others, newer than the caller's last read one, not deleted.
+             */
+            unreadCount: number;
+        };
+        /**
+         * @description What a conversation is for. In `announcement` conversations only owners, conversation
+         *     admins and app admins post.
+         * @enum {string}
+         */
+        ConversationType: "project" | "support" | "announcement";
+        /** @description Body of `POST /projects/:projectId/conversations`. */
+        CreateConversationInput: {
+            participantIds?: string[];
+            title?: string | null;
+            /** @description `project` (default), `support` or `announcement`. */
+            type?: string | null;
+        };
+        /** @description Body of `POST /admin/projects`. */
+        CreateProjectInput: {
+            name: string;
+        };
+        /** @description `{ "date": "YYYY-MM-DD", "count": n }` */
+        DayCount: {
+            /** Format: int64 */
+            count: number;
+            /** Format: date */
+            date: string;
+        };
+        /** @description Body of `PATCH /messages/:id`. */
+        EditMessageInput: {
+            content: string;
+        };
+        /** @description The JSON body of every error response. */
+        ErrorBody: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        ErrorDetail: {
+            /**
+             * @description snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`, `not_found`,
+             *     `conflict`, `rate_limited`, `payload_too_large`, `unsupported_media_type`,
+             *     `messaging_disabled`, `service_unavailable`, `internal_error`, ...
+             */
+            code: string;
+            details?: Record<string, never> | null;
+            message: string;
+        };
+        FileAttachment: {
+            fileName: string;
+            /** Format: int64 */
+            fileSize: number;
+            fileType: string;
+            fileUrl: string;
+            id: components["schemas"]["FileId"];
+        };
+        /**
+         * Format: uuid
+         * @description An uploaded file, attached to at most one message.
+         */
+        FileId: string;
+        Message: {
+            clientMsgId?: string | null;
+            content: string;
+            conversationId: components["schemas"]["ConversationId"];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deletedAt?: string | null;
+            /** Format: date-time */
+            editedAt?: string | null;
+            files: components["schemas"]["FileAttachment"][];
+            id: components["schemas"]["MessageId"];
+            /** @description Reactions (`{"reactions": {"👍": [userId, ...]}}`) and other annotations. */
+            metadata: Record<string, never>;
+            senderId: components["schemas"]["UserId"];
+            /**
+             * Format: int64
+             * @description Position in the conversation: 1, 2, 3... with no gaps.
+             */
+            seq: number;
+            type: components["schemas"]["MessageKind"];
+        };
+        MessageBody: {
+            message: components["schemas"]["Message"];
+        };
+        /**
+         * Format: uuid
+         * @description A message inside a conversation.
+         */
+        MessageId: string;
+        /**
+         * @description The kind of a message.
+         * @enum {string}
+         */
+        MessageKind: "text" | "file" | "system";
+        MessagePageBody: {
+            hasMore: boolean;
+            messages: components["schemas"]["Message"][];
+        };
+        Participant: {
+            conversationId: components["schemas"]["ConversationId"];
+            /** Format: date-time */
+            joinedAt: string;
+            /** Format: date-time */
+            lastReadAt?: string | null;
+            /**
+             * Format: int64
+             * @description `seq` of the newest message this participant has read.
+             */
+            lastReadSeq: number;
+            role: components["schemas"]["ParticipantRole"];
+            userId: components["schemas"]["UserId"];
+        };
+        ParticipantBody: {
+            participant: components["schemas"]["Participant"];
+            success: boolean;
+        };
+        /** @description An active participant with the profile confab knows for them. */
+        ParticipantDetails: {
+            email?: string | null;
+            /** Format: date-time */
+            joinedAt: string;
+            /** @description From the user's token claims; absent for users confab has not seen sign in. */
+            name?: string | null;
+            role: components["schemas"]["ParticipantRole"];
+            userId: components["schemas"]["UserId"];
+        };
+        ParticipantList: {
+            participants: components["schemas"]["Participant"][];
+        };
+        /**
+         * @description A participant's role inside one conversation.
+         * @enum {string}
+         */
+        ParticipantRole: "owner" | "admin" | "member";
+        Project: {
+            /** Format: date-time */
+            createdAt: string;
+            createdBy?: components["schemas"]["UserId"] | null;
+            id: components["schemas"]["ProjectId"];
+            name: string;
+        };
+        ProjectBody: {
+            project: components["schemas"]["Project"];
+        };
+        /**
+         * Format: uuid
+         * @description A project: the tenant that owns conversations.
+         */
+        ProjectId: string;
+        ProjectList: {
+            projects: components["schemas"]["Project"][];
+        };
+        /** @description Body of `POST /messages/:id/reactions`. */
+        ReactionInput: {
+            emoji: string;
+        };
+        ReadBody: {
+            receipt: components["schemas"]["ReadReceipt"];
+            success: boolean;
+        };
+        /** @description Body of `POST /conversations/:id/read` and the payload of `message:read`. */
+        ReadInput: {
+            messageId: string;
+        };
+        /** @description The payload of `message:read:update`. */
+        ReadReceipt: {
+            conversationId: components["schemas"]["ConversationId"];
+            messageId: components["schemas"]["MessageId"];
+            /** Format: date-time */
+            readAt: string;
+            userId: components["schemas"]["UserId"];
+        };
+        Report: {
+            conversationId: components["schemas"]["ConversationId"];
+            /** Format: date-time */
+            createdAt: string;
+            description?: string | null;
+            id: components["schemas"]["ReportId"];
+            messageId: components["schemas"]["MessageId"];
+            reason: string;
+            reportedBy: components["schemas"]["UserId"];
+            /** Format: date-time */
+            resolvedAt?: string | null;
+            resolvedBy?: components["schemas"]["UserId"] | null;
+            status: components["schemas"]["ReportStatus"];
+        };
+        ReportBody: {
+            report: components["schemas"]["Report"];
+        };
+        /**
+         * Format: uuid
+         * @description A report filed against a message.
+         */
+        ReportId: string;
+        /** @description Body of `POST /messages/:id/report`. */
+        ReportInput: {
+            description?: string | null;
+            reason: string;
+        };
+        ReportList: {
+            reports: components["schemas"]["Report"][];
+        };
+        /**
+         * @description Moderation state of a report: `pending -> reviewed -> resolved`.
+         * @enum {string}
+         */
+        ReportStatus: "pending" | "reviewed" | "resolved";
+        SearchBody: {
+            messages: components["schemas"]["SearchHit"][];
+        };
+        /** @description A search hit: the message plus an excerpt with the matches wrapped in `<mark>`. */
+        SearchHit: components["schemas"]["Message"] & {
+            highlight: string;
+            /** Format: double */
+            rank: number;
+        };
+        /** @description Body of `POST /conversations/:id/messages` and the payload of `message:send`. */
+        SendMessageInput: {
+            /** @description A client-chosen key that makes retries idempotent. */
+            clientMsgId?: string | null;
+            content: string;
+            /** @description Uploads to attach (type `file` only): the sender's own, unattached, same conversation. */
+            fileIds?: string[];
+            /** @description `text` (default) or `file`. */
+            type?: string;
+        };
+        /** @description `{ "success": true }` */
+        Success: {
+            success: boolean;
+        };
+        /** @description Body of `PATCH /admin/conversations/:id`: at least one field. */
+        UpdateConversationInput: {
+            status?: string | null;
+            title?: string | null;
+        };
+        /** @description Body of `PATCH /admin/reports/:id`. */
+        UpdateReportInput: {
+            status: string;
+        };
+        /** @description The stored upload: attach it with `fileIds` in a `type: "file"` message. */
+        UploadedFile: {
+            /** Format: uuid */
+            fileId: string;
+            fileName: string;
+            /** Format: int64 */
+            fileSize: number;
+            fileType: string;
+            /** @description `/api/files/<fileId>`. */
+            fileUrl: string;
+        };
+        /** @description The multipart form of an upload. */
+        UploadForm: {
+            /**
+             * Format: binary
+             * @description The file (one). Its type is decided by its content, not its name.
+             */
+            file: string;
+        };
+        /**
+         * Format: uuid
+         * @description A user, as named by the `sub` claim of their token.
+         */
+        UserId: string;
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    audit_log: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
+                /** @description 1..=100, default 50. */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_list_conversations: {
+        parameters: {
+            query?: {
+                /** @description `nextCursor` of the previous page. */
+                cursor?: string | null;
+                /** @description 1..=100, default 50. */
+                limit?: number | null;
+                /** @description Only this project's conversations. */
+                projectId?: string | null;
+                /** @description `active`, `archived` or `locked`. */
+                status?: string | null;
+                /** @description Only conversations this user actively takes part in. */
+                userId?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminConversationBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateConversationInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_conversation: {
+        parameters: {
+            query?: {
+                /** @description `json` (default) or `csv`. */
+                format?: string | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, as an attachment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                    "text/csv": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_participant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddParticipantInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_participant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    analytics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `YYYY-MM-DD` (from the start of that UTC day) or an RFC 3339 time (inclusive).
+                 *     Default: 29 days before the last day of the window.
+                 */
+                from?: string | null;
+                /** @description Only this project's conversations; all projects when absent. */
+                projectId?: string | null;
+                /**
+                 * @description `YYYY-MM-DD` (to the end of that UTC day, so the day is included) or an RFC 3339
+                 *     time (exclusive). Default: the end of today (UTC).
+                 */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAnalytics"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    admin_delete_message: {
+        parameters: {
+            query?: {
+                /** @description Why the message was removed (kept in the moderation record). */
+                reason?: string | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_projects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateProjectInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_reports: {
+        parameters: {
+            query?: {
+                /** @description `pending`, `reviewed` or `resolved`; all when absent. */
+                status?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateReportInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadedFile"];
+                };
+            };
+            /** @description no `file` field, an empty file or a malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description over the size limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a type not allowed */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_messages: {
+        parameters: {
+            query?: {
+                /** @description A message id: return messages older than it. */
+                before?: string | null;
+                /** @description 1..=100, default 50. */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePageBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendMessageInput"];
+            };
+        };
+        responses: {
+            /** @description idempotent retry */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBody"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_participants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ParticipantList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query?: {
+                /** @description Words to find (stemmed: `run` finds `running`); web-search syntax on PostgreSQL. */
+                q?: string | null;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file's bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description redirect to a presigned URL (S3 with presigned downloads) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    messages_delete_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditMessageInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_reaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReactionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_reaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                emoji: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_message: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    conversations_list_conversations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                projectId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateConversationInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationBody"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+}
