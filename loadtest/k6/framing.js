@@ -167,20 +167,18 @@ export class Session {
   }
 }
 
-function base64url(bytesOrString) {
-  // btoa exists in k6 and Node >= 16; input here is ASCII/UTF-8 JSON.
-  const utf8 = unescape(encodeURIComponent(bytesOrString));
-  return btoa(utf8).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /**
- * An HS256 JWT. `hmacSha256Base64url(secret, data)` is the runtime's HMAC (k6/crypto's
- * `hmac('sha256', secret, data, 'base64rawurl')`, or node:crypto in tests).
+ * An HS256 JWT. The runtime supplies the two primitives, because k6 has neither `btoa` nor
+ * `Buffer` (and Node's `btoa` once hid exactly that):
+ *   `base64url(text)`: unpadded base64url of the UTF-8 bytes of `text`
+ *     (k6: `encoding.b64encode(text, 'rawurl')` from `k6/encoding`);
+ *   `hmacSha256(secret, data)`: the unpadded base64url HMAC-SHA256
+ *     (k6: `hmac('sha256', secret, data, 'base64rawurl')` from `k6/crypto`).
  */
-export function signHs256(claims, secret, hmacSha256Base64url) {
+export function signHs256(claims, secret, { base64url, hmacSha256 }) {
   const head = base64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
   const body = base64url(JSON.stringify(claims));
-  return `${head}.${body}.${hmacSha256Base64url(secret, `${head}.${body}`)}`;
+  return `${head}.${body}.${hmacSha256(secret, `${head}.${body}`)}`;
 }
 
 /** Claims in confab's shape: `sub`, `exp`, a name, and the admin role when asked. */
@@ -212,13 +210,4 @@ export function clientMsgId(vu, n, sentMs) {
 export function sentAt(id) {
   const t = Number(String(id).split('-').pop());
   return Number.isFinite(t) ? t : undefined;
-}
-
-/** Refuses targets off this machine: load runs stay on loopback. */
-export function assertLoopback(base) {
-  const m = /^[a-z]+:\/\/(\[[^\]]+\]|[^:/?#]+)/i.exec(String(base));
-  const host = m ? m[1].replace(/^\[|\]$/g, '') : '';
-  const ok = host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-  if (!ok) throw new Error(`refusing non-loopback target ${base}`);
-  return true;
 }

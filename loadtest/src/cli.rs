@@ -38,13 +38,14 @@ impl Scenario {
 #[derive(Debug, Parser)]
 #[command(
     name = "confab-loadgen",
-    about = "Socket.IO load generator for confab and its reference servers (loopback only)"
+    about = "Socket.IO load generator for confab and its reference servers"
 )]
 pub struct Args {
     #[arg(long, value_enum, default_value = "fanout")]
     pub scenario: Scenario,
     /// Server base URL (http://127.0.0.1:3000). Repeat for a cluster: clients are spread over
-    /// the URLs round-robin; setup uses the first. Loopback addresses only.
+    /// the URLs round-robin; setup uses the first. Any reachable host: point it at servers you
+    /// run (staging, a test cluster), never at someone else's.
     #[arg(long = "url", default_value = "http://127.0.0.1:3000")]
     pub urls: Vec<String>,
     /// Label for the server under test (confab, node, uws): goes into the report and file name.

@@ -5,7 +5,7 @@
 //! over R conversations (staggered), lets S of them send at a fixed total rate (or closed loop),
 //! and reports delivered messages/s, delivery and ack latency percentiles, connect rate and
 //! latency, errors by kind, lost and duplicated deliveries per receiver (by `seq`), and the
-//! server's CPU and RSS. Loopback targets only; every run is bounded in count and time.
+//! server's CPU and RSS. Every run is bounded in count and time.
 
 mod cli;
 mod client;
@@ -53,7 +53,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         .iter()
         .map(|u| setup::target(u))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    setup::check_sources(&args.source_ips)?;
+    setup::check_sources(&args.source_ips, &targets)?;
     if args.scenario == cli::Scenario::Cluster && targets.len() < 2 {
         eprintln!("warning: cluster scenario with one --url: this measures a single node");
     }

@@ -1,7 +1,8 @@
-//! Target checks (loopback only) and the run's fixtures, created through the REST API as an
-//! admin: one project, the conversations, their participants.
+//! The target (any host the user points it at: our own tests choose loopback) and the run's
+//! fixtures, created through the REST API as an admin: one project, the conversations, their
+//! participants.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use anyhow::Context;
 use futures::{StreamExt, TryStreamExt};
@@ -19,33 +20,32 @@ pub struct Target {
     pub ws_url: String,
 }
 
-/// Parses `http://host:port` and refuses anything that is not on this machine's loopback.
+/// Parses `http://host:port` (or `ws://`) and resolves the host once: every connection goes to
+/// that address, so DNS is not part of what is measured. TLS is not spoken (put the load
+/// generator next to the nodes, or behind the TLS terminator).
 pub fn target(url: &str) -> anyhow::Result<Target> {
     let base = Url::parse(url).with_context(|| format!("invalid --url {url}"))?;
     anyhow::ensure!(
         matches!(base.scheme(), "http" | "ws"),
-        "--url {url}: only http:// or ws:// (plain, loopback) targets"
+        "--url {url}: only plain http:// or ws:// targets (no TLS)"
     );
-    let host = base.host_str().unwrap_or_default();
-    let ip = match host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
-        Ok(ip) => ip,
-        Err(_) if host == "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Err(_) => anyhow::bail!("--url {url}: the host must be a loopback address or localhost"),
-    };
-    anyhow::ensure!(
-        ip.is_loopback(),
-        "--url {url}: refusing a non-loopback target ({ip}); load runs stay on 127.0.0.0/8 or ::1"
-    );
+    let host = base
+        .host_str()
+        .with_context(|| format!("--url {url}: no host"))?;
     let port = base.port_or_known_default().unwrap_or(80);
-    let addr = SocketAddr::new(ip, port);
-    let host = match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = (bare, port)
+        .to_socket_addrs()
+        .with_context(|| format!("--url {url}: cannot resolve {host}"))?
+        .collect();
+    // IPv4 first: `localhost` often lists ::1 first while servers bind 127.0.0.1.
+    let addr = addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .with_context(|| format!("--url {url}: {host} has no address"))?;
+    // The Host header keeps the name the user gave (virtual hosts, load balancers).
     let ws_url = format!("ws://{host}:{port}/socket.io/?EIO=4&transport=websocket");
     let mut base = base;
     if base.scheme() == "ws" {
@@ -55,13 +55,17 @@ pub fn target(url: &str) -> anyhow::Result<Target> {
     Ok(Target { base, addr, ws_url })
 }
 
-/// Source addresses must be loopback too.
-pub fn check_sources(ips: &[IpAddr]) -> anyhow::Result<()> {
+/// Source addresses must be of the targets' family (an IPv4 source cannot reach an IPv6
+/// target).
+pub fn check_sources(ips: &[IpAddr], targets: &[Target]) -> anyhow::Result<()> {
     for ip in ips {
-        anyhow::ensure!(
-            ip.is_loopback(),
-            "--source-ips: {ip} is not a loopback address"
-        );
+        for target in targets {
+            anyhow::ensure!(
+                ip.is_ipv4() == target.addr.is_ipv4(),
+                "--source-ips: {ip} cannot reach {} (address families differ)",
+                target.addr
+            );
+        }
     }
     Ok(())
 }
@@ -153,25 +157,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn loopback_targets_are_accepted_and_mapped_to_the_socket_io_endpoint() {
+    fn targets_map_to_the_socket_io_endpoint_of_the_resolved_address() {
         let t = target("http://127.0.0.1:3000").unwrap();
         assert_eq!(
             t.ws_url,
             "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket"
         );
-        assert_eq!(t.addr.port(), 3000);
-        assert!(target("http://localhost:8080/").is_ok());
-        assert!(target("http://127.0.0.2:1").is_ok());
-        assert!(target("http://[::1]:3000").is_ok());
+        assert_eq!(t.addr, "127.0.0.1:3000".parse().unwrap());
+        let t = target("http://localhost:8080/").unwrap();
+        assert_eq!(t.addr, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(
+            t.ws_url,
+            "ws://localhost:8080/socket.io/?EIO=4&transport=websocket"
+        );
+        assert_eq!(
+            target("ws://[::1]:3000").unwrap().base.as_str(),
+            "http://[::1]:3000/"
+        );
     }
 
     #[test]
-    fn other_hosts_are_refused() {
-        assert!(target("http://10.0.0.1:3000").is_err());
-        assert!(target("http://192.168.1.1:3000").is_err());
-        assert!(target("http://example.com:3000").is_err());
+    fn any_host_is_a_valid_target_but_tls_is_refused() {
+        // Resolving needs no network for an IP literal: what matters is that a non-loopback
+        // address is not refused by the tool (users load-test their staging).
+        let t = target("http://10.0.0.1:3000").unwrap();
+        assert_eq!(t.addr, "10.0.0.1:3000".parse().unwrap());
+        assert_eq!(target("http://192.168.1.1").unwrap().addr.port(), 80);
         assert!(target("https://127.0.0.1:3000").is_err());
-        assert!(check_sources(&["127.0.0.3".parse().unwrap()]).is_ok());
-        assert!(check_sources(&["10.1.1.1".parse().unwrap()]).is_err());
+        let v4 = [target("http://127.0.0.1:1").unwrap()];
+        assert!(check_sources(&["127.0.0.3".parse().unwrap()], &v4).is_ok());
+        assert!(check_sources(&["::1".parse().unwrap()], &v4).is_err());
     }
 }

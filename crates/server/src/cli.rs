@@ -1,4 +1,4 @@
-//! The command line: `confab [serve]`, `confab migrate`, `confab token`.
+//! The command line: `confab [serve]`, `confab migrate`, `confab token`, `confab healthcheck`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -40,5 +40,15 @@ pub enum Command {
         /// Lifetime, e.g. `1h`, `30m`, `7d`.
         #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
         ttl: Duration,
+    },
+    /// Exit 0 iff the node's `/readyz` answers ready (container healthchecks).
+    Healthcheck {
+        /// The node to ask (e.g. `http://127.0.0.1:3000`; `/readyz` is added when the URL has
+        /// no path). Default: the configured bind address, a wildcard bind asked on loopback.
+        #[arg(long)]
+        url: Option<String>,
+        /// Give up after this long.
+        #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+        timeout: Duration,
     },
 }

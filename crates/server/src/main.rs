@@ -1,10 +1,10 @@
 //! `confab`: one messaging node (`serve`), migrations (`migrate`), development tokens
-//! (`token`).
+//! (`token`), container healthchecks (`healthcheck`).
 
 use anyhow::Context;
 use clap::Parser;
 use confab_server::cli::{Cli, Command};
-use confab_server::{App, Config, app, telemetry};
+use confab_server::{App, Config, app, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -38,6 +38,19 @@ async fn main() -> anyhow::Result<()> {
                 confab_http::auth::mint_hs256(&secret, &claims).map_err(anyhow::Error::msg)?;
             println!("{token}");
             Ok(())
+        }
+        Command::Healthcheck { url, timeout } => {
+            let url = healthcheck::readyz_url(config.bind, url.as_deref())?;
+            match healthcheck::check(url, timeout).await {
+                Ok(ready) => {
+                    println!("{ready}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("confab healthcheck: unhealthy: {e:#}");
+                    std::process::exit(1)
+                }
+            }
         }
     }
 }

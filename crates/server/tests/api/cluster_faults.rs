@@ -385,3 +385,59 @@ async fn polling_and_websocket_clients_work_through_nginx_in_front_of_two_nodes(
     let (status, _) = one.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(status, reqwest::StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_spreads_new_sessions_over_both_nodes_and_keeps_each_session_on_its_node() {
+    let prefix = unique_prefix();
+    let url = crate::helpers::redis_url();
+    let one = TestApp::spawn_with(Backend::Postgres, |c| {
+        c.redis_url = Some(url.clone());
+        c.redis.key_prefix = prefix.clone();
+        c.redis.channel_prefix = prefix.clone();
+        c.realtime.ping_interval = Duration::from_millis(25_000);
+    })
+    .await;
+    // The handshake's pingInterval tells which node answered.
+    let two = one
+        .peer(|c| c.realtime.ping_interval = Duration::from_millis(24_000))
+        .await;
+    let nginx = Nginx::start([
+        one.base.trim_start_matches("http://"),
+        two.base.trim_start_matches("http://"),
+    ])
+    .await;
+
+    // 16 sessions from one address: all on one node has a chance of 2 in 65,536.
+    let users: Vec<_> = (0..16).map(|_| one.user()).collect();
+    let members: Vec<_> = users[1..].iter().collect();
+    let conversation = one.conversation(&users[0], &members).await;
+    let mut per_node = [0_usize; 2];
+    for (i, user) in users.iter().enumerate() {
+        let polling = PollingClient::connect(&nginx.base, json!({ "token": user.token })).await;
+        // Each of these is several requests (POST, then the poll that carries the ack); a
+        // request that reached the other node would be refused ("Session ID unknown").
+        let joined = polling
+            .ask("join", json!({ "conversationId": conversation }))
+            .await;
+        assert_eq!(joined["ok"], true, "{joined}");
+        for n in 0..2 {
+            let ack = polling
+                .ask(
+                    "message:send",
+                    json!({ "conversationId": conversation, "content": format!("{i}.{n}") }),
+                )
+                .await;
+            assert_eq!(ack["ok"], true, "{ack}");
+        }
+        let node = match polling.handshake["pingInterval"].as_u64() {
+            Some(25_000) => 0,
+            Some(24_000) => 1,
+            other => panic!("unexpected pingInterval {other:?}"),
+        };
+        per_node[node] += 1;
+    }
+    assert!(
+        per_node[0] > 0 && per_node[1] > 0,
+        "sessions per node: {per_node:?}"
+    );
+}

@@ -1,5 +1,6 @@
 //! A Socket.IO client over Engine.IO long polling only (no websocket), for tests that go
-//! through a load balancer: every request must reach the node that holds the session.
+//! through a load balancer: every request must reach the node that holds the session. Like a
+//! browser, it sends back the cookies the handshake answer set (nginx's sticky cookie).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ const SEPARATOR: char = '\u{1e}';
 type Acks = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
 
 pub struct PollingClient {
+    /// The Engine.IO OPEN packet's data (`sid`, `pingInterval`...): which node answered.
+    pub handshake: Value,
     http: reqwest::Client,
     url: String,
     events: mpsc::UnboundedReceiver<(String, Value)>,
@@ -25,29 +28,25 @@ pub struct PollingClient {
 impl PollingClient {
     /// Opens a polling session at `base` and connects to `/` with `auth`.
     pub async fn connect(base: &str, auth: Value) -> Self {
-        let http = reqwest::Client::new();
-        let open = http
+        let open = reqwest::Client::new()
             .get(format!("{base}/socket.io/?EIO=4&transport=polling"))
             .send()
             .await
             .unwrap();
         assert!(open.status().is_success(), "handshake: {}", open.status());
+        let http = with_cookies(&open);
         let body = open.text().await.unwrap();
         let handshake: Value =
             serde_json::from_str(body.strip_prefix('0').expect("an OPEN packet")).unwrap();
         let sid = handshake["sid"].as_str().unwrap().to_owned();
         let url = format!("{base}/socket.io/?EIO=4&transport=polling&sid={sid}");
         post(&http, &url, &format!("40{auth}")).await;
-        // The CONNECT answer arrives on the next poll.
-        let answer = http.get(&url).send().await.unwrap().text().await.unwrap();
-        let connect = answer
-            .split(SEPARATOR)
-            .find(|p| p.starts_with("40") || p.starts_with("44"))
-            .unwrap_or_default()
-            .to_owned();
+        // The CONNECT answer arrives on a later poll; engineioxide queues its first ping when
+        // the session opens, so a poll may bring only that ping first.
+        let connect = connect_answer(&http, &url).await;
         assert!(
             connect.starts_with("40"),
-            "expected CONNECT, got {answer:?}"
+            "expected CONNECT, got {connect:?}"
         );
 
         let (events_tx, events) = mpsc::unbounded_channel();
@@ -59,6 +58,7 @@ impl PollingClient {
             acks.clone(),
         ));
         Self {
+            handshake,
             http,
             url,
             events,
@@ -96,6 +96,48 @@ impl PollingClient {
             }
         }
     }
+}
+
+/// Polls until the Socket.IO CONNECT answer (`40…` or `44…`) arrives, answering pings.
+async fn connect_answer(http: &reqwest::Client, url: &str) -> String {
+    for _ in 0..5 {
+        let response = http.get(url).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "poll: {}",
+            response.status()
+        );
+        let answer = response.text().await.unwrap();
+        for packet in answer.split(SEPARATOR) {
+            if packet.starts_with("40") || packet.starts_with("44") {
+                return packet.to_owned();
+            }
+            if packet == "2" {
+                post(http, url, "3").await;
+            }
+        }
+    }
+    panic!("no CONNECT answer in 5 polls")
+}
+
+/// A client that sends the cookies `response` set (name=value only), as a browser would for
+/// the rest of the session.
+fn with_cookies(response: &reqwest::Response) -> reqwest::Client {
+    let cookies: Vec<&str> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .collect();
+    let mut headers = reqwest::header::HeaderMap::new();
+    if !cookies.is_empty() {
+        headers.insert(reqwest::header::COOKIE, cookies.join("; ").parse().unwrap());
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 impl Drop for PollingClient {
