@@ -198,6 +198,8 @@ impl Message {
 pub struct SearchHit {
     #[serde(flatten)]
     pub message: Message,
+    /// The content HTML-escaped, with `<mark>`...`</mark>` around the matches and no other
+    /// markup (PostgreSQL: up to two fragments of it).
     pub highlight: String,
     pub rank: f64,
 }

@@ -85,7 +85,9 @@ pub struct SearchQuery {
     q: Option<String>,
 }
 
-/// Full-text search in one conversation, best match first, with `<mark>` highlights.
+/// Full-text search in one conversation, best match first. Each hit's `highlight` is the
+/// message content HTML-escaped, with `<mark>`...`</mark>` around the matches and no other
+/// markup: safe to insert as HTML.
 #[utoipa::path(get, path = "/conversations/{id}/search", tag = "conversations",
     params(("id" = String, Path, format = Uuid), SearchQuery),
     responses((status = 200, body = SearchBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)),

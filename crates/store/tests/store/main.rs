@@ -87,6 +87,7 @@ on_both_backends! {
         conversations::projects_are_created_listed_and_found,
         access::access_tells_participants_removed_participants_and_unknown_conversations_apart,
         search::search_stems_ranks_and_highlights,
+        search::highlights_are_escaped_html_with_marks_only_around_matches,
         search::search_leaves_out_deleted_messages_and_other_conversations,
         search::search_sees_edits,
         search::hostile_search_input_never_errors,
