@@ -91,11 +91,20 @@ impl Error {
     }
 }
 
+/// A validation error lists at most this many problems (the contract's cap): one bad
+/// element per entry of a long array must not make the answer as large as the request.
+pub const MAX_PROBLEMS: usize = 20;
+
 impl From<garde::Report> for Error {
     fn from(report: garde::Report) -> Self {
         let mut fields = serde_json::Map::new();
         let mut first = None;
+        let mut total = 0usize;
         for (path, error) in report.iter() {
+            total += 1;
+            if fields.len() >= MAX_PROBLEMS {
+                continue;
+            }
             let path = wire_path(&path.to_string());
             let text = error.message().to_string();
             if first.is_none() {
@@ -114,8 +123,13 @@ impl From<garde::Report> for Error {
                 Value::String(text),
             );
         }
+        let mut message = first.unwrap_or_else(|| "invalid input".to_owned());
+        if total > fields.len() {
+            let more = total - fields.len();
+            message = format!("{message} (and {more} more problems)");
+        }
         Self::Validation {
-            message: first.unwrap_or_else(|| "invalid input".to_owned()),
+            message,
             details: Some(Value::Object(fields)),
         }
     }
