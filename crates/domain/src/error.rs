@@ -61,6 +61,15 @@ impl Error {
         }
     }
 
+    /// 403 `not_a_project_member`: the caller, or a user they named, is not a member of the
+    /// project.
+    pub fn not_a_project_member(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code: "not_a_project_member",
+            message: message.into(),
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }

@@ -3,23 +3,22 @@
 use super::Services;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::ids::{ConversationId, ProjectId};
+use crate::ids::{ConversationId, ProjectId, UserId};
 use crate::input::CreateConversationInput;
 use crate::model::{Conversation, ConversationStatus, ConversationSummary, ParticipantRole};
 use crate::policy;
-use crate::ports::NewParticipant;
+use crate::ports::{MemberRule, NewParticipant};
 
 impl Services {
     /// The project's conversations the caller takes part in (all of them for admins), each
-    /// with the caller's unread count, the last message and the participant count.
+    /// with the caller's unread count, the last message and the participant count. Only
+    /// project members (and admins) may list them.
     pub async fn list_conversations(
         &self,
         actor: &Identity,
         project: ProjectId,
     ) -> Result<Vec<ConversationSummary>> {
-        if !self.store.project_exists(project).await? {
-            return Err(Error::NotFound("project"));
-        }
+        self.require_member(actor, project).await?;
         let mut list = self
             .store
             .list_conversations(project, actor.user_id, actor.is_admin)
@@ -33,6 +32,8 @@ impl Services {
     }
 
     /// Creates a conversation with the caller as owner and the listed users as members.
+    /// The caller and every listed user must be project members; a conversation an admin
+    /// creates makes its participants members instead.
     pub async fn create_conversation(
         &self,
         actor: &Identity,
@@ -40,9 +41,7 @@ impl Services {
         input: CreateConversationInput,
     ) -> Result<Conversation> {
         let valid = input.parse()?;
-        if !self.store.project_exists(project).await? {
-            return Err(Error::NotFound("project"));
-        }
+        self.require_member(actor, project).await?;
         let now = self.clock.now();
         let conversation = Conversation {
             id: ConversationId::new(),
@@ -69,10 +68,34 @@ impl Services {
                     role: ParticipantRole::Member,
                 }),
         );
+        let rule = match actor.is_admin {
+            true => MemberRule::Grant,
+            false => MemberRule::Require,
+        };
         self.store
-            .create_conversation(&conversation, &participants)
+            .create_conversation(&conversation, &participants, rule)
             .await?;
         Ok(conversation)
+    }
+
+    /// 404 for an unknown project; 403 `not_a_project_member` unless the caller is a member
+    /// of it or an admin.
+    pub(super) async fn require_member(&self, actor: &Identity, project: ProjectId) -> Result<()> {
+        if !self.store.project_exists(project).await? {
+            return Err(Error::NotFound("project"));
+        }
+        if actor.is_admin
+            || self
+                .store
+                .project_role(project, actor.user_id)
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        Err(Error::not_a_project_member(
+            "you are not a member of this project",
+        ))
     }
 
     /// Authorizes joining the conversation's room and returns it with its `lastSeq`.
@@ -87,7 +110,8 @@ impl Services {
     }
 
     /// Conversations the user takes part in (for presence fan-out).
-    pub async fn conversations_of(&self, user: crate::ids::UserId) -> Result<Vec<ConversationId>> {
+    pub async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>> {
         self.store.conversations_of(user).await
     }
+
 }

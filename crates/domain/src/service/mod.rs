@@ -5,6 +5,7 @@ mod admin;
 mod admin_views;
 mod conversations;
 mod files;
+mod members;
 mod messages;
 
 use std::collections::HashMap;

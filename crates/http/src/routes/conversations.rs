@@ -23,10 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_participants))
 }
 
-/// The project's conversations the caller takes part in (all of them for admins).
+/// The project's conversations the caller takes part in (all of them for admins). Only
+/// project members and admins may list them.
 #[utoipa::path(get, path = "/projects/{projectId}/conversations", tag = "conversations",
     params(("projectId" = String, Path, format = Uuid)),
-    responses((status = 200, body = ConversationList), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ConversationList),
+        (status = 403, description = "not_a_project_member: the caller is not a member of the project", body = ErrorBody),
+        (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn list_conversations(
     State(state): State<AppState>,
@@ -37,11 +40,15 @@ async fn list_conversations(
     Ok(Json(ConversationList { conversations }))
 }
 
-/// Creates a conversation with the caller as owner and `participantIds` as members.
+/// Creates a conversation with the caller as owner and `participantIds` as participants.
+/// The caller and every listed user must be project members (403 `not_a_project_member`);
+/// a conversation an admin creates makes its participants members instead.
 #[utoipa::path(post, path = "/projects/{projectId}/conversations", tag = "conversations",
     params(("projectId" = String, Path, format = Uuid)),
     request_body = CreateConversationInput,
-    responses((status = 201, body = ConversationBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 201, body = ConversationBody), (status = 400, body = ErrorBody),
+        (status = 403, description = "not_a_project_member: the caller or a listed participant is not a member of the project", body = ErrorBody),
+        (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_conversation(
     State(state): State<AppState>,

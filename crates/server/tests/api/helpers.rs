@@ -174,22 +174,31 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(who), None).await
     }
 
-    /// A project (created by a fresh admin) and its id.
+    /// A project (created by a fresh admin) with no members, and its id.
     pub async fn project(&self) -> String {
+        self.project_with(&[]).await
+    }
+
+    /// A project (created by a fresh admin) with `members` as its members, and its id.
+    pub async fn project_with(&self, members: &[&User]) -> String {
+        let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
         let (status, body) = self
             .post(
                 "/api/admin/projects",
                 &self.admin(),
-                serde_json::json!({ "name": "Acme" }),
+                serde_json::json!({ "name": "Acme", "memberIds": ids }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["project"]["id"].as_str().unwrap().to_owned()
     }
 
-    /// A conversation owned by `owner` with `members`; returns its id.
+    /// A conversation owned by `owner` with `members`, in a new project all of them are
+    /// members of; returns its id.
     pub async fn conversation(&self, owner: &User, members: &[&User]) -> String {
-        let project = self.project().await;
+        let mut everyone = vec![owner];
+        everyone.extend_from_slice(members);
+        let project = self.project_with(&everyone).await;
         let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
         let (status, body) = self
             .post(

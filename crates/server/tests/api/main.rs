@@ -23,6 +23,7 @@ mod conversations;
 mod export;
 mod export_memory;
 mod files;
+mod membership;
 mod messages;
 mod ops;
 mod reload;
