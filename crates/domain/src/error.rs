@@ -26,6 +26,10 @@ pub enum Error {
     /// The request conflicts with the current state (a duplicate, a bad transition).
     #[error("{0}")]
     Conflict(String),
+    /// A cap on stored state was reached (e.g. distinct reactions on one message); a
+    /// conflict with a `code` of its own (`too_many_reactions`).
+    #[error("{message}")]
+    LimitReached { code: &'static str, message: String },
     /// Too many requests of this kind; try again after `retry_after`.
     #[error("rate limit exceeded for {kind}")]
     RateLimited {
@@ -70,6 +74,14 @@ impl Error {
         }
     }
 
+    /// 409 `too_many_reactions`: the message carries `max` distinct emoji already.
+    pub fn too_many_reactions(max: u32) -> Self {
+        Self::LimitReached {
+            code: "too_many_reactions",
+            message: format!("a message carries at most {max} distinct reactions"),
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
@@ -82,6 +94,7 @@ impl Error {
             Self::Forbidden { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::LimitReached { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::TooLarge(_) => "payload_too_large",
             Self::UnsupportedType(_) => "unsupported_media_type",

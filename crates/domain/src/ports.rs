@@ -83,6 +83,17 @@ pub enum LimitKind {
     Messages,
     Uploads,
     Searches,
+    /// Edits and deletions of one's own messages.
+    Edits,
+    /// Adding or removing a reaction.
+    Reactions,
+    Reports,
+    /// Creating a conversation.
+    Conversations,
+    /// Read receipts (`message:read`, `POST /conversations/:id/read`).
+    Reads,
+    /// `user:typing` broadcasts, counted per user and conversation.
+    Typing(ConversationId),
 }
 
 impl LimitKind {
@@ -91,6 +102,21 @@ impl LimitKind {
             Self::Messages => "messages",
             Self::Uploads => "uploads",
             Self::Searches => "searches",
+            Self::Edits => "edits",
+            Self::Reactions => "reactions",
+            Self::Reports => "reports",
+            Self::Conversations => "conversations",
+            Self::Reads => "reads",
+            Self::Typing(_) => "typing",
+        }
+    }
+
+    /// What the allowance is counted against besides the user, if anything (typing: the
+    /// conversation). Limiters key their state by user, kind and scope.
+    pub fn scope(self) -> Option<ConversationId> {
+        match self {
+            Self::Typing(conversation) => Some(conversation),
+            _ => None,
         }
     }
 }
@@ -301,13 +327,16 @@ pub trait MessageRepository: Send + Sync {
         reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Message>;
-    /// Adds or removes `user`'s `emoji` reaction; `None` when nothing changed.
+    /// Adds or removes `user`'s `emoji` reaction; `None` when nothing changed. Adding an
+    /// emoji the message does not carry yet fails with `too_many_reactions` when it carries
+    /// `max_emoji` distinct ones already (0: no cap).
     async fn set_reaction(
         &self,
         id: MessageId,
         user: UserId,
         emoji: &str,
         present: bool,
+        max_emoji: u32,
     ) -> Result<Option<Message>>;
     /// Records a read receipt and moves the participant's read marker forward (never back).
     async fn mark_read(

@@ -1,4 +1,6 @@
-//! Listing, creating and joining conversations.
+//! Listing, creating and joining conversations, and the typing-broadcast allowance.
+
+use std::time::Duration;
 
 use super::Services;
 use crate::error::{Error, Result};
@@ -7,7 +9,7 @@ use crate::ids::{ConversationId, ProjectId, UserId};
 use crate::input::CreateConversationInput;
 use crate::model::{Conversation, ConversationStatus, ConversationSummary, ParticipantRole};
 use crate::policy;
-use crate::ports::{MemberRule, NewParticipant};
+use crate::ports::{LimitKind, MemberRule, NewParticipant};
 
 impl Services {
     /// The project's conversations the caller takes part in (all of them for admins), each
@@ -42,6 +44,10 @@ impl Services {
     ) -> Result<Conversation> {
         let valid = input.parse()?;
         self.require_member(actor, project).await?;
+        if !actor.is_admin {
+            // Admins provision (load tests, imports): only members are held to the rate.
+            self.limit(actor.user_id, LimitKind::Conversations).await?;
+        }
         let now = self.clock.now();
         let conversation = Conversation {
             id: ConversationId::new(),
@@ -114,4 +120,16 @@ impl Services {
         self.store.conversations_of(user).await
     }
 
+    /// Whether a `user:typing` broadcast for `user` in `conversation` may go out now
+    /// (at most one every 2 s, across all nodes when the limiter is shared); `Err` says how
+    /// long until the next one may.
+    pub async fn typing_allowance(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> std::result::Result<(), Duration> {
+        self.limiter
+            .acquire(user, LimitKind::Typing(conversation))
+            .await
+    }
 }

@@ -353,6 +353,7 @@ impl MessageRepository for Fake {
         _: UserId,
         _: &str,
         _: bool,
+        _: u32,
     ) -> Result<Option<Message>> {
         unused()
     }
@@ -748,4 +749,5 @@ async fn messaging_flags_bar_users_outside_the_rollout() {
     );
 }
 
+mod abuse;
 mod membership;

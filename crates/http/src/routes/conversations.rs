@@ -42,13 +42,15 @@ async fn list_conversations(
 
 /// Creates a conversation with the caller as owner and `participantIds` as participants.
 /// The caller and every listed user must be project members (403 `not_a_project_member`);
-/// a conversation an admin creates makes its participants members instead.
+/// a conversation an admin creates makes its participants members instead. Members create
+/// at most `CONVERSATIONS_PER_HOUR` (30) conversations an hour.
 #[utoipa::path(post, path = "/projects/{projectId}/conversations", tag = "conversations",
     params(("projectId" = String, Path, format = Uuid)),
     request_body = CreateConversationInput,
     responses((status = 201, body = ConversationBody), (status = 400, body = ErrorBody),
         (status = 403, description = "not_a_project_member: the caller or a listed participant is not a member of the project", body = ErrorBody),
-        (status = 404, body = ErrorBody)),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited (`CONVERSATIONS_PER_HOUR`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_conversation(
     State(state): State<AppState>,
@@ -64,10 +66,12 @@ async fn create_conversation(
 }
 
 /// Marks a message (and everything before it) read; participants get `message:read:update`.
+/// Counts against `READS_PER_MINUTE` (shared with the `message:read` event).
 #[utoipa::path(post, path = "/conversations/{id}/read", tag = "conversations",
     params(("id" = String, Path, format = Uuid)),
     request_body = ReadInput,
-    responses((status = 200, body = ReadBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ReadBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited (`READS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn mark_read(
     State(state): State<AppState>,

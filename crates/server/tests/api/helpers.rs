@@ -53,7 +53,7 @@ pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
 }
 
 impl TestApp {
-    /// A node with no message rate limit (tests that measure limits set their own).
+    /// A node with no per-user rate limits (tests that measure limits set their own).
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
@@ -73,6 +73,11 @@ impl TestApp {
         ));
         config.limits.messages_per_minute = 0;
         config.limits.searches_per_minute = 0;
+        config.limits.edits_per_minute = 0;
+        config.limits.reactions_per_minute = 0;
+        config.limits.reports_per_hour = 0;
+        config.limits.conversations_per_hour = 0;
+        config.limits.reads_per_minute = 0;
         config.shutdown_timeout = Duration::from_secs(2);
         configure(&mut config);
         Self::start(config, Arc::new(db), dir).await

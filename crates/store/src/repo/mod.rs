@@ -290,8 +290,9 @@ impl MessageRepository for SqlStore {
         user: UserId,
         emoji: &str,
         present: bool,
+        max_emoji: u32,
     ) -> Result<Option<Message>> {
-        let work = reactions::set(&self.writer, id, user, emoji, present);
+        let work = reactions::set(&self.writer, id, user, emoji, present, max_emoji);
         run("set_reaction", work).await
     }
 

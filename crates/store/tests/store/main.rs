@@ -77,6 +77,7 @@ on_both_backends! {
         reactions::concurrent_reactions_from_twenty_users_all_land,
         reactions::reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoji,
         reactions::reacting_to_an_unknown_message_is_not_found,
+        reactions::racing_new_emoji_never_pass_the_distinct_cap,
         members::a_project_is_created_with_its_members_who_see_it_in_their_list,
         members::a_members_only_conversation_refuses_non_members_and_stores_nothing,
         members::adding_members_is_idempotent_and_an_explicit_role_is_applied,
