@@ -12,6 +12,7 @@
 
 mod helpers;
 
+mod abuse;
 mod admin;
 mod admin_views;
 mod analytics;
