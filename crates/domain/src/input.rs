@@ -10,8 +10,11 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::ids::{FileId, MessageId, UserId};
 use crate::model::{
-    ConversationStatus, ConversationType, MessageKind, ParticipantRole, ProjectRole, ReportStatus,
+    ConversationStatus, ConversationType, MessageKind, ParticipantRole, ReportStatus,
 };
+
+mod projects;
+pub use projects::{AddMembersInput, CreateProjectInput};
 
 /// Message content: 1..=5000 characters (Unicode scalar values, not bytes or UTF-16 units).
 pub const MAX_CONTENT_CHARS: usize = 5000;
@@ -281,57 +284,11 @@ impl ReadInput {
     }
 }
 
-/// Body of `POST /admin/projects`.
-#[derive(Clone, Debug, Deserialize, Validate)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct CreateProjectInput {
-    #[garde(length(chars, min = 1, max = 255), custom(not_blank))]
-    pub name: String,
-    /// Users who become members (role `member`); unknown ids get a user row.
-    #[serde(default)]
-    #[garde(length(max = MAX_USER_IDS), inner(custom(uuid_text)))]
-    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
-    pub member_ids: Vec<String>,
-}
-
-impl CreateProjectInput {
-    /// The trimmed name and the distinct member ids.
-    pub fn parse(self) -> Result<(String, Vec<UserId>)> {
-        at_most("memberIds", self.member_ids.len(), MAX_USER_IDS)?;
-        checked(&self)?;
-        Ok((self.name.trim().to_owned(), distinct_ids(&self.member_ids)))
-    }
-}
-
 fn distinct_ids(values: &[String]) -> Vec<UserId> {
     let mut ids: Vec<UserId> = parse_ids(values);
     ids.sort();
     ids.dedup();
     ids
-}
-
-/// Body of `POST /admin/projects/:id/members`.
-#[derive(Clone, Debug, Deserialize, Validate)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct AddMembersInput {
-    #[garde(length(min = 1, max = MAX_USER_IDS), inner(custom(uuid_text)))]
-    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
-    pub user_ids: Vec<String>,
-    /// `member` or `owner`. Absent: new members get `member`, existing ones keep their role.
-    #[serde(default)]
-    #[garde(inner(custom(one_of(ProjectRole::parse, &["member", "owner"]))))]
-    pub role: Option<String>,
-}
-
-impl AddMembersInput {
-    pub fn parse(self) -> Result<(Vec<UserId>, Option<ProjectRole>)> {
-        at_most("userIds", self.user_ids.len(), MAX_USER_IDS)?;
-        checked(&self)?;
-        let role = self.role.as_deref().and_then(ProjectRole::parse);
-        Ok((distinct_ids(&self.user_ids), role))
-    }
 }
 
 /// Body of `POST /admin/conversations/:id/participants`.
@@ -534,33 +491,6 @@ mod tests {
         };
         let (_, details) = problems(too_many.parse().unwrap_err());
         assert_eq!(details.len(), 1, "the count is checked first");
-    }
-
-    #[test]
-    fn member_lists_are_bounded_and_deduplicated() {
-        let id = uuid::Uuid::new_v4().to_string();
-        let input = AddMembersInput {
-            user_ids: vec![id.clone(), id],
-            role: Some("owner".into()),
-        };
-        let (ids, role) = input.parse().unwrap();
-        assert_eq!((ids.len(), role), (1, Some(ProjectRole::Owner)));
-        let empty = AddMembersInput {
-            user_ids: vec![],
-            role: None,
-        };
-        assert!(empty.parse().is_err());
-        let wrong_role = AddMembersInput {
-            user_ids: vec![uuid::Uuid::new_v4().to_string()],
-            role: Some("admin".into()),
-        };
-        assert!(wrong_role.parse().is_err());
-        let project = CreateProjectInput {
-            name: "Acme".into(),
-            member_ids: vec!["x".into(); 1001],
-        };
-        let (_, details) = problems(project.parse().unwrap_err());
-        assert!(details.contains_key("memberIds"), "{details:?}");
     }
 
     #[test]
