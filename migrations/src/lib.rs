@@ -14,6 +14,8 @@ mod m20261124_000001_create_core_tables;
 mod m20261124_000002_create_search;
 mod m20261124_000003_create_audit_log;
 mod m20261124_000004_create_conversation_analytics;
+mod m20261204_000005_create_project_members;
+mod m20261204_000006_backfill_project_members;
 
 /// Every migration, oldest first. `confab migrate` (and the store's `migrate`) call
 /// `Migrator::up(conn, None)`.
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_search::Migration),
             Box::new(m20261124_000003_create_audit_log::Migration),
             Box::new(m20261124_000004_create_conversation_analytics::Migration),
+            Box::new(m20261204_000005_create_project_members::Migration),
+            Box::new(m20261204_000006_backfill_project_members::Migration),
         ]
     }
 }

@@ -26,6 +26,10 @@ pub enum Error {
     /// The request conflicts with the current state (a duplicate, a bad transition).
     #[error("{0}")]
     Conflict(String),
+    /// A cap on stored state was reached (e.g. distinct reactions on one message); a
+    /// conflict with a `code` of its own (`too_many_reactions`).
+    #[error("{message}")]
+    LimitReached { code: &'static str, message: String },
     /// Too many requests of this kind; try again after `retry_after`.
     #[error("rate limit exceeded for {kind}")]
     RateLimited {
@@ -61,6 +65,23 @@ impl Error {
         }
     }
 
+    /// 403 `not_a_project_member`: the caller, or a user they named, is not a member of the
+    /// project.
+    pub fn not_a_project_member(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            code: "not_a_project_member",
+            message: message.into(),
+        }
+    }
+
+    /// 409 `too_many_reactions`: the message carries `max` distinct emoji already.
+    pub fn too_many_reactions(max: u32) -> Self {
+        Self::LimitReached {
+            code: "too_many_reactions",
+            message: format!("a message carries at most {max} distinct reactions"),
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
@@ -73,6 +94,7 @@ impl Error {
             Self::Forbidden { code, .. } => code,
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::LimitReached { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
             Self::TooLarge(_) => "payload_too_large",
             Self::UnsupportedType(_) => "unsupported_media_type",
@@ -91,11 +113,20 @@ impl Error {
     }
 }
 
+/// A validation error lists at most this many problems (the contract's cap): one bad
+/// element per entry of a long array must not make the answer as large as the request.
+pub const MAX_PROBLEMS: usize = 20;
+
 impl From<garde::Report> for Error {
     fn from(report: garde::Report) -> Self {
         let mut fields = serde_json::Map::new();
         let mut first = None;
+        let mut total = 0usize;
         for (path, error) in report.iter() {
+            total += 1;
+            if fields.len() >= MAX_PROBLEMS {
+                continue;
+            }
             let path = wire_path(&path.to_string());
             let text = error.message().to_string();
             if first.is_none() {
@@ -114,8 +145,13 @@ impl From<garde::Report> for Error {
                 Value::String(text),
             );
         }
+        let mut message = first.unwrap_or_else(|| "invalid input".to_owned());
+        if total > fields.len() {
+            let more = total - fields.len();
+            message = format!("{message} (and {more} more problems)");
+        }
         Self::Validation {
-            message: first.unwrap_or_else(|| "invalid input".to_owned()),
+            message,
             details: Some(Value::Object(fields)),
         }
     }

@@ -13,10 +13,15 @@ use crate::model::{
     ConversationStatus, ConversationType, MessageKind, ParticipantRole, ReportStatus,
 };
 
+mod projects;
+pub use projects::{AddMembersInput, CreateProjectInput};
+
 /// Message content: 1..=5000 characters (Unicode scalar values, not bytes or UTF-16 units).
 pub const MAX_CONTENT_CHARS: usize = 5000;
 /// At most this many files on one message.
 pub const MAX_FILES_PER_MESSAGE: usize = 10;
+/// At most this many user ids in one request (`participantIds`, `memberIds`, `userIds`).
+pub const MAX_USER_IDS: usize = 1000;
 
 fn not_blank(value: &str, ctx: &()) -> garde::Result {
     if value.trim().is_empty() {
@@ -76,6 +81,16 @@ fn checked<T: Validate<Context = ()>>(input: &T) -> Result<()> {
     input.validate().map_err(Error::from)
 }
 
+/// Refuses an array longer than `max` before any of its elements is looked at: garde checks
+/// every element before the length rule, so 100k bad ids would cost 100k problems.
+fn at_most(field: &str, len: usize, max: usize) -> Result<()> {
+    if len > max {
+        let problem = format!("must have at most {max} entries, not {len}");
+        return Err(field_error(field, &problem));
+    }
+    Ok(())
+}
+
 /// Body of `POST /conversations/:id/messages` and the payload of `message:send`.
 #[derive(Clone, Debug, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -90,6 +105,7 @@ pub struct SendMessageInput {
     /// Uploads to attach (type `file` only): the sender's own, unattached, same conversation.
     #[serde(default)]
     #[garde(length(max = MAX_FILES_PER_MESSAGE), inner(custom(uuid_text)))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub file_ids: Vec<String>,
     /// A client-chosen key that makes retries idempotent.
     #[serde(default)]
@@ -108,6 +124,7 @@ pub struct ValidSend {
 
 impl SendMessageInput {
     pub fn parse(self) -> Result<ValidSend> {
+        at_most("fileIds", self.file_ids.len(), MAX_FILES_PER_MESSAGE)?;
         checked(&self)?;
         let kind = parse_send_kind(&self.kind).unwrap_or(MessageKind::Text);
         let mut file_ids: Vec<FileId> = parse_ids(&self.file_ids);
@@ -171,8 +188,10 @@ pub struct CreateConversationInput {
     #[serde(rename = "type", default)]
     #[garde(inner(custom(one_of(ConversationType::parse, &["project", "support", "announcement"]))))]
     pub kind: Option<String>,
+    /// Other participants; each must be a member of the project (admins: each becomes one).
     #[serde(default)]
-    #[garde(length(max = 1000), inner(custom(uuid_text)))]
+    #[garde(length(max = MAX_USER_IDS), inner(custom(uuid_text)))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub participant_ids: Vec<String>,
 }
 
@@ -185,15 +204,14 @@ pub struct ValidConversation {
 
 impl CreateConversationInput {
     pub fn parse(self) -> Result<ValidConversation> {
+        at_most("participantIds", self.participant_ids.len(), MAX_USER_IDS)?;
         checked(&self)?;
         let kind = self
             .kind
             .as_deref()
             .and_then(ConversationType::parse)
             .unwrap_or(ConversationType::Project);
-        let mut participant_ids: Vec<UserId> = parse_ids(&self.participant_ids);
-        participant_ids.sort();
-        participant_ids.dedup();
+        let participant_ids = distinct_ids(&self.participant_ids);
         let title = self
             .title
             .map(|t| t.trim().to_owned())
@@ -266,19 +284,11 @@ impl ReadInput {
     }
 }
 
-/// Body of `POST /admin/projects`.
-#[derive(Clone, Debug, Deserialize, Validate)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct CreateProjectInput {
-    #[garde(length(chars, min = 1, max = 255), custom(not_blank))]
-    pub name: String,
-}
-
-impl CreateProjectInput {
-    pub fn parse(self) -> Result<String> {
-        checked(&self)?;
-        Ok(self.name.trim().to_owned())
-    }
+fn distinct_ids(values: &[String]) -> Vec<UserId> {
+    let mut ids: Vec<UserId> = parse_ids(values);
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// Body of `POST /admin/conversations/:id/participants`.
@@ -441,6 +451,46 @@ mod tests {
             panic!("expected a validation error")
         };
         assert!(details.get("fileIds[0]").is_some(), "{details}");
+    }
+
+    fn problems(error: Error) -> (String, serde_json::Map<String, serde_json::Value>) {
+        match error {
+            Error::Validation {
+                message,
+                details: Some(serde_json::Value::Object(details)),
+            } => (message, details),
+            other => panic!("expected a validation error with details, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn too_many_file_ids_are_refused_by_their_count_before_any_is_checked() {
+        let mut input = send("hi");
+        input.kind = "file".into();
+        input.file_ids = vec!["bad".into(); 100_000];
+        let (message, details) = problems(input.parse().unwrap_err());
+        assert_eq!(details.len(), 1, "{details:?}");
+        assert!(details["fileIds"].as_str().unwrap().contains("at most 10"));
+        assert!(message.len() < 200, "{message}");
+    }
+
+    #[test]
+    fn a_validation_error_lists_at_most_twenty_problems() {
+        let input = CreateConversationInput {
+            title: None,
+            kind: None,
+            participant_ids: vec!["not-a-uuid".into(); 1000],
+        };
+        let (message, details) = problems(input.parse().unwrap_err());
+        assert_eq!(details.len(), crate::error::MAX_PROBLEMS);
+        assert!(message.contains("and 980 more problems"), "{message}");
+        let too_many = CreateConversationInput {
+            title: None,
+            kind: None,
+            participant_ids: vec!["not-a-uuid".into(); 1001],
+        };
+        let (_, details) = problems(too_many.parse().unwrap_err());
+        assert_eq!(details.len(), 1, "the count is checked first");
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub struct Quota {
 }
 
 impl Quota {
+    pub const fn new(limit: u32, period: Duration) -> Self {
+        Self { limit, period }
+    }
+
     pub const fn per_minute(limit: u32) -> Self {
         Self {
             limit,
@@ -39,13 +43,24 @@ impl Quota {
     }
 }
 
-/// The configured quotas.
+/// The configured quotas (the contract's defaults in [`Limits::default`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub messages: Quota,
     pub uploads: Quota,
     pub searches: Quota,
+    /// Edits and deletions of one's own messages.
+    pub edits: Quota,
+    pub reactions: Quota,
+    pub reports: Quota,
+    pub conversations: Quota,
+    pub reads: Quota,
+    /// `user:typing` broadcasts per user and conversation.
+    pub typing: Quota,
 }
+
+/// Typing broadcasts: at most one per user and conversation every 2 s.
+pub const TYPING_QUOTA: Quota = Quota::new(1, Duration::from_secs(2));
 
 impl Default for Limits {
     fn default() -> Self {
@@ -53,6 +68,12 @@ impl Default for Limits {
             messages: Quota::per_minute(30),
             uploads: Quota::per_hour(50),
             searches: Quota::per_minute(10),
+            edits: Quota::per_minute(60),
+            reactions: Quota::per_minute(60),
+            reports: Quota::per_hour(20),
+            conversations: Quota::per_hour(30),
+            reads: Quota::per_minute(240),
+            typing: TYPING_QUOTA,
         }
     }
 }
@@ -63,6 +84,12 @@ impl Limits {
             LimitKind::Messages => self.messages,
             LimitKind::Uploads => self.uploads,
             LimitKind::Searches => self.searches,
+            LimitKind::Edits => self.edits,
+            LimitKind::Reactions => self.reactions,
+            LimitKind::Reports => self.reports,
+            LimitKind::Conversations => self.conversations,
+            LimitKind::Reads => self.reads,
+            LimitKind::Typing(_) => self.typing,
         }
     }
 }
@@ -131,6 +158,7 @@ impl RateLimiter for InProcessLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ConversationId;
 
     #[test]
     fn a_burst_of_the_limit_passes_then_one_per_interval() {
@@ -168,6 +196,48 @@ mod tests {
         assert!(limiter.check(a, LimitKind::Searches, t).is_err());
         assert!(limiter.check(b, LimitKind::Searches, t).is_ok());
         assert!(limiter.check(a, LimitKind::Messages, t).is_ok());
+    }
+
+    #[test]
+    fn typing_allows_one_broadcast_per_conversation_every_two_seconds() {
+        let limiter = InProcessLimiter::new(Limits::default());
+        let user = UserId::new();
+        let (here, there) = (ConversationId::new(), ConversationId::new());
+        let t0 = Duration::from_secs(50);
+        assert!(limiter.check(user, LimitKind::Typing(here), t0).is_ok());
+        let wait = limiter
+            .check(
+                user,
+                LimitKind::Typing(here),
+                t0 + Duration::from_millis(500),
+            )
+            .unwrap_err();
+        assert_eq!(wait, Duration::from_millis(1500));
+        assert!(limiter.check(user, LimitKind::Typing(there), t0).is_ok());
+        assert!(
+            limiter
+                .check(user, LimitKind::Typing(here), t0 + Duration::from_secs(2))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_new_abuse_limits_have_the_contracts_defaults() {
+        let limiter = InProcessLimiter::new(Limits::default());
+        let t = Duration::from_secs(7);
+        for (kind, allowed) in [
+            (LimitKind::Edits, 60),
+            (LimitKind::Reactions, 60),
+            (LimitKind::Reports, 20),
+            (LimitKind::Conversations, 30),
+            (LimitKind::Reads, 240),
+        ] {
+            let user = UserId::new();
+            for i in 0..allowed {
+                assert!(limiter.check(user, kind, t).is_ok(), "{kind:?} #{i}");
+            }
+            assert!(limiter.check(user, kind, t).is_err(), "{kind:?} over");
+        }
     }
 
     #[test]

@@ -51,6 +51,11 @@ string_enum!(
     ParticipantRole { Owner => "owner", Admin => "admin", Member => "member" }
 );
 string_enum!(
+    /// A user's role in a project. Both may list the project's conversations (those they
+    /// take part in) and create conversations in it.
+    ProjectRole { Owner => "owner", Member => "member" }
+);
+string_enum!(
     /// The kind of a message.
     MessageKind { Text => "text", File => "file", System => "system" }
 );
@@ -77,6 +82,17 @@ pub struct Project {
     pub created_by: Option<UserId>,
     #[serde(with = "time::rfc3339")]
     pub created_at: DateTime<Utc>,
+}
+
+/// A member of a project.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectMember {
+    pub user_id: UserId,
+    pub role: ProjectRole,
+    #[serde(with = "time::rfc3339")]
+    pub added_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -198,6 +214,8 @@ impl Message {
 pub struct SearchHit {
     #[serde(flatten)]
     pub message: Message,
+    /// The content HTML-escaped, with `<mark>`...`</mark>` around the matches and no other
+    /// markup (PostgreSQL: up to two fragments of it).
     pub highlight: String,
     pub rank: f64,
 }

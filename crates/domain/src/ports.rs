@@ -11,7 +11,8 @@ use crate::identity::Identity;
 use crate::ids::{ConversationId, FileId, MessageId, ProjectId, ReportId, UserId};
 use crate::model::{
     Conversation, ConversationStatus, ConversationSummary, Message, MessageKind, Participant,
-    ParticipantRole, Project, ReadReceipt, Report, ReportStatus, SearchHit, User,
+    ParticipantRole, Project, ProjectMember, ProjectRole, ReadReceipt, Report, ReportStatus,
+    SearchHit, User,
 };
 use crate::time::Timestamp;
 
@@ -82,6 +83,17 @@ pub enum LimitKind {
     Messages,
     Uploads,
     Searches,
+    /// Edits and deletions of one's own messages.
+    Edits,
+    /// Adding or removing a reaction.
+    Reactions,
+    Reports,
+    /// Creating a conversation.
+    Conversations,
+    /// Read receipts (`message:read`, `POST /conversations/:id/read`).
+    Reads,
+    /// `user:typing` broadcasts, counted per user and conversation.
+    Typing(ConversationId),
 }
 
 impl LimitKind {
@@ -90,6 +102,21 @@ impl LimitKind {
             Self::Messages => "messages",
             Self::Uploads => "uploads",
             Self::Searches => "searches",
+            Self::Edits => "edits",
+            Self::Reactions => "reactions",
+            Self::Reports => "reports",
+            Self::Conversations => "conversations",
+            Self::Reads => "reads",
+            Self::Typing(_) => "typing",
+        }
+    }
+
+    /// What the allowance is counted against besides the user, if anything (typing: the
+    /// conversation). Limiters key their state by user, kind and scope.
+    pub fn scope(self) -> Option<ConversationId> {
+        match self {
+            Self::Typing(conversation) => Some(conversation),
+            _ => None,
         }
     }
 }
@@ -151,6 +178,17 @@ pub struct MessagePage {
     pub has_more: bool,
 }
 
+/// How a new conversation's participants relate to its project's members.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberRule {
+    /// Every participant must be a member already; otherwise nothing is stored and the
+    /// answer is 403 `not_a_project_member`.
+    Require,
+    /// Participants who are not members become members (ids not seen yet get a user row):
+    /// a conversation an admin creates.
+    Grant,
+}
+
 /// A participant to add when a conversation is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NewParticipant {
@@ -166,19 +204,47 @@ pub trait UserRepository: Send + Sync {
 
 #[async_trait]
 pub trait ProjectRepository: Send + Sync {
-    async fn create_project(&self, project: &Project) -> Result<()>;
+    /// Stores the project and its first members (role `member`; ids not seen yet get a user
+    /// row) in one transaction.
+    async fn create_project(&self, project: &Project, members: &[UserId]) -> Result<()>;
     async fn list_projects(&self) -> Result<Vec<Project>>;
+    /// The projects `user` is a member of, newest first.
+    async fn projects_of(&self, user: UserId) -> Result<Vec<Project>>;
     async fn project_exists(&self, id: ProjectId) -> Result<bool>;
+    /// `user`'s role in the project; `None` when they are not a member.
+    async fn project_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>>;
+    /// The project's members, earliest added first.
+    async fn list_members(&self, project: ProjectId) -> Result<Vec<ProjectMember>>;
+    /// Makes `users` members, creating user rows for ids not seen yet. With a `role`, every
+    /// listed user gets it; without, new members get `member` and existing ones keep theirs.
+    async fn add_members(
+        &self,
+        project: ProjectId,
+        users: &[UserId],
+        role: Option<ProjectRole>,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Ends `user`'s membership and their part in every conversation of the project, in one
+    /// transaction. Returns the conversations they left, or `None` when they were not a
+    /// member.
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<Vec<ConversationId>>>;
 }
 
 #[async_trait]
 pub trait ConversationRepository: Send + Sync {
-    /// Stores the conversation and its first participants in one transaction. Participants
+    /// Stores the conversation and its first participants in one transaction, checking or
+    /// granting their project membership as `rule` says. Under [`MemberRule::Grant`] users
     /// unknown to confab get a placeholder user row, filled in on their first request.
     async fn create_conversation(
         &self,
         conversation: &Conversation,
         participants: &[NewParticipant],
+        rule: MemberRule,
     ) -> Result<()>;
     async fn access(&self, conversation: ConversationId, user: UserId) -> Result<Option<Access>>;
     async fn update_conversation(
@@ -197,7 +263,9 @@ pub trait ConversationRepository: Send + Sync {
         all: bool,
     ) -> Result<Vec<ConversationSummary>>;
     async fn list_participants(&self, conversation: ConversationId) -> Result<Vec<Participant>>;
-    /// Adds the user, or re-activates (and re-roles) a former participant.
+    /// Adds the user, or re-activates (and re-roles) a former participant; makes them a
+    /// member of the conversation's project if they are not one (a user row is created for
+    /// an id not seen yet).
     async fn add_participant(
         &self,
         conversation: ConversationId,
@@ -259,13 +327,16 @@ pub trait MessageRepository: Send + Sync {
         reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Message>;
-    /// Adds or removes `user`'s `emoji` reaction; `None` when nothing changed.
+    /// Adds or removes `user`'s `emoji` reaction; `None` when nothing changed. Adding an
+    /// emoji the message does not carry yet fails with `too_many_reactions` when it carries
+    /// `max_emoji` distinct ones already (0: no cap).
     async fn set_reaction(
         &self,
         id: MessageId,
         user: UserId,
         emoji: &str,
         present: bool,
+        max_emoji: u32,
     ) -> Result<Option<Message>>;
     /// Records a read receipt and moves the participant's read marker forward (never back).
     async fn mark_read(

@@ -15,6 +15,8 @@ pub struct Hub<A: Adapter> {
     pub(crate) config: GatewayConfig,
     pub(crate) presence: Arc<dyn Presence>,
     pub(crate) typing: Arc<dyn TypingState>,
+    /// Typing broadcasts held back by the 2 s allowance, one pending flush each.
+    pub(crate) typing_flushes: crate::typing::Flushes,
 }
 
 impl<A: Adapter> Hub<A> {

@@ -62,6 +62,7 @@ pub fn register<A: Adapter + DefinedAdapter>(
         config,
         presence: stores.presence,
         typing: stores.typing,
+        typing_flushes: Default::default(),
     });
     tokio::spawn(presence::maintain(Arc::downgrade(&hub)));
     let init = handshake::register(io, hub.clone());

@@ -1,8 +1,14 @@
 //! Typing signals: `user:typing` to the conversation's room (the typist's own sockets
 //! excluded). A start with no stop ends by itself after the configured time; the typing
 //! store decides which node announces the end, so it is announced once.
+//!
+//! Broadcasts are coalesced: at most one per user and conversation every 2 s (the rate
+//! limiter's `typing` allowance, cluster-wide with Redis). A change that comes sooner is
+//! held back; when the allowance is back, one flush announces the state at that moment, so
+//! a flood of starts and stops costs the room one event per 2 s and the last word is right.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use confab_domain::ids::{ConversationId, UserId};
@@ -22,7 +28,7 @@ pub(crate) async fn start<A: Adapter>(
     if !hub.typing.start(user, conversation, ttl).await {
         return;
     }
-    emit(hub, user, conversation, true).await;
+    announce(hub, user, conversation, true).await;
     let hub = hub.clone();
     tokio::spawn(async move {
         let mut wait = hub.config.typing_ttl;
@@ -30,7 +36,7 @@ pub(crate) async fn start<A: Adapter>(
             tokio::time::sleep(wait).await;
             match hub.typing.check(user, conversation).await {
                 TypingCheck::Expired => {
-                    emit(&hub, user, conversation, false).await;
+                    announce(&hub, user, conversation, false).await;
                     return;
                 }
                 TypingCheck::Pending(ms) => wait = Duration::from_millis(ms),
@@ -40,10 +46,74 @@ pub(crate) async fn start<A: Adapter>(
     });
 }
 
-pub(crate) async fn stop<A: Adapter>(hub: &Hub<A>, user: UserId, conversation: ConversationId) {
+pub(crate) async fn stop<A: Adapter>(
+    hub: &Arc<Hub<A>>,
+    user: UserId,
+    conversation: ConversationId,
+) {
     if hub.typing.stop(user, conversation).await {
-        emit(hub, user, conversation, false).await;
+        announce(hub, user, conversation, false).await;
     }
+}
+
+/// The (user, conversation) pairs with a flush pending on this node.
+#[derive(Debug, Default)]
+pub(crate) struct Flushes(Mutex<HashSet<(UserId, ConversationId)>>);
+
+impl Flushes {
+    /// `true` when no flush was pending for the pair (the caller schedules one).
+    fn claim(&self, key: (UserId, ConversationId)) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key)
+    }
+
+    fn release(&self, key: (UserId, ConversationId)) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&key);
+    }
+}
+
+/// Broadcasts now if the allowance lets it, else leaves it to a flush.
+async fn announce<A: Adapter>(
+    hub: &Arc<Hub<A>>,
+    user: UserId,
+    conversation: ConversationId,
+    is_typing: bool,
+) {
+    match hub.services.typing_allowance(user, conversation).await {
+        Ok(()) => emit(hub, user, conversation, is_typing).await,
+        Err(wait) if hub.typing_flushes.claim((user, conversation)) => {
+            tokio::spawn(flush(hub.clone(), user, conversation, wait));
+        }
+        Err(_) => {}
+    }
+}
+
+/// Waits for the allowance, then announces the state at that moment. The pending mark goes
+/// before the state is read: a change after the read schedules a flush of its own.
+async fn flush<A: Adapter>(
+    hub: Arc<Hub<A>>,
+    user: UserId,
+    conversation: ConversationId,
+    mut wait: Duration,
+) {
+    loop {
+        tokio::time::sleep(wait).await;
+        match hub.services.typing_allowance(user, conversation).await {
+            Ok(()) => break,
+            Err(more) => wait = more,
+        }
+    }
+    hub.typing_flushes.release((user, conversation));
+    let is_typing = matches!(
+        hub.typing.check(user, conversation).await,
+        TypingCheck::Pending(_)
+    );
+    emit(&hub, user, conversation, is_typing).await;
 }
 
 async fn emit<A: Adapter>(

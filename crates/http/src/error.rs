@@ -31,7 +31,7 @@ impl ApiError {
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Error::Forbidden { .. } => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
-            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Conflict(_) | Error::LimitReached { .. } => StatusCode::CONFLICT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -49,9 +49,10 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`, `not_found`,
-    /// `conflict`, `rate_limited`, `payload_too_large`, `unsupported_media_type`,
-    /// `messaging_disabled`, `service_unavailable`, `internal_error`, ...
+    /// snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`,
+    /// `not_a_project_member`, `not_found`, `conflict`, `too_many_reactions`,
+    /// `rate_limited`, `payload_too_large`, `unsupported_media_type`, `messaging_disabled`,
+    /// `service_unavailable`, `internal_error`, ...
     pub code: String,
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]

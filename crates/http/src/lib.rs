@@ -28,6 +28,7 @@ pub use state::{AppState, ReadinessCheck};
     info(title = "confab", description = "Real-time messaging server: the REST half of the API. Real-time events are Socket.IO (see docs/events.md)."),
     modifiers(&BearerAuth),
     tags(
+        (name = "projects", description = "The caller's projects"),
         (name = "conversations", description = "Conversations as participants see them"),
         (name = "messages", description = "Message history and changes"),
         (name = "files", description = "Uploads and downloads"),
@@ -59,6 +60,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::conversations::router())
         .merge(routes::messages::router())
         .merge(routes::files::router())
+        .merge(routes::projects::router())
         .merge(routes::admin::router())
         .merge(routes::admin_conversations::router())
         .merge(routes::admin_audit::router())

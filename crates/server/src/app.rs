@@ -12,7 +12,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::serve::ListenerExt;
 use confab_domain::Services;
-use confab_domain::limits::{InProcessLimiter, Limits, Quota};
+use confab_domain::limits::{InProcessLimiter, Limits, Quota, TYPING_QUOTA};
 use confab_domain::ports::{Notifier, RateLimiter};
 use confab_domain::presence::{InProcessPresence, InProcessTyping};
 use confab_gateway::Stores;
@@ -95,7 +95,8 @@ impl App {
                     .with_limiter(limiter)
                     .with_admin(database.store())
                     .with_files(database.store())
-                    .with_flags(config.features.messaging.flags()),
+                    .with_flags(config.features.messaging.flags())
+                    .with_max_reactions(config.limits.max_reactions_per_message),
             )
         };
         let mut checks: Vec<Arc<dyn ReadinessCheck>> =
@@ -265,10 +266,17 @@ fn jwt_settings(config: &Config) -> anyhow::Result<JwtSettings> {
 }
 
 fn limits(config: &Config) -> Limits {
+    let l = &config.limits;
     Limits {
-        messages: Quota::per_minute(config.limits.messages_per_minute),
-        uploads: Quota::per_hour(config.limits.uploads_per_hour),
-        searches: Quota::per_minute(config.limits.searches_per_minute),
+        messages: Quota::per_minute(l.messages_per_minute),
+        uploads: Quota::per_hour(l.uploads_per_hour),
+        searches: Quota::per_minute(l.searches_per_minute),
+        edits: Quota::per_minute(l.edits_per_minute),
+        reactions: Quota::per_minute(l.reactions_per_minute),
+        reports: Quota::per_hour(l.reports_per_hour),
+        conversations: Quota::per_hour(l.conversations_per_hour),
+        reads: Quota::per_minute(l.reads_per_minute),
+        typing: TYPING_QUOTA,
     }
 }
 

@@ -169,7 +169,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Per-user limits (`CONFAB_LIMITS__*`).
+/// Per-user limits (`CONFAB_LIMITS__*`). A rate of 0 disables that limit.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct LimitsConfig {
@@ -177,6 +177,17 @@ pub struct LimitsConfig {
     pub uploads_per_hour: u32,
     pub searches_per_minute: u32,
     pub max_file_bytes: u64,
+    /// Edits and deletions of one's own messages.
+    pub edits_per_minute: u32,
+    /// Adding or removing reactions.
+    pub reactions_per_minute: u32,
+    pub reports_per_hour: u32,
+    /// Conversations a member creates (admins are not limited).
+    pub conversations_per_hour: u32,
+    /// Read receipts (REST and `message:read`).
+    pub reads_per_minute: u32,
+    /// Distinct emoji on one message (0: no cap).
+    pub max_reactions_per_message: u32,
 }
 
 impl Default for LimitsConfig {
@@ -186,6 +197,12 @@ impl Default for LimitsConfig {
             uploads_per_hour: 50,
             searches_per_minute: 10,
             max_file_bytes: 10 * 1024 * 1024,
+            edits_per_minute: 60,
+            reactions_per_minute: 60,
+            reports_per_hour: 20,
+            conversations_per_hour: 30,
+            reads_per_minute: 240,
+            max_reactions_per_message: 50,
         }
     }
 }
@@ -346,6 +363,8 @@ mod tests {
                 "bind = \"127.0.0.1:4000\"\n[limits]\nmessages_per_minute = 5\n",
             )?;
             jail.set_env("CONFAB_LIMITS__MESSAGES_PER_MINUTE", "7");
+            jail.set_env("CONFAB_LIMITS__EDITS_PER_MINUTE", "0");
+            jail.set_env("CONFAB_LIMITS__MAX_REACTIONS_PER_MESSAGE", "3");
             jail.set_env(
                 "CONFAB_FEATURES__MESSAGING__ENABLED_USERS",
                 "a@example.com, 3f1c0e7e-2f7a-4a39-9a43-2c1f8e1b7c11",
@@ -355,6 +374,9 @@ mod tests {
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.bind.port(), 4000);
             assert_eq!(config.limits.messages_per_minute, 7);
+            assert_eq!(config.limits.edits_per_minute, 0);
+            assert_eq!(config.limits.max_reactions_per_message, 3);
+            assert_eq!(config.limits.reads_per_minute, 240);
             assert_eq!(config.features.messaging.enabled_users.len(), 2);
             assert_eq!(config.features.messaging.rollout_percentage, 20);
             assert_eq!(

@@ -73,9 +73,11 @@ export async function startConfab(prefix) {
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
-  /** A conversation with `owner` and `members`, created through the REST API. */
+  /** A conversation with `owner` and `members` (all members of a new project), created
+   * through the REST API. */
   const conversation = async (owner, members = []) => {
-    const { project } = await api("POST", "/api/admin/projects", token(randomUUID(), { admin: true }), { name: "interop" });
+    const memberIds = [owner, ...members];
+    const { project } = await api("POST", "/api/admin/projects", token(randomUUID(), { admin: true }), { name: "interop", memberIds });
     const { conversation } = await api("POST", `/api/projects/${project.id}/conversations`, token(owner), {
       title: "interop",
       participantIds: members,

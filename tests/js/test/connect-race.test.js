@@ -36,8 +36,8 @@ async function joinStorm(server, users, conversationId, count, transports) {
 
 async function setup(server, userCount) {
   const admin = newUser(server, { admin: true });
-  const project = await createProject(server, admin);
   const users = Array.from({ length: userCount }, () => newUser(server));
+  const project = await createProject(server, admin, undefined, users);
   const conversation = await createConversation(server, users[0], project.id, users.slice(1));
   // Warm the user rows so the storm measures the socket path, not first-use upserts.
   await Promise.all(users.map((u) => apiOk(server, "GET", `/api/projects/${project.id}/conversations`, { token: u.token })));

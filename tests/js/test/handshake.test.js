@@ -19,7 +19,7 @@ async function refused(server, token, opts = {}) {
 /** A round trip over the socket proves the namespace serves it. */
 async function assertServes(server, socket, user) {
   const admin = newUser(server, { admin: true });
-  const project = await createProject(server, admin);
+  const project = await createProject(server, admin, undefined, [user]);
   const conversation = await createConversation(server, user, project.id, []);
   const ack = await emitAck(socket, "join", { conversationId: conversation.id });
   assert.equal(ack.ok, true, JSON.stringify(ack));

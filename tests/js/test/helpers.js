@@ -61,13 +61,15 @@ export function newUser(server, { admin = false, name } = {}) {
   return { id, admin, token: server.token(id, { admin, name: name ?? `user-${id.slice(0, 8)}` }) };
 }
 
-/** An admin creates a project; returns it. */
-export async function createProject(server, admin, name = `project-${randomUUID().slice(0, 8)}`) {
-  const body = await apiOk(server, "POST", "/api/admin/projects", { token: admin.token, body: { name } });
+/** An admin creates a project with `members` (users or ids) as its members; returns it. */
+export async function createProject(server, admin, name = `project-${randomUUID().slice(0, 8)}`, members = []) {
+  const memberIds = members.map((m) => (typeof m === "string" ? m : m.id));
+  const body = await apiOk(server, "POST", "/api/admin/projects", { token: admin.token, body: { name, memberIds } });
   return body.project;
 }
 
-/** `owner` creates a conversation in `projectId` with `participants` (users or ids). */
+/** `owner` creates a conversation in `projectId` with `participants` (users or ids); unless
+ * `owner` is an admin, all of them must be members of the project. */
 export async function createConversation(server, owner, projectId, participants = [], extra = {}) {
   const participantIds = participants.map((p) => (typeof p === "string" ? p : p.id));
   const body = await apiOk(server, "POST", `/api/projects/${projectId}/conversations`, {
@@ -80,10 +82,10 @@ export async function createConversation(server, owner, projectId, participants 
 /** The usual setup: an admin, a project, users A and B and a conversation of both. */
 export async function setupPair(server, { extraUsers = 0 } = {}) {
   const admin = newUser(server, { admin: true, name: "admin" });
-  const project = await createProject(server, admin);
   const a = newUser(server, { name: "alice" });
   const b = newUser(server, { name: "bob" });
   const others = Array.from({ length: extraUsers }, (_, i) => newUser(server, { name: `user${i}` }));
+  const project = await createProject(server, admin, undefined, [a, b, ...others]);
   const conversation = await createConversation(server, a, project.id, [b, ...others]);
   return { admin, project, a, b, others, conversation };
 }

@@ -16,6 +16,8 @@ use crate::time;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
     ProjectCreate,
+    MemberAdd,
+    MemberRemove,
     ParticipantAdd,
     ParticipantRemove,
     ConversationUpdate,
@@ -27,6 +29,8 @@ pub enum AuditAction {
 impl AuditAction {
     pub const ALL: &'static [AuditAction] = &[
         Self::ProjectCreate,
+        Self::MemberAdd,
+        Self::MemberRemove,
         Self::ParticipantAdd,
         Self::ParticipantRemove,
         Self::ConversationUpdate,
@@ -38,6 +42,8 @@ impl AuditAction {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ProjectCreate => "project.create",
+            Self::MemberAdd => "member.add",
+            Self::MemberRemove => "member.remove",
             Self::ParticipantAdd => "participant.add",
             Self::ParticipantRemove => "participant.remove",
             Self::ConversationUpdate => "conversation.update",
@@ -50,7 +56,7 @@ impl AuditAction {
     /// The kind of record the action targets (`project`, `conversation`, `message`, `report`).
     pub fn target_type(self) -> &'static str {
         match self {
-            Self::ProjectCreate => "project",
+            Self::ProjectCreate | Self::MemberAdd | Self::MemberRemove => "project",
             Self::ParticipantAdd
             | Self::ParticipantRemove
             | Self::ConversationUpdate
@@ -69,8 +75,9 @@ pub struct AuditEntry {
     pub id: Uuid,
     /// The admin who acted.
     pub actor_id: UserId,
-    /// `project.create`, `participant.add`, `participant.remove`, `conversation.update`,
-    /// `message.delete`, `report.update`, `conversation.export`.
+    /// `project.create`, `member.add`, `member.remove`, `participant.add`,
+    /// `participant.remove`, `conversation.update`, `message.delete`, `report.update`,
+    /// `conversation.export`.
     pub action: String,
     /// `project`, `conversation`, `message` or `report`.
     pub target_type: String,

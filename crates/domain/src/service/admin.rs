@@ -21,15 +21,15 @@ impl Services {
         input: CreateProjectInput,
     ) -> Result<Project> {
         policy::require_admin(actor)?;
-        let name = input.parse()?;
+        let (name, members) = input.parse()?;
         let project = Project {
             id: ProjectId::new(),
             name,
             created_by: Some(actor.user_id),
             created_at: self.clock.now(),
         };
-        self.store.create_project(&project).await?;
-        let details = json!({ "name": project.name });
+        self.store.create_project(&project, &members).await?;
+        let details = json!({ "name": project.name, "memberIds": members });
         self.audit(
             actor,
             AuditAction::ProjectCreate,
@@ -45,7 +45,8 @@ impl Services {
         self.store.list_projects().await
     }
 
-    /// Adds a participant (or re-activates a former one with the given role).
+    /// Adds a participant (or re-activates a former one with the given role), making them
+    /// a member of the conversation's project if they are not one.
     pub async fn add_participant(
         &self,
         actor: &Identity,

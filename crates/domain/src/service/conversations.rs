@@ -1,25 +1,26 @@
-//! Listing, creating and joining conversations.
+//! Listing, creating and joining conversations, and the typing-broadcast allowance.
+
+use std::time::Duration;
 
 use super::Services;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
-use crate::ids::{ConversationId, ProjectId};
+use crate::ids::{ConversationId, ProjectId, UserId};
 use crate::input::CreateConversationInput;
 use crate::model::{Conversation, ConversationStatus, ConversationSummary, ParticipantRole};
 use crate::policy;
-use crate::ports::NewParticipant;
+use crate::ports::{LimitKind, MemberRule, NewParticipant};
 
 impl Services {
     /// The project's conversations the caller takes part in (all of them for admins), each
-    /// with the caller's unread count, the last message and the participant count.
+    /// with the caller's unread count, the last message and the participant count. Only
+    /// project members (and admins) may list them.
     pub async fn list_conversations(
         &self,
         actor: &Identity,
         project: ProjectId,
     ) -> Result<Vec<ConversationSummary>> {
-        if !self.store.project_exists(project).await? {
-            return Err(Error::NotFound("project"));
-        }
+        self.require_member(actor, project).await?;
         let mut list = self
             .store
             .list_conversations(project, actor.user_id, actor.is_admin)
@@ -33,6 +34,8 @@ impl Services {
     }
 
     /// Creates a conversation with the caller as owner and the listed users as members.
+    /// The caller and every listed user must be project members; a conversation an admin
+    /// creates makes its participants members instead.
     pub async fn create_conversation(
         &self,
         actor: &Identity,
@@ -40,8 +43,10 @@ impl Services {
         input: CreateConversationInput,
     ) -> Result<Conversation> {
         let valid = input.parse()?;
-        if !self.store.project_exists(project).await? {
-            return Err(Error::NotFound("project"));
+        self.require_member(actor, project).await?;
+        if !actor.is_admin {
+            // Admins provision (load tests, imports): only members are held to the rate.
+            self.limit(actor.user_id, LimitKind::Conversations).await?;
         }
         let now = self.clock.now();
         let conversation = Conversation {
@@ -69,10 +74,34 @@ impl Services {
                     role: ParticipantRole::Member,
                 }),
         );
+        let rule = match actor.is_admin {
+            true => MemberRule::Grant,
+            false => MemberRule::Require,
+        };
         self.store
-            .create_conversation(&conversation, &participants)
+            .create_conversation(&conversation, &participants, rule)
             .await?;
         Ok(conversation)
+    }
+
+    /// 404 for an unknown project; 403 `not_a_project_member` unless the caller is a member
+    /// of it or an admin.
+    pub(super) async fn require_member(&self, actor: &Identity, project: ProjectId) -> Result<()> {
+        if !self.store.project_exists(project).await? {
+            return Err(Error::NotFound("project"));
+        }
+        if actor.is_admin
+            || self
+                .store
+                .project_role(project, actor.user_id)
+                .await?
+                .is_some()
+        {
+            return Ok(());
+        }
+        Err(Error::not_a_project_member(
+            "you are not a member of this project",
+        ))
     }
 
     /// Authorizes joining the conversation's room and returns it with its `lastSeq`.
@@ -87,7 +116,20 @@ impl Services {
     }
 
     /// Conversations the user takes part in (for presence fan-out).
-    pub async fn conversations_of(&self, user: crate::ids::UserId) -> Result<Vec<ConversationId>> {
+    pub async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>> {
         self.store.conversations_of(user).await
+    }
+
+    /// Whether a `user:typing` broadcast for `user` in `conversation` may go out now
+    /// (at most one every 2 s, across all nodes when the limiter is shared); `Err` says how
+    /// long until the next one may.
+    pub async fn typing_allowance(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> std::result::Result<(), Duration> {
+        self.limiter
+            .acquire(user, LimitKind::Typing(conversation))
+            .await
     }
 }

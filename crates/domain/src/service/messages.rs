@@ -149,7 +149,7 @@ impl Services {
     }
 
     /// Replaces the content of the caller's own message (history kept); broadcasts
-    /// `message:updated`.
+    /// `message:updated`. Counts against the edits allowance.
     pub async fn edit_message(
         &self,
         actor: &Identity,
@@ -159,6 +159,7 @@ impl Services {
         let content = input.parse()?;
         let (message, access) = self.message_access(actor, id).await?;
         policy::may_edit(actor, &access, &message)?;
+        self.limit(actor.user_id, LimitKind::Edits).await?;
         if message.content == content {
             return Ok(message);
         }
@@ -170,10 +171,12 @@ impl Services {
         Ok(updated)
     }
 
-    /// Soft-deletes the caller's own message; broadcasts `message:deleted` once.
+    /// Soft-deletes the caller's own message; broadcasts `message:deleted` once. Counts
+    /// against the edits allowance.
     pub async fn delete_message(&self, actor: &Identity, id: MessageId) -> Result<()> {
         let (message, access) = self.message_access(actor, id).await?;
         policy::may_delete(actor, &access, &message)?;
+        self.limit(actor.user_id, LimitKind::Edits).await?;
         self.soft_delete(actor, message, None).await
     }
 
@@ -198,7 +201,8 @@ impl Services {
     }
 
     /// Adds (`present`) or removes the caller's reaction; broadcasts `message:updated` when
-    /// something changed.
+    /// something changed. A message carries at most `max_reactions` distinct emoji (409
+    /// `too_many_reactions` for one more).
     pub async fn react(
         &self,
         actor: &Identity,
@@ -213,9 +217,10 @@ impl Services {
         if message.is_deleted() {
             return Err(Error::Conflict("the message was deleted".into()));
         }
+        self.limit(actor.user_id, LimitKind::Reactions).await?;
         match self
             .store
-            .set_reaction(id, actor.user_id, &emoji, present)
+            .set_reaction(id, actor.user_id, &emoji, present, self.max_reactions)
             .await?
         {
             Some(updated) => {
@@ -236,6 +241,7 @@ impl Services {
         let (reason, description) = input.parse()?;
         let (message, access) = self.message_access(actor, id).await?;
         policy::may_view(actor, &access)?;
+        self.limit(actor.user_id, LimitKind::Reports).await?;
         let report = Report {
             id: ReportId::new(),
             message_id: message.id,
@@ -268,6 +274,7 @@ impl Services {
         if access.participant.is_none() {
             return Err(Error::forbidden("only participants have read markers"));
         }
+        self.limit(actor.user_id, LimitKind::Reads).await?;
         let receipt = self
             .store
             .mark_read(&message, actor.user_id, self.clock.now())

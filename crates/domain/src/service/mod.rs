@@ -5,6 +5,7 @@ mod admin;
 mod admin_views;
 mod conversations;
 mod files;
+mod members;
 mod messages;
 
 use std::collections::HashMap;
@@ -26,6 +27,9 @@ use crate::ports::{
 /// Users whose row is known to match their claims; bounded so it cannot grow without end.
 const KNOWN_USERS_CAP: usize = 100_000;
 
+/// The contract's `MAX_REACTIONS_PER_MESSAGE`.
+pub const DEFAULT_MAX_REACTIONS: u32 = 50;
+
 type Profile = (Option<String>, Option<String>);
 
 /// The application's use cases over its ports. Cheap to share: hold it in an `Arc`.
@@ -39,6 +43,8 @@ pub struct Services {
     files: Arc<dyn crate::files::FileRepository>,
     flags: RwLock<MessagingFlags>,
     known_users: Mutex<HashMap<UserId, Profile>>,
+    /// Distinct emoji one message may carry (`MAX_REACTIONS_PER_MESSAGE`; 0: no cap).
+    max_reactions: u32,
 }
 
 impl std::fmt::Debug for Services {
@@ -61,7 +67,14 @@ impl Services {
             files: Arc::new(crate::files::UnavailableFiles),
             flags: RwLock::new(MessagingFlags::default()),
             known_users: Mutex::new(HashMap::new()),
+            max_reactions: DEFAULT_MAX_REACTIONS,
         }
+    }
+
+    /// Distinct emoji one message may carry (0: no cap).
+    pub fn with_max_reactions(mut self, max: u32) -> Self {
+        self.max_reactions = max;
+        self
     }
 
     pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {

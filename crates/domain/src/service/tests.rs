@@ -17,6 +17,7 @@ use crate::time::Timestamp;
 #[derive(Default)]
 struct Fake {
     projects: Mutex<Vec<Project>>,
+    members: Mutex<Vec<(ProjectId, UserId, ProjectRole)>>,
     conversations: Mutex<HashMap<ConversationId, Conversation>>,
     participants: Mutex<Vec<Participant>>,
     messages: Mutex<Vec<Message>>,
@@ -33,23 +34,123 @@ impl UserRepository for Fake {
     }
 }
 
+impl Fake {
+    fn is_member(&self, project: ProjectId, user: UserId) -> bool {
+        let members = self.members.lock().unwrap();
+        members.iter().any(|(p, u, _)| *p == project && *u == user)
+    }
+
+    fn grant(&self, project: ProjectId, user: UserId) {
+        if !self.is_member(project, user) {
+            let member = (project, user, ProjectRole::Member);
+            self.members.lock().unwrap().push(member);
+        }
+    }
+}
+
 #[async_trait]
 impl ProjectRepository for Fake {
-    async fn create_project(&self, p: &Project) -> Result<()> {
+    async fn create_project(&self, p: &Project, members: &[UserId]) -> Result<()> {
         self.projects.lock().unwrap().push(p.clone());
+        for user in members {
+            self.grant(p.id, *user);
+        }
         Ok(())
     }
     async fn list_projects(&self) -> Result<Vec<Project>> {
         Ok(self.projects.lock().unwrap().clone())
     }
+    async fn projects_of(&self, user: UserId) -> Result<Vec<Project>> {
+        let projects = self.projects.lock().unwrap().clone();
+        Ok(projects
+            .into_iter()
+            .filter(|p| self.is_member(p.id, user))
+            .collect())
+    }
     async fn project_exists(&self, id: ProjectId) -> Result<bool> {
         Ok(self.projects.lock().unwrap().iter().any(|p| p.id == id))
+    }
+    async fn project_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>> {
+        let members = self.members.lock().unwrap();
+        Ok(members
+            .iter()
+            .find(|(p, u, _)| *p == project && *u == user)
+            .map(|(_, _, role)| *role))
+    }
+    async fn list_members(&self, project: ProjectId) -> Result<Vec<ProjectMember>> {
+        let members = self.members.lock().unwrap();
+        Ok(members
+            .iter()
+            .filter(|(p, _, _)| *p == project)
+            .map(|&(_, user_id, role)| ProjectMember {
+                user_id,
+                role,
+                added_at: chrono::Utc::now(),
+            })
+            .collect())
+    }
+    async fn add_members(
+        &self,
+        project: ProjectId,
+        users: &[UserId],
+        _: Option<ProjectRole>,
+        _: Timestamp,
+    ) -> Result<()> {
+        for user in users {
+            self.grant(project, *user);
+        }
+        Ok(())
+    }
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        _: Timestamp,
+    ) -> Result<Option<Vec<ConversationId>>> {
+        if !self.is_member(project, user) {
+            return Ok(None);
+        }
+        self.members
+            .lock()
+            .unwrap()
+            .retain(|(p, u, _)| !(*p == project && *u == user));
+        let in_project: Vec<ConversationId> = self
+            .conversations
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|c| c.project_id == project)
+            .map(|c| c.id)
+            .collect();
+        let mut left = Vec::new();
+        self.participants.lock().unwrap().retain(|p| {
+            let leaves = p.user_id == user && in_project.contains(&p.conversation_id);
+            if leaves {
+                left.push(p.conversation_id);
+            }
+            !leaves
+        });
+        Ok(Some(left))
     }
 }
 
 #[async_trait]
 impl ConversationRepository for Fake {
-    async fn create_conversation(&self, c: &Conversation, ps: &[NewParticipant]) -> Result<()> {
+    async fn create_conversation(
+        &self,
+        c: &Conversation,
+        ps: &[NewParticipant],
+        rule: MemberRule,
+    ) -> Result<()> {
+        for p in ps {
+            match rule {
+                MemberRule::Grant => self.grant(c.project_id, p.user_id),
+                MemberRule::Require if !self.is_member(c.project_id, p.user_id) => {
+                    return Err(Error::not_a_project_member("not a member"));
+                }
+                MemberRule::Require => {}
+            }
+        }
         self.conversations.lock().unwrap().insert(c.id, c.clone());
         for p in ps {
             self.participants.lock().unwrap().push(Participant {
@@ -252,6 +353,7 @@ impl MessageRepository for Fake {
         _: UserId,
         _: &str,
         _: bool,
+        _: u32,
     ) -> Result<Option<Message>> {
         unused()
     }
@@ -340,6 +442,7 @@ struct World {
     events: Arc<Recorder>,
     alice: Identity,
     bob: Identity,
+    project: ProjectId,
     conversation: ConversationId,
 }
 
@@ -351,18 +454,16 @@ async fn world() -> World {
         .authenticate(&format!("admin:{}", UserId::new()))
         .await
         .unwrap();
-    let project = services
-        .create_project(
-            &admin,
-            crate::input::CreateProjectInput { name: "p".into() },
-        )
-        .await
-        .unwrap();
     let alice = services
         .authenticate(&UserId::new().to_string())
         .await
         .unwrap();
     let bob = Identity::user(UserId::new());
+    let input = crate::input::CreateProjectInput {
+        name: "p".into(),
+        member_ids: vec![alice.user_id.to_string(), bob.user_id.to_string()],
+    };
+    let project = services.create_project(&admin, input).await.unwrap();
     let input = CreateConversationInput {
         title: Some("t".into()),
         kind: None,
@@ -378,6 +479,7 @@ async fn world() -> World {
         events,
         alice,
         bob,
+        project: project.id,
         conversation,
     }
 }
@@ -646,3 +748,6 @@ async fn messaging_flags_bar_users_outside_the_rollout() {
             .is_ok()
     );
 }
+
+mod abuse;
+mod membership;

@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_report))
 }
 
-/// Creates a project.
+/// Creates a project; `memberIds` become its members (role `member`).
 #[utoipa::path(post, path = "/admin/projects", tag = "admin", request_body = CreateProjectInput,
     responses((status = 201, body = ProjectBody), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 async fn create_project(
@@ -55,7 +55,8 @@ async fn list_projects(
     Ok(Json(ProjectList { projects }))
 }
 
-/// Adds a participant (or re-activates a former one).
+/// Adds a participant (or re-activates a former one), making them a member of the
+/// conversation's project if they are not one.
 #[utoipa::path(post, path = "/admin/conversations/{id}/participants", tag = "admin",
     params(("id" = String, Path, format = Uuid)), request_body = AddParticipantInput,
     responses((status = 201, body = ParticipantBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),

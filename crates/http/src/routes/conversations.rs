@@ -23,10 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_participants))
 }
 
-/// The project's conversations the caller takes part in (all of them for admins).
+/// The project's conversations the caller takes part in (all of them for admins). Only
+/// project members and admins may list them.
 #[utoipa::path(get, path = "/projects/{projectId}/conversations", tag = "conversations",
     params(("projectId" = String, Path, format = Uuid)),
-    responses((status = 200, body = ConversationList), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ConversationList),
+        (status = 403, description = "not_a_project_member: the caller is not a member of the project", body = ErrorBody),
+        (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 async fn list_conversations(
     State(state): State<AppState>,
@@ -37,11 +40,17 @@ async fn list_conversations(
     Ok(Json(ConversationList { conversations }))
 }
 
-/// Creates a conversation with the caller as owner and `participantIds` as members.
+/// Creates a conversation with the caller as owner and `participantIds` as participants.
+/// The caller and every listed user must be project members (403 `not_a_project_member`);
+/// a conversation an admin creates makes its participants members instead. Members create
+/// at most `CONVERSATIONS_PER_HOUR` (30) conversations an hour.
 #[utoipa::path(post, path = "/projects/{projectId}/conversations", tag = "conversations",
     params(("projectId" = String, Path, format = Uuid)),
     request_body = CreateConversationInput,
-    responses((status = 201, body = ConversationBody), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 201, body = ConversationBody), (status = 400, body = ErrorBody),
+        (status = 403, description = "not_a_project_member: the caller or a listed participant is not a member of the project", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited (`CONVERSATIONS_PER_HOUR`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn create_conversation(
     State(state): State<AppState>,
@@ -57,10 +66,12 @@ async fn create_conversation(
 }
 
 /// Marks a message (and everything before it) read; participants get `message:read:update`.
+/// Counts against `READS_PER_MINUTE` (shared with the `message:read` event).
 #[utoipa::path(post, path = "/conversations/{id}/read", tag = "conversations",
     params(("id" = String, Path, format = Uuid)),
     request_body = ReadInput,
-    responses((status = 200, body = ReadBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = ReadBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited (`READS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn mark_read(
     State(state): State<AppState>,
@@ -85,7 +96,9 @@ pub struct SearchQuery {
     q: Option<String>,
 }
 
-/// Full-text search in one conversation, best match first, with `<mark>` highlights.
+/// Full-text search in one conversation, best match first. Each hit's `highlight` is the
+/// message content HTML-escaped, with `<mark>`...`</mark>` around the matches and no other
+/// markup: safe to insert as HTML.
 #[utoipa::path(get, path = "/conversations/{id}/search", tag = "conversations",
     params(("id" = String, Path, format = Uuid), SearchQuery),
     responses((status = 200, body = SearchBody), (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)),

@@ -94,10 +94,12 @@ async fn send_message(
 }
 
 /// Edits the caller's own message; the previous content is kept in the edit history.
+/// Counts against `EDITS_PER_MINUTE` (429 with `Retry-After` beyond it).
 #[utoipa::path(patch, path = "/messages/{id}", tag = "messages",
     params(("id" = String, Path, format = Uuid)),
     request_body = EditMessageInput,
-    responses((status = 200, body = MessageBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = MessageBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited (edits and deletes: `EDITS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn edit_message(
     State(state): State<AppState>,
@@ -110,9 +112,11 @@ async fn edit_message(
 }
 
 /// Soft-deletes the caller's own message; its content is hidden from others afterwards.
+/// Counts against `EDITS_PER_MINUTE`.
 #[utoipa::path(delete, path = "/messages/{id}", tag = "messages",
     params(("id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Success), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Success), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited (edits and deletes: `EDITS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn delete_message(
     State(state): State<AppState>,
@@ -123,11 +127,15 @@ async fn delete_message(
     Ok(Json(SUCCESS))
 }
 
-/// Adds the caller's reaction.
+/// Adds the caller's reaction. A message carries at most `MAX_REACTIONS_PER_MESSAGE` (50)
+/// distinct emoji: one more is 409 `too_many_reactions`. Counts against
+/// `REACTIONS_PER_MINUTE`.
 #[utoipa::path(post, path = "/messages/{id}/reactions", tag = "messages",
     params(("id" = String, Path, format = Uuid)),
     request_body = ReactionInput,
-    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody),
+        (status = 409, description = "too_many_reactions: the message carries the maximum of distinct emoji", body = ErrorBody),
+        (status = 429, description = "rate_limited (`REACTIONS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn add_reaction(
     State(state): State<AppState>,
@@ -139,10 +147,11 @@ async fn add_reaction(
     Ok(Json(MessageBody { message }))
 }
 
-/// Removes the caller's reaction.
+/// Removes the caller's reaction. Counts against `REACTIONS_PER_MINUTE`.
 #[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", tag = "messages",
     params(("id" = String, Path, format = Uuid), ("emoji" = String, Path)),
-    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody),
+        (status = 429, description = "rate_limited (`REACTIONS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn remove_reaction(
     State(state): State<AppState>,
@@ -159,11 +168,12 @@ async fn remove_reaction(
     Ok(Json(MessageBody { message }))
 }
 
-/// Reports a message to the moderators.
+/// Reports a message to the moderators. Counts against `REPORTS_PER_HOUR`.
 #[utoipa::path(post, path = "/messages/{id}/report", tag = "messages",
     params(("id" = String, Path, format = Uuid)),
     request_body = ReportInput,
-    responses((status = 201, body = ReportBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    responses((status = 201, body = ReportBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 429, description = "rate_limited (`REPORTS_PER_HOUR`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn report_message(
     State(state): State<AppState>,

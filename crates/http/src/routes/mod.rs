@@ -8,10 +8,11 @@ pub mod conversations;
 pub mod files;
 pub mod messages;
 pub mod ops;
+pub mod projects;
 
 use confab_domain::model::{
-    Conversation, ConversationSummary, Message, Participant, Project, ReadReceipt, Report,
-    SearchHit,
+    Conversation, ConversationSummary, Message, Participant, Project, ProjectMember, ReadReceipt,
+    Report, SearchHit,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -69,6 +70,11 @@ pub struct ProjectBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectList {
     pub projects: Vec<Project>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberList {
+    pub members: Vec<ProjectMember>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -66,7 +66,10 @@ impl RateLimiter for RedisLimiter {
         if quota.limit == 0 {
             return Ok(());
         }
-        let key = format!("{}:ratelimit:{}:{user}", self.prefix, kind.as_str());
+        let mut key = format!("{}:ratelimit:{}:{user}", self.prefix, kind.as_str());
+        if let Some(scope) = kind.scope() {
+            key = format!("{key}:{scope}");
+        }
         let interval = u64::try_from(quota.interval().as_micros()).unwrap_or(u64::MAX);
         let period = u64::try_from(quota.period.as_micros()).unwrap_or(u64::MAX);
         let script = &self.script;

@@ -127,6 +127,56 @@ async fn the_rate_limit_holds_across_nodes() {
 }
 
 #[tokio::test]
+async fn the_abuse_limits_hold_across_nodes_and_typing_is_counted_per_conversation() {
+    let (a, b) = two_nodes(Duration::from_secs(15)).await;
+    let user = UserId::new();
+    for n in 0..60 {
+        let node = if n % 2 == 0 { &a } else { &b };
+        assert!(
+            node.limiter.acquire(user, LimitKind::Edits).await.is_ok(),
+            "edit {n}"
+        );
+    }
+    let wait = a.limiter.acquire(user, LimitKind::Edits).await.unwrap_err();
+    assert!(
+        wait <= Duration::from_secs(1),
+        "one edit a second: {wait:?}"
+    );
+    for n in 0..20 {
+        assert!(
+            b.limiter.acquire(user, LimitKind::Reports).await.is_ok(),
+            "report {n}"
+        );
+    }
+    assert!(a.limiter.acquire(user, LimitKind::Reports).await.is_err());
+    assert!(a.limiter.acquire(user, LimitKind::Reactions).await.is_ok());
+
+    let (here, there) = (ConversationId::new(), ConversationId::new());
+    assert!(
+        a.limiter
+            .acquire(user, LimitKind::Typing(here))
+            .await
+            .is_ok()
+    );
+    let wait = b
+        .limiter
+        .acquire(user, LimitKind::Typing(here))
+        .await
+        .unwrap_err();
+    assert!(
+        wait > Duration::from_millis(1500) && wait <= Duration::from_secs(2),
+        "one typing broadcast per 2 s: {wait:?}"
+    );
+    assert!(
+        b.limiter
+            .acquire(user, LimitKind::Typing(there))
+            .await
+            .is_ok(),
+        "another conversation has its own allowance"
+    );
+}
+
+#[tokio::test]
 async fn typing_started_on_one_node_is_stopped_or_expired_once_anywhere() {
     let (a, b) = two_nodes(Duration::from_secs(15)).await;
     let (user, conversation) = (UserId::new(), ConversationId::new());

@@ -60,7 +60,8 @@ async fn admins_list_conversations_with_details_filters_and_stable_pages(backend
     let admin = app.admin();
     let alice = named("Alice", "alice@example.com");
     let (bob, carol) = (app.user(), app.user());
-    let (p1, p2) = (app.project().await, app.project().await);
+    let p1 = app.project_with(&[&alice, &bob, &carol]).await;
+    let p2 = app.project_with(&[&alice, &carol]).await;
     let c1 = create(&app, &p1, &alice, &[&bob]).await;
     let c2 = create(&app, &p1, &bob, &[&carol]).await;
     let c3 = create(&app, &p1, &alice, &[]).await;
@@ -215,7 +216,11 @@ async fn every_admin_action_is_audited_newest_first(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (admin, alice, bob) = (app.admin(), app.user(), app.user());
     let (status, body) = app
-        .post("/api/admin/projects", &admin, json!({ "name": "Audited" }))
+        .post(
+            "/api/admin/projects",
+            &admin,
+            json!({ "name": "Audited", "memberIds": [alice.id] }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let project = body["project"]["id"].as_str().unwrap().to_owned();
@@ -328,6 +333,10 @@ async fn every_admin_action_is_audited_newest_first(backend: Backend) {
     );
     assert_eq!(entries[6]["targetType"], "project");
     assert_eq!(entries[6]["targetId"], project);
+    assert_eq!(
+        entries[6]["details"],
+        json!({ "name": "Audited", "memberIds": [alice.id] })
+    );
     assert!(
         entries
             .iter()

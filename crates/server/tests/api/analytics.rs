@@ -61,8 +61,8 @@ fn message(conversation: Uuid, seq: i64, sender: &User, at: &str) -> SeedMessage
 /// Two projects; runs of one sender, gaps across days and windows, a microsecond fraction.
 async fn seed(app: &TestApp, db: &Database) -> Data {
     let (a, b, c) = (app.user(), app.user(), app.user());
-    let p1 = app.project().await;
-    let p2 = app.project().await;
+    let p1 = app.project_with(&[&a, &b, &c]).await;
+    let p2 = app.project_with(&[&a, &c]).await;
     let c1 = conversation(app, &p1, &a, &[&b, &c]).await;
     let c2 = conversation(app, &p1, &b, &[&a]).await;
     let c3 = conversation(app, &p2, &a, &[&c]).await;

@@ -9,7 +9,7 @@ async fn a_created_conversation_is_listed_with_unread_count_last_message_and_par
 ) {
     let app = TestApp::spawn(backend).await;
     let (alice, bob) = (app.user(), app.user());
-    let project = app.project().await;
+    let project = app.project_with(&[&alice, &bob]).await;
     let (status, body) = app
         .post(
             &format!("/api/projects/{project}/conversations"),
@@ -61,12 +61,18 @@ async fn a_created_conversation_is_listed_with_unread_count_last_message_and_par
         .await;
     assert_eq!(body["conversations"][0]["unreadCount"], 0);
 
-    // Someone else sees nothing in the project.
-    let (_, body) = app
-        .get(
-            &format!("/api/projects/{project}/conversations"),
-            &app.user(),
+    // A member of the project who takes part in nothing sees nothing.
+    let carol = app.user();
+    let (status, _) = app
+        .post(
+            &format!("/api/admin/projects/{project}/members"),
+            &app.admin(),
+            json!({ "userIds": [carol.id] }),
         )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, body) = app
+        .get(&format!("/api/projects/{project}/conversations"), &carol)
         .await;
     assert_eq!(body["conversations"].as_array().unwrap().len(), 0);
     app.stop().await;
@@ -103,7 +109,7 @@ async fn conversations_in_unknown_projects_are_404(backend: Backend) {
 async fn only_owners_and_admins_post_in_announcement_conversations(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (owner, member) = (app.user(), app.user());
-    let project = app.project().await;
+    let project = app.project_with(&[&owner, &member]).await;
     let (_, body) = app
         .post(
             &format!("/api/projects/{project}/conversations"),

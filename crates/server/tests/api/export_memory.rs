@@ -15,7 +15,7 @@ use confab_domain::model::{
     Conversation, ConversationStatus, ConversationType, ParticipantRole, Project, User,
 };
 use confab_domain::ports::{
-    ConversationRepository, NewParticipant, ProjectRepository, UserRepository,
+    ConversationRepository, MemberRule, NewParticipant, ProjectRepository, UserRepository,
 };
 use confab_domain::time::truncate_micros;
 use confab_store::testing::seed::{SeedMessage, insert_messages};
@@ -125,7 +125,7 @@ async fn seed(test_db: &TestDb) -> ConversationId {
         created_by: Some(alice),
         created_at: now,
     };
-    store.create_project(&project).await.unwrap();
+    store.create_project(&project, &[alice, bob]).await.unwrap();
     let conversation = Conversation {
         id: ConversationId::new(),
         project_id: project.id,
@@ -142,7 +142,7 @@ async fn seed(test_db: &TestDb) -> ConversationId {
         role: ParticipantRole::Member,
     });
     store
-        .create_conversation(&conversation, &participants)
+        .create_conversation(&conversation, &participants, MemberRule::Require)
         .await
         .unwrap();
     let start = now - chrono::Duration::days(30);

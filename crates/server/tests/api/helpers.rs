@@ -53,7 +53,7 @@ pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
 }
 
 impl TestApp {
-    /// A node with no message rate limit (tests that measure limits set their own).
+    /// A node with no per-user rate limits (tests that measure limits set their own).
     pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
@@ -73,6 +73,11 @@ impl TestApp {
         ));
         config.limits.messages_per_minute = 0;
         config.limits.searches_per_minute = 0;
+        config.limits.edits_per_minute = 0;
+        config.limits.reactions_per_minute = 0;
+        config.limits.reports_per_hour = 0;
+        config.limits.conversations_per_hour = 0;
+        config.limits.reads_per_minute = 0;
         config.shutdown_timeout = Duration::from_secs(2);
         configure(&mut config);
         Self::start(config, Arc::new(db), dir).await
@@ -174,22 +179,31 @@ impl TestApp {
         self.call(Method::DELETE, path, Some(who), None).await
     }
 
-    /// A project (created by a fresh admin) and its id.
+    /// A project (created by a fresh admin) with no members, and its id.
     pub async fn project(&self) -> String {
+        self.project_with(&[]).await
+    }
+
+    /// A project (created by a fresh admin) with `members` as its members, and its id.
+    pub async fn project_with(&self, members: &[&User]) -> String {
+        let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
         let (status, body) = self
             .post(
                 "/api/admin/projects",
                 &self.admin(),
-                serde_json::json!({ "name": "Acme" }),
+                serde_json::json!({ "name": "Acme", "memberIds": ids }),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["project"]["id"].as_str().unwrap().to_owned()
     }
 
-    /// A conversation owned by `owner` with `members`; returns its id.
+    /// A conversation owned by `owner` with `members`, in a new project all of them are
+    /// members of; returns its id.
     pub async fn conversation(&self, owner: &User, members: &[&User]) -> String {
-        let project = self.project().await;
+        let mut everyone = vec![owner];
+        everyone.extend_from_slice(members);
+        let project = self.project_with(&everyone).await;
         let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
         let (status, body) = self
             .post(

@@ -12,6 +12,7 @@
 
 mod helpers;
 
+mod abuse;
 mod admin;
 mod admin_views;
 mod analytics;
@@ -24,6 +25,7 @@ mod export;
 mod export_memory;
 mod files;
 mod healthcheck;
+mod membership;
 mod messages;
 mod ops;
 mod reload;

@@ -12,4 +12,5 @@ pub mod message_file;
 pub mod message_read_receipt;
 pub mod message_report;
 pub mod project;
+pub mod project_member;
 pub mod user;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use confab_domain::ids::{ConversationId, ProjectId, UserId};
 use confab_domain::model::{Conversation, ConversationStatus, ConversationSummary, Message};
-use confab_domain::ports::{Access, NewParticipant};
+use confab_domain::ports::{Access, MemberRule, NewParticipant};
 use confab_domain::time::Timestamp;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -17,22 +17,35 @@ use uuid::Uuid;
 use super::convert::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::files::with_files;
 use super::participants::insert_placeholder_users;
-use super::{begin_write, stmt};
+use super::{begin_write, members, stmt};
 use crate::entity::{conversation, conversation_participant, message};
 use crate::error::Outcome;
 
-/// Stores the conversation and its first participants in one transaction. Participants
+/// Stores the conversation and its first participants in one transaction, after checking
+/// (`Require`) or granting (`Grant`) their project membership. Under `Grant`, participants
 /// (and the creator) unknown to confab get placeholder user rows first.
 pub(crate) async fn create(
     db: &DatabaseConnection,
     conversation: &Conversation,
     participants: &[NewParticipant],
+    rule: MemberRule,
 ) -> Outcome<()> {
     let participants = distinct(participants);
-    let mut users: Vec<Uuid> = participants.iter().map(|p| p.user_id.as_uuid()).collect();
-    users.extend(conversation.created_by.map(|id| id.as_uuid()));
+    let users: Vec<UserId> = participants.iter().map(|p| p.user_id).collect();
+    let (project, now) = (conversation.project_id, conversation.created_at);
     let txn = begin_write(db).await?;
-    insert_placeholder_users(&txn, &users, conversation.created_at).await?;
+    match rule {
+        MemberRule::Require => members::require(&txn, project, &users).await?,
+        MemberRule::Grant => {
+            let creator: Vec<Uuid> = conversation
+                .created_by
+                .map(|id| id.as_uuid())
+                .into_iter()
+                .collect();
+            insert_placeholder_users(&txn, &creator, now).await?;
+            members::grant(&txn, project, &users, None, now).await?;
+        }
+    }
     conversation::Entity::insert(active(conversation))
         .exec_without_returning(&txn)
         .await?;

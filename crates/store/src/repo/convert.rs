@@ -3,12 +3,14 @@
 
 use confab_domain::model::{
     Conversation, ConversationStatus, ConversationType, FileAttachment, Message, MessageKind,
-    Participant, ParticipantRole, Project, Report, ReportStatus,
+    Participant, ParticipantRole, Project, ProjectMember, ProjectRole, Report, ReportStatus,
 };
 use uuid::Uuid;
 
 use crate::entity::message_report;
-use crate::entity::{conversation, conversation_participant, message, message_file, project};
+use crate::entity::{
+    conversation, conversation_participant, message, message_file, project, project_member,
+};
 use crate::error::{Failure, Outcome};
 
 /// The columns of `messages` the model reads, qualified by the alias `m`. Used by raw
@@ -36,6 +38,14 @@ pub(crate) fn project(row: project::Model) -> Project {
         created_by: row.created_by.map(Into::into),
         created_at: row.created_at,
     }
+}
+
+pub(crate) fn member(row: project_member::Model) -> Outcome<ProjectMember> {
+    Ok(ProjectMember {
+        user_id: row.user_id.into(),
+        role: parse(ProjectRole::parse, "project role", &row.role)?,
+        added_at: row.added_at,
+    })
 }
 
 pub(crate) fn conversation(row: conversation::Model) -> Outcome<Conversation> {

@@ -14,6 +14,7 @@ mod conversations;
 mod convert;
 mod export;
 mod files;
+mod members;
 mod messages;
 mod participants;
 mod projects;
@@ -27,11 +28,11 @@ use confab_domain::Result;
 use confab_domain::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
 use confab_domain::model::{
     ConversationStatus, ConversationSummary, Message, Participant, ParticipantRole, Project,
-    ReadReceipt, Report, ReportStatus, SearchHit, User,
+    ProjectMember, ProjectRole, ReadReceipt, Report, ReportStatus, SearchHit, User,
 };
 use confab_domain::ports::{
-    Access, ConversationRepository, Inserted, MessagePage, MessageRepository, NewMessage,
-    NewParticipant, ProjectRepository, ReportRepository, Store, UserRepository,
+    Access, ConversationRepository, Inserted, MemberRule, MessagePage, MessageRepository,
+    NewMessage, NewParticipant, ProjectRepository, ReportRepository, Store, UserRepository,
 };
 use confab_domain::time::Timestamp;
 use sea_orm::{
@@ -99,16 +100,50 @@ impl UserRepository for SqlStore {
 
 #[async_trait]
 impl ProjectRepository for SqlStore {
-    async fn create_project(&self, project: &Project) -> Result<()> {
-        run("create_project", projects::create(&self.writer, project)).await
+    async fn create_project(&self, project: &Project, members: &[UserId]) -> Result<()> {
+        let work = projects::create(&self.writer, project, members);
+        run("create_project", work).await
     }
 
     async fn list_projects(&self) -> Result<Vec<Project>> {
         run("list_projects", projects::list(&self.db)).await
     }
 
+    async fn projects_of(&self, user: UserId) -> Result<Vec<Project>> {
+        run("projects_of", members::projects_of(&self.db, user)).await
+    }
+
     async fn project_exists(&self, id: ProjectId) -> Result<bool> {
         run("project_exists", projects::exists(&self.db, id)).await
+    }
+
+    async fn project_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>> {
+        run("project_role", members::role(&self.db, project, user)).await
+    }
+
+    async fn list_members(&self, project: ProjectId) -> Result<Vec<ProjectMember>> {
+        run("list_members", members::list(&self.db, project)).await
+    }
+
+    async fn add_members(
+        &self,
+        project: ProjectId,
+        users: &[UserId],
+        role: Option<ProjectRole>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let work = members::add(&self.writer, project, users, role, now);
+        run("add_members", work).await
+    }
+
+    async fn remove_member(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<Vec<ConversationId>>> {
+        let work = members::remove(&self.writer, project, user, now);
+        run("remove_member", work).await
     }
 }
 
@@ -118,8 +153,9 @@ impl ConversationRepository for SqlStore {
         &self,
         conversation: &confab_domain::model::Conversation,
         participants: &[NewParticipant],
+        rule: MemberRule,
     ) -> Result<()> {
-        let work = conversations::create(&self.writer, conversation, participants);
+        let work = conversations::create(&self.writer, conversation, participants, rule);
         run("create_conversation", work).await
     }
 
@@ -254,8 +290,9 @@ impl MessageRepository for SqlStore {
         user: UserId,
         emoji: &str,
         present: bool,
+        max_emoji: u32,
     ) -> Result<Option<Message>> {
-        let work = reactions::set(&self.writer, id, user, emoji, present);
+        let work = reactions::set(&self.writer, id, user, emoji, present, max_emoji);
         run("set_reaction", work).await
     }
 

@@ -1,5 +1,5 @@
 //! Participants: listing, adding (or re-activating), removing, and the placeholder users
-//! that let an admin add someone confab has not seen yet.
+//! that let an admin add someone confab has not seen yet (only admin paths create them).
 
 use confab_domain::ids::{ConversationId, UserId};
 use confab_domain::model::{Participant, ParticipantRole};
@@ -58,9 +58,10 @@ pub(crate) async fn list(
         .collect()
 }
 
-/// Adds the user (creating their placeholder row if needed), or re-activates a former
-/// participant with the new role and a fresh `joined_at`. An active participant only changes
-/// role. Their read marker survives either way.
+/// Adds the user (creating their placeholder row if needed, and making them a member of the
+/// conversation's project if they are not one), or re-activates a former participant with
+/// the new role and a fresh `joined_at`. An active participant only changes role. Their read
+/// marker survives either way.
 pub(crate) async fn add(
     db: &DatabaseConnection,
     conversation: ConversationId,
@@ -70,6 +71,15 @@ pub(crate) async fn add(
 ) -> Outcome<Participant> {
     let txn = begin_write(db).await?;
     insert_placeholder_users(&txn, &[user.as_uuid()], now).await?;
+    let sql = "INSERT INTO project_members (project_id, user_id, role, added_at) \
+               SELECT c.project_id, $2, 'member', $3 FROM conversations c WHERE c.id = $1 \
+               ON CONFLICT (project_id, user_id) DO NOTHING";
+    let values = [
+        conversation.as_uuid().into(),
+        user.as_uuid().into(),
+        now.into(),
+    ];
+    txn.execute_raw(stmt(&txn, sql, values)).await?;
     let sql = "INSERT INTO conversation_participants \
                  (conversation_id, user_id, role, joined_at, notifications_enabled, last_read_seq) \
                VALUES ($1, $2, $3, $4, $5, 0) \

@@ -1,24 +1,32 @@
 //! Projects: the tenants that own conversations.
 
-use confab_domain::ids::ProjectId;
+use confab_domain::ids::{ProjectId, UserId};
 use confab_domain::model::Project;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 
-use super::convert;
+use super::{begin_write, convert, members};
 use crate::entity::project::{self, Column};
 use crate::error::Outcome;
 
-pub(crate) async fn create(db: &DatabaseConnection, project: &Project) -> Outcome<()> {
+/// The project and its first members, in one transaction.
+pub(crate) async fn create(
+    db: &DatabaseConnection,
+    project: &Project,
+    members: &[UserId],
+) -> Outcome<()> {
     let row = project::ActiveModel {
         id: Set(project.id.as_uuid()),
         name: Set(project.name.clone()),
         created_by: Set(project.created_by.map(|id| id.as_uuid())),
         created_at: Set(project.created_at),
     };
+    let txn = begin_write(db).await?;
     project::Entity::insert(row)
-        .exec_without_returning(db)
+        .exec_without_returning(&txn)
         .await?;
+    members::grant(&txn, project.id, members, None, project.created_at).await?;
+    txn.commit().await?;
     Ok(())
 }
 

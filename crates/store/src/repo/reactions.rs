@@ -1,5 +1,6 @@
 //! Reactions, kept in the message's metadata as `{"reactions": {"<emoji>": [userId, ...]}}`.
 
+use confab_domain::Error;
 use confab_domain::ids::{MessageId, UserId};
 use confab_domain::model::Message;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
@@ -9,9 +10,12 @@ use super::files::one_with_files;
 use super::messages::{abort, lock};
 use super::{begin_write, stmt};
 use crate::entity::message;
-use crate::error::{Outcome, not_found};
+use crate::error::{Failure, Outcome, not_found};
 
-/// Adds or removes `user`'s `emoji`; `None` when that changes nothing.
+/// Adds or removes `user`'s `emoji`; `None` when that changes nothing. A new emoji on a
+/// message that carries `max_emoji` distinct ones already (0: no cap) is refused with
+/// `too_many_reactions`, under the same lock as the write, so racing reactions cannot pass
+/// the cap together.
 ///
 /// A read-modify-write of the JSON: the transaction's first statement is a write on the row
 /// (the row lock on PostgreSQL, the write lock on SQLite), so concurrent reactions queue
@@ -22,6 +26,7 @@ pub(crate) async fn set(
     user: UserId,
     emoji: &str,
     present: bool,
+    max_emoji: u32,
 ) -> Outcome<Option<Message>> {
     let txn = begin_write(db).await?;
     if !lock(&txn, id).await? {
@@ -30,6 +35,9 @@ pub(crate) async fn set(
     let Some(mut row) = message::Entity::find_by_id(id.as_uuid()).one(&txn).await? else {
         return abort(txn, not_found("message")).await;
     };
+    if present && over_cap(&row.metadata, emoji, max_emoji) {
+        return abort(txn, Failure::Domain(Error::too_many_reactions(max_emoji))).await;
+    }
     if !apply(&mut row.metadata, emoji, &user.to_string(), present) {
         txn.rollback().await?;
         return Ok(None);
@@ -40,6 +48,15 @@ pub(crate) async fn set(
     let message = one_with_files(&txn, row).await?;
     txn.commit().await?;
     Ok(Some(message))
+}
+
+/// Whether adding `emoji` would take the message past `max` distinct emoji (0: no cap).
+fn over_cap(metadata: &Value, emoji: &str, max: u32) -> bool {
+    let Some(Value::Object(reactions)) = metadata.get("reactions") else {
+        return false;
+    };
+    let distinct = reactions.len();
+    max > 0 && !reactions.contains_key(emoji) && distinct >= usize::try_from(max).unwrap_or(0)
 }
 
 /// Changes `metadata` in place; `false` when the reaction was already as asked. User ids stay
@@ -98,6 +115,16 @@ mod tests {
         assert!(apply(&mut metadata, "👍", "a", false));
         assert!(!apply(&mut metadata, "👍", "a", false));
         assert_eq!(metadata, json!({"reactions": {"🎉": ["b"]}, "other": 1}));
+    }
+
+    #[test]
+    fn the_cap_counts_distinct_emoji_and_lets_existing_ones_grow() {
+        let metadata = json!({"reactions": {"👍": ["a"], "🎉": ["b"]}});
+        assert!(over_cap(&metadata, "🚀", 2));
+        assert!(!over_cap(&metadata, "👍", 2), "joining an emoji adds none");
+        assert!(!over_cap(&metadata, "🚀", 3));
+        assert!(!over_cap(&metadata, "🚀", 0), "0: no cap");
+        assert!(!over_cap(&json!({}), "🚀", 1));
     }
 
     #[test]

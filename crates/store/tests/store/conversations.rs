@@ -18,7 +18,8 @@ async fn user_row(db: &Database, id: UserId) -> Option<user::Model> {
         .unwrap()
 }
 
-pub async fn unknown_participants_get_placeholder_users(db: &Database) {
+/// The admin path (`MemberRule::Grant`): unknown users get placeholder rows.
+pub async fn an_admins_conversation_gives_unknown_participants_placeholder_users(db: &Database) {
     let f = fixture(db).await;
     let (dave, eve) = (UserId::new(), UserId::new());
     let conversation = create_conversation(

@@ -17,7 +17,7 @@ pub async fn a_duplicate_key_is_a_conflict(db: &Database) {
         created_by: None,
         created_at: now(),
     };
-    let err = f.store.create_project(&project).await.unwrap_err();
+    let err = f.store.create_project(&project, &[]).await.unwrap_err();
     assert!(matches!(err, Error::Conflict(_)), "{err:?}");
     assert!(!err.public_message().to_lowercase().contains("insert"));
 }

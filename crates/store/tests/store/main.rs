@@ -18,6 +18,7 @@ mod connecting;
 mod conversations;
 mod errors;
 mod files;
+mod members;
 mod migrations;
 mod paging;
 mod reactions;
@@ -76,9 +77,15 @@ on_both_backends! {
         reactions::concurrent_reactions_from_twenty_users_all_land,
         reactions::reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoji,
         reactions::reacting_to_an_unknown_message_is_not_found,
+        reactions::racing_new_emoji_never_pass_the_distinct_cap,
+        members::a_project_is_created_with_its_members_who_see_it_in_their_list,
+        members::a_members_only_conversation_refuses_non_members_and_stores_nothing,
+        members::adding_members_is_idempotent_and_an_explicit_role_is_applied,
+        members::an_admin_added_participant_becomes_a_member,
+        members::removing_a_member_ends_their_part_in_every_conversation_of_the_project,
         reads::mark_read_moves_the_marker_forward_only,
         reads::unread_counts_are_messages_from_others_after_the_marker_without_deleted_ones,
-        conversations::unknown_participants_get_placeholder_users,
+        conversations::an_admins_conversation_gives_unknown_participants_placeholder_users,
         conversations::a_removed_participant_can_be_added_again_with_a_new_role,
         conversations::listing_shows_the_viewers_conversations_newest_activity_first,
         conversations::admins_list_every_conversation_of_the_project,
@@ -87,6 +94,7 @@ on_both_backends! {
         conversations::projects_are_created_listed_and_found,
         access::access_tells_participants_removed_participants_and_unknown_conversations_apart,
         search::search_stems_ranks_and_highlights,
+        search::highlights_are_escaped_html_with_marks_only_around_matches,
         search::search_leaves_out_deleted_messages_and_other_conversations,
         search::search_sees_edits,
         search::hostile_search_input_never_errors,
@@ -100,6 +108,7 @@ on_both_backends! {
     }
     empty {
         migrations::migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op,
+        migrations::existing_participants_become_members_of_their_conversations_projects,
     }
     test_db {
         concurrency::concurrent_writers_on_separate_pools_get_gapless_seqs,

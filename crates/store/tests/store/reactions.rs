@@ -18,11 +18,11 @@ pub async fn concurrent_reactions_from_twenty_users_all_land(db: &Database) {
         let store = db.store();
         tasks.spawn(async move {
             store
-                .set_reaction(message.id, user, "👍", true)
+                .set_reaction(message.id, user, "👍", true, 50)
                 .await
                 .unwrap();
             store
-                .set_reaction(message.id, user, "🎉", true)
+                .set_reaction(message.id, user, "🎉", true, 50)
                 .await
                 .unwrap();
         });
@@ -52,7 +52,7 @@ pub async fn reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoj
 
     let updated = f
         .store
-        .set_reaction(message.id, f.bob, "👍", true)
+        .set_reaction(message.id, f.bob, "👍", true, 50)
         .await
         .unwrap();
     assert_eq!(
@@ -61,31 +61,31 @@ pub async fn reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoj
     );
     assert!(
         f.store
-            .set_reaction(message.id, f.bob, "👍", true)
+            .set_reaction(message.id, f.bob, "👍", true, 50)
             .await
             .unwrap()
             .is_none()
     );
     f.store
-        .set_reaction(message.id, f.alice, "👍", true)
+        .set_reaction(message.id, f.alice, "👍", true, 50)
         .await
         .unwrap();
     let read = f.store.get_message(message.id).await.unwrap().unwrap();
     assert_eq!(read.metadata, json!({"reactions": {"👍": [bob, alice]}}));
 
     f.store
-        .set_reaction(message.id, f.bob, "👍", false)
+        .set_reaction(message.id, f.bob, "👍", false, 50)
         .await
         .unwrap();
     let updated = f
         .store
-        .set_reaction(message.id, f.alice, "👍", false)
+        .set_reaction(message.id, f.alice, "👍", false, 50)
         .await
         .unwrap();
     assert_eq!(updated.unwrap().metadata, json!({"reactions": {}}));
     assert!(
         f.store
-            .set_reaction(message.id, f.alice, "👍", false)
+            .set_reaction(message.id, f.alice, "👍", false, 50)
             .await
             .unwrap()
             .is_none()
@@ -96,8 +96,52 @@ pub async fn reacting_to_an_unknown_message_is_not_found(db: &Database) {
     let f = fixture(db).await;
     let err = f
         .store
-        .set_reaction(MessageId::new(), f.alice, "👍", true)
+        .set_reaction(MessageId::new(), f.alice, "👍", true, 50)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound("message")), "{err:?}");
+}
+
+/// Ten users race to add ten new emoji to a message that carries 48: exactly two land, the
+/// rest are refused with `too_many_reactions`, and existing emoji still take reactions.
+pub async fn racing_new_emoji_never_pass_the_distinct_cap(db: &Database) {
+    let f = fixture(db).await;
+    let message = send(&f.store, f.conversation, f.alice, "popular").await;
+    for n in 0..48 {
+        f.store
+            .set_reaction(message.id, f.alice, &format!("e{n}"), true, 50)
+            .await
+            .unwrap();
+    }
+    let mut tasks = JoinSet::new();
+    for n in 0..10 {
+        let store = db.store();
+        tasks.spawn(async move {
+            store
+                .set_reaction(message.id, UserId::new(), &format!("new{n}"), true, 50)
+                .await
+        });
+    }
+    let (mut landed, mut refused) = (0, 0);
+    while let Some(done) = tasks.join_next().await {
+        match done.unwrap() {
+            Ok(Some(_)) => landed += 1,
+            Err(err) => {
+                assert_eq!(err.code(), "too_many_reactions", "{err:?}");
+                refused += 1;
+            }
+            Ok(None) => panic!("a new emoji changed nothing"),
+        }
+    }
+    assert_eq!((landed, refused), (2, 8));
+    let read = f.store.get_message(message.id).await.unwrap().unwrap();
+    assert_eq!(read.metadata["reactions"].as_object().unwrap().len(), 50);
+    assert!(
+        f.store
+            .set_reaction(message.id, f.bob, "e0", true, 50)
+            .await
+            .unwrap()
+            .is_some(),
+        "an emoji the message carries takes more users"
+    );
 }

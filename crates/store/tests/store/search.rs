@@ -63,6 +63,39 @@ pub async fn search_stems_ranks_and_highlights(db: &Database) {
     assert_eq!(limited.len(), 1);
 }
 
+/// Stored XSS: a highlight is the content HTML-escaped, with `<mark>` tags around the
+/// matches and no other markup, whatever the sender wrote (markup, entities, our own tags).
+pub async fn highlights_are_escaped_html_with_marks_only_around_matches(db: &Database) {
+    let f = fixture(db).await;
+    let content =
+        r#"<img src=x onerror="alert('xss')"> zebrafish & <mark>zebra</mark> <script>x</script>"#;
+    send(&f.store, f.conversation, f.alice, content).await;
+    let hits = f
+        .store
+        .search(f.conversation, "zebrafish", 10)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    let highlight = &hits[0].highlight;
+    assert!(highlight.contains("<mark>zebrafish</mark>"), "{highlight}");
+    assert!(highlight.contains("&amp;"), "{highlight}");
+    if db.backend() == Backend::Sqlite {
+        // FTS5 returns the whole content; PostgreSQL's fragments leave tag tokens out.
+        let img = "&lt;img src=x onerror=&quot;alert(&#39;xss&#39;)&quot;&gt;";
+        assert!(highlight.contains(img), "{highlight}");
+        assert!(highlight.contains("&lt;mark&gt;zebra"), "{highlight}");
+    }
+    let rest = highlight.replace("<mark>", "").replace("</mark>", "");
+    assert!(
+        !rest.contains('<') && !rest.contains('>'),
+        "markup beyond the marks: {highlight}"
+    );
+    assert_eq!(
+        highlight.matches("<mark>").count(),
+        highlight.matches("</mark>").count()
+    );
+}
+
 pub async fn search_leaves_out_deleted_messages_and_other_conversations(db: &Database) {
     let f = fixture(db).await;
     let other = create_conversation(

@@ -10,7 +10,7 @@ use confab_domain::model::{
     Project, User,
 };
 use confab_domain::ports::{
-    ConversationRepository, Inserted, MessageRepository, NewMessage, NewParticipant,
+    ConversationRepository, Inserted, MemberRule, MessageRepository, NewMessage, NewParticipant,
     ProjectRepository, UserRepository,
 };
 use confab_domain::time::{Timestamp, truncate_micros};
@@ -127,10 +127,11 @@ pub async fn create_project(store: &SqlStore, creator: UserId) -> ProjectId {
         created_by: Some(creator),
         created_at: now(),
     };
-    store.create_project(&project).await.unwrap();
+    store.create_project(&project, &[]).await.unwrap();
     project.id
 }
 
+/// A conversation as an admin creates it: its participants become project members.
 pub async fn create_conversation(
     store: &SqlStore,
     project: ProjectId,
@@ -144,7 +145,7 @@ pub async fn create_conversation(
         .map(|&(user_id, role)| NewParticipant { user_id, role })
         .collect();
     store
-        .create_conversation(&conversation, &participants)
+        .create_conversation(&conversation, &participants, MemberRule::Grant)
         .await
         .unwrap();
     conversation.id
