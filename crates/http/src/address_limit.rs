@@ -270,18 +270,12 @@ fn carries_credentials(req: &Request) -> bool {
             .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("token=")))
 }
 
-/// A request that starts something: anything but an existing Engine.IO session's traffic
-/// (which carries `sid`) and the operations routes (probes must keep answering).
+/// A REST request. Engine.IO traffic is never refused here: a socket's token travels in
+/// the CONNECT packet, not the HTTP request, so only the handshake can tell a valid client
+/// from a failing one (it charges and refuses failures itself). Probes keep answering.
 fn opens_something(req: &Request) -> bool {
     let path = req.uri().path();
-    if matches!(path, "/healthz" | "/readyz" | "/metrics") {
-        return false;
-    }
-    !(path.starts_with("/socket.io")
-        && req
-            .uri()
-            .query()
-            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("sid="))))
+    !matches!(path, "/healthz" | "/readyz" | "/metrics") && !path.starts_with("/socket.io")
 }
 
 fn too_many(wait: Duration) -> Response {

@@ -30,5 +30,6 @@ mod messages;
 mod ops;
 mod reload;
 mod search;
+mod security;
 mod socket;
 mod validation;
