@@ -419,3 +419,104 @@ crate::on_both_backends!(
     a_socket_joins_at_most_the_configured_conversations,
     an_upload_has_at_most_eight_parts,
 );
+
+/// Runs the real binary at `RUST_LOG=trace` and returns its log after `exercise` ran.
+async fn trace_log_of<F, Fut>(exercise: F) -> String
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
+        .arg("serve")
+        .env("CONFAB_BIND", "127.0.0.1:0")
+        .env("CONFAB_DATA_DIR", dir.path())
+        .env("CONFAB_JWT_SECRET", std::str::from_utf8(SECRET).unwrap())
+        .env("CONFAB_LOG_FORMAT", "json")
+        .env("CONFAB_ANALYTICS__REFRESH_INTERVAL", "0s")
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the confab binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(sender) = tx.as_ref()
+                && line.contains("confab listening")
+            {
+                let addr = serde_json::from_str::<Value>(&line).unwrap()["addr"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                let _ = sender.send(addr);
+                tx = None;
+            }
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap();
+    exercise(format!("http://{addr}")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = log.lock().unwrap().clone();
+    text
+}
+
+#[tokio::test]
+async fn tokens_appear_in_no_log_line_even_at_trace_level() {
+    let user = Uuid::new_v4();
+    let token = token_for(user, false, Duration::from_secs(3600));
+    let signature = token.rsplit('.').next().unwrap().to_owned();
+    let sent = token.clone();
+    let log = trace_log_of(|base| async move {
+        let client = reqwest::Client::new();
+        let answer = client
+            .get(format!("{base}/api/projects?token={sent}"))
+            .bearer_auth(&sent)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let socket = SocketClient::connect(&base, Some(json!({ "token": sent })), "")
+            .await
+            .connected();
+        socket
+            .ask("join", json!({ "conversationId": Uuid::new_v4() }))
+            .await;
+        socket.close();
+        SocketClient::connect(&base, None, &format!("&token={sent}"))
+            .await
+            .connected();
+        SocketClient::connect(&base, Some(json!({ "token": format!("{sent}x") })), "")
+            .await
+            .refused();
+    })
+    .await;
+    assert!(
+        log.lines().count() > 20 && log.contains("request"),
+        "the trace log was written: {} lines",
+        log.lines().count()
+    );
+    assert!(
+        log.contains("[redacted]"),
+        "the request span shows a redacted query"
+    );
+    let leaks: Vec<&str> = log.lines().filter(|l| l.contains(&signature)).collect();
+    assert!(
+        leaks.is_empty(),
+        "{} lines carry the token: {:?}",
+        leaks.len(),
+        &leaks[..leaks.len().min(3)]
+    );
+}
