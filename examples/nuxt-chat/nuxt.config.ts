@@ -1,0 +1,25 @@
+// The confab chat example: a single-page Nuxt app (the socket and the token live in the
+// browser), served by Nitro's node server (`nuxt build`, then `nuxt preview` or
+// `node .output/server/index.mjs`).
+export default defineNuxtConfig({
+  compatibilityDate: "2026-11-01",
+  ssr: false,
+  devtools: { enabled: false },
+  telemetry: false,
+  app: {
+    head: {
+      title: "confab chat",
+      htmlAttrs: { lang: "en" },
+      meta: [{ name: "viewport", content: "width=device-width, initial-scale=1" }],
+      link: [{ rel: "icon", href: "data:," }],
+    },
+  },
+  css: ["~/assets/chat.css"],
+  runtimeConfig: {
+    public: {
+      // The confab node's base URL (NUXT_PUBLIC_CONFAB_URL at run time); the sign-in
+      // screen can change it. Empty: the origin the app is served from (behind a proxy).
+      confabUrl: "",
+    },
+  },
+});
