@@ -37,6 +37,9 @@ export async function startPreview(confabUrl) {
     cwd: APP_DIR,
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", NUXT_PUBLIC_CONFAB_URL: confabUrl, NUXT_TELEMETRY_DISABLED: "1" },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: `nuxt preview` runs the server as a child of its own, and both
+    // must go when the test stops it.
+    detached: true,
   });
   let log = "";
   child.stdout.on("data", (c) => (log += c));
@@ -57,10 +60,19 @@ export async function startPreview(confabUrl) {
     url,
     logs: () => log,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
-      await Promise.race([exited, sleep(5000).then(() => child.kill("SIGKILL"))]);
+      const group = (signal) => {
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // already gone
+        }
+      };
+      const exited = child.exitCode === null ? new Promise((r) => child.once("exit", r)) : Promise.resolve();
+      group("SIGTERM");
+      await Promise.race([exited, sleep(5000)]);
+      group("SIGKILL");
+      child.stdout.destroy();
+      child.stderr.destroy();
     },
   };
 }

@@ -4,14 +4,38 @@
 // with nothing duplicated, and an admin resolves a report. Any console error fails the run.
 
 import assert from "node:assert/strict";
+import { crc32, deflateSync } from "node:zlib";
 
 import { apiOk, renderedMessages, signIn, sleep } from "./harness.mjs";
 
-/** A 2x2 PNG (red, green, blue, white), uploaded as an image. */
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR4nGP4z8DAAMIM/4EAAB/uBfsL2WiLAAAAAElFTkSuQmCC",
-  "base64",
-);
+/** A 160x100 PNG with a colour gradient, made here (zlib), uploaded as an image. */
+function gradientPng(width = 160, height = 100) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) row.set([36 + (x * 200) / width, 86 + (y * 150) / height, 200], 1 + x * 3);
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+const PNG = gradientPng();
 const HISTORY = 45;
 const TIMEOUT = { timeout: 15_000 };
 
@@ -50,11 +74,13 @@ export async function scenario(world, shot = async () => {}) {
   await link.click();
   await a.page.getByRole("log", { name: "Messages" }).getByText(`history ${HISTORY}`, { exact: true }).waitFor(TIMEOUT);
   assert.ok((await renderedMessages(a.page)).length < HISTORY, "the first page is not the whole history");
-  while (await a.page.getByRole("button", { name: "Load older messages" }).isVisible()) {
-    await a.page.getByRole("button", { name: "Load older messages" }).click();
-    await a.page.waitForFunction(() => !document.querySelector("button.older[disabled]"));
+  // Scrolling to the top loads the next older page (infinite history), until the start.
+  const start = a.page.getByText("The start of the conversation.");
+  for (let i = 0; i < 10 && !(await start.isVisible()); i++) {
+    await a.page.getByRole("log", { name: "Messages" }).evaluate((el) => (el.scrollTop = 0));
+    await sleep(400);
   }
-  await a.page.getByText("The start of the conversation.").waitFor(TIMEOUT);
+  await start.waitFor(TIMEOUT);
   await assertExactlyOnce(a.page, 1, HISTORY, "alice after paging");
   // Markup in a message is text, not elements.
   assert.equal(await a.page.locator("article.message img:not(.preview), article.message b").count(), 0);
@@ -102,14 +128,13 @@ export async function scenario(world, shot = async () => {}) {
   assert.ok((await a.page.getByText("This message was deleted.").count()) >= 1);
 
   // An upload: Bob attaches an image, Alice sees its preview (loaded with her token).
-  await b.page.getByLabel("Attach a file").setInputFiles({ name: "pixel.png", mimeType: "image/png", buffer: PNG });
-  const preview = a.page.getByRole("img", { name: "Preview of pixel.png" });
+  await b.page.getByLabel("Attach a file").setInputFiles({ name: "gradient.png", mimeType: "image/png", buffer: PNG });
+  const preview = a.page.getByRole("img", { name: "Preview of gradient.png" });
   await preview.waitFor(TIMEOUT);
-  await a.page.waitForFunction((el) => el.complete && el.naturalWidth === 2, await preview.elementHandle(), TIMEOUT);
+  await a.page.waitForFunction((el) => el.complete && el.naturalWidth === 160, await preview.elementHandle(), TIMEOUT);
   const download = a.page.waitForEvent("download", TIMEOUT);
-  await a.page.getByRole("button", { name: /Download pixel\.png/ }).click();
-  assert.equal((await download).suggestedFilename(), "pixel.png");
-  await shot(a.page, "conversation");
+  await a.page.getByRole("button", { name: /Download gradient\.png/ }).click();
+  assert.equal((await download).suggestedFilename(), "gradient.png");
 
   // Search: highlights are marks around text; the markup in message 3 stays text.
   await a.page.getByLabel("Search this conversation").fill("launch notes");
@@ -119,6 +144,7 @@ export async function scenario(world, shot = async () => {}) {
   assert.ok((await hit.locator("mark").count()) >= 1, "the match is marked");
   assert.match(await hit.textContent(), /<b>bold<\/b> & <img src=x onerror=alert\(1\)>/);
   assert.equal(await hit.locator("b, img").count(), 0, "no element from the message's content");
+  await shot(a.page, "conversation");
 
   // Offline and back: Alice misses three messages and sends one while offline.
   let total = (await renderedMessages(a.page)).length; // history, Bob's two, Alice's, the upload
@@ -183,7 +209,7 @@ export async function scenario(world, shot = async () => {}) {
   await shot(ad.page, "admin-analytics");
   await ad.page.getByRole("link", { name: "Projects and members" }).click();
   await ad.page.getByRole("button", { name: "Launch" }).click();
-  await ad.page.getByRole("cell", { name: alice.id }).waitFor(TIMEOUT);
+  await ad.page.getByRole("cell", { name: alice.id, exact: true }).waitFor(TIMEOUT);
   await shot(ad.page, "admin-members");
 
   assert.deepEqual(world.consoleErrors, [], "no console errors");
