@@ -20,6 +20,11 @@ export default defineNuxtConfig({
       // The confab node's base URL (NUXT_PUBLIC_CONFAB_URL at run time); the sign-in
       // screen can change it. Empty: the origin the app is served from (behind a proxy).
       confabUrl: "",
+      // NUXT_PUBLIC_CONFAB_WITH_CREDENTIALS=true: Socket.IO requests carry cookies, so the
+      // sticky-session cookie of a load balancer in front of several nodes (docker/nginx.conf)
+      // reaches it from another origin. The nodes must then list the app's origin in
+      // CONFAB_CORS_ORIGINS. Not needed when the app is served from the API's origin.
+      confabWithCredentials: false,
     },
   },
 });

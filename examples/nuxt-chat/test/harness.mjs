@@ -28,14 +28,14 @@ export function chromiumPath() {
 }
 
 /** Serves the built app (`.output`, from `nuxt build`) with `nuxt preview` on a free port. */
-export async function startPreview(confabUrl) {
+export async function startPreview(confabUrl, { port: chosen, env = {} } = {}) {
   if (!existsSync(join(APP_DIR, ".output/server/index.mjs"))) {
     throw new Error("examples/nuxt-chat is not built: run `npm run build` there first");
   }
-  const port = await freePort();
+  const port = chosen ?? (await freePort());
   const child = spawn(join(APP_DIR, "node_modules/.bin/nuxt"), ["preview"], {
     cwd: APP_DIR,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", NUXT_PUBLIC_CONFAB_URL: confabUrl, NUXT_TELEMETRY_DISABLED: "1" },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", NUXT_PUBLIC_CONFAB_URL: confabUrl, NUXT_TELEMETRY_DISABLED: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: `nuxt preview` runs the server as a child of its own, and both
     // must go when the test stops it.
@@ -83,20 +83,32 @@ export async function startPreview(confabUrl) {
  */
 export async function startWorld({ cluster = false } = {}) {
   const env = { CONFAB_LIMITS__SEARCHES_PER_MINUTE: "0" };
+  const previewPort = await freePort();
+  const appEnv = {};
   if (cluster) {
     const prefix = `nuxt-${randomUUID().slice(0, 8)}`;
-    Object.assign(env, { CONFAB_REDIS_URL: REDIS_URL, CONFAB_REDIS__CHANNEL_PREFIX: prefix, CONFAB_REDIS__KEY_PREFIX: `${prefix}-state` });
+    Object.assign(env, {
+      CONFAB_REDIS_URL: REDIS_URL,
+      CONFAB_REDIS__CHANNEL_PREFIX: prefix,
+      CONFAB_REDIS__KEY_PREFIX: `${prefix}-state`,
+      // nginx keeps a long-polling session on its node with a cookie; a browser sends it
+      // cross-origin only with credentials, which the nodes must allow for the app's origin.
+      CONFAB_CORS_ORIGINS: `http://127.0.0.1:${previewPort}`,
+    });
+    appEnv.NUXT_PUBLIC_CONFAB_WITH_CREDENTIALS = "true";
   }
   const server = await startServer(env, { backend: cluster ? "postgres" : "sqlite" });
   const world = { server, cleanups: [() => server.stop()], consoleErrors: [], offlineUntil: 0, appUrl: server.url };
   try {
     if (cluster) {
-      // A second node on the same database and Redis, with the same signing key; nginx (the
+      // A second node on the same database, Redis and file store (the first node's data dir
+      // stands in for compose's shared S3 bucket), with the same signing key; nginx (the
       // shipped docker/nginx.conf) in front of both, and the app talks to nginx only.
       const peer = await startServer({
         ...env,
         CONFAB_DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${server.database}`,
         CONFAB_JWT_SECRET: server.secret,
+        CONFAB_DATA_DIR: server.dataDir,
       });
       world.cleanups.push(() => peer.stop());
       world.peer = peer;
@@ -104,7 +116,7 @@ export async function startWorld({ cluster = false } = {}) {
       world.cleanups.push(() => nginx.stop());
       world.appUrl = nginx.url;
     }
-    world.preview = await startPreview(world.appUrl);
+    world.preview = await startPreview(world.appUrl, { port: previewPort, env: appEnv });
     world.cleanups.push(() => world.preview.stop());
     world.browser = await chromium.launch({
       executablePath: chromiumPath(),

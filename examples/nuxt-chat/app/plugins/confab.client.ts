@@ -57,6 +57,7 @@ export default defineNuxtPlugin(() => {
       // Asked on every (re)connect and REST call: swap in a Supabase session's
       // `access_token` here and refreshed tokens just work.
       getToken: () => session.value?.token,
+      socketOptions: { withCredentials: String(config.public.confabWithCredentials) === "true" },
     });
     c.socket.on("connect", () => (connected.value = true));
     c.socket.on("disconnect", () => (connected.value = false));
