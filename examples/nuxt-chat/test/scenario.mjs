@@ -4,6 +4,8 @@
 // with nothing duplicated, and an admin resolves a report. Any console error fails the run.
 
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { crc32, deflateSync } from "node:zlib";
 
 import { apiOk, renderedMessages, signIn, sleep } from "./harness.mjs";
@@ -227,6 +229,11 @@ export async function scenario(world, shot = async () => {}) {
   await ad.page.getByRole("link", { name: "Conversations", exact: true }).last().click();
   await ad.page.getByRole("cell", { name: "Launch plan" }).waitFor(TIMEOUT);
   await shot(ad.page, "admin-conversations");
+  const exported = ad.page.waitForEvent("download", TIMEOUT);
+  await ad.page.getByRole("button", { name: "Export CSV" }).click();
+  const csv = await readFile(await (await exported).path(), "utf8");
+  assert.match(csv, /while you were away 2/, "the export holds the conversation's messages");
+  assert.equal(csv.split("sent while offline").length - 1, 1);
   await ad.page.getByRole("link", { name: "Analytics" }).click();
   await ad.page.locator('[data-stat="total"]').waitFor(TIMEOUT);
   const analytics = await apiOk(server, "GET", "/api/admin/conversations/analytics", { token: admin.token });
@@ -237,6 +244,15 @@ export async function scenario(world, shot = async () => {}) {
   await ad.page.getByRole("button", { name: "Launch" }).click();
   await ad.page.getByRole("cell", { name: alice.id, exact: true }).waitFor(TIMEOUT);
   await shot(ad.page, "admin-members");
+  const carol = randomUUID();
+  await ad.page.getByLabel("Add members (user ids, comma-separated)").fill(carol);
+  await ad.page.getByRole("button", { name: "Add members" }).click();
+  await ad.page.getByRole("cell", { name: carol, exact: true }).waitFor(TIMEOUT);
+  await ad.page.getByRole("button", { name: `Remove member ${carol}` }).click();
+  await ad.page.getByText("Member removed.").waitFor(TIMEOUT);
+  await ad.page.getByRole("cell", { name: carol, exact: true }).waitFor({ state: "detached", ...TIMEOUT });
+  const { members } = await apiOk(server, "GET", `/api/admin/projects/${world.project.id}/members`, { token: admin.token });
+  assert.deepEqual(members.map((m) => m.userId).sort(), [alice.id, bob.id].sort(), "Carol came and went");
 
   assert.deepEqual(world.consoleErrors, [], "no console errors");
 }
