@@ -16,6 +16,9 @@ export default defineNuxtConfig({
   },
   css: ["~/assets/chat.css"],
   runtimeConfig: {
+    // NUXT_DEV_JWT_SECRET: development only, the node's CONFAB_JWT_SECRET; the sign-in screen
+    // then mints tokens (server/routes/_dev/token.post.ts). Never set it in production.
+    devJwtSecret: "",
     public: {
       // The confab node's base URL (NUXT_PUBLIC_CONFAB_URL at run time); the sign-in
       // screen can change it. Empty: the origin the app is served from (behind a proxy).

@@ -116,7 +116,8 @@ export async function startWorld({ cluster = false } = {}) {
       world.cleanups.push(() => nginx.stop());
       world.appUrl = nginx.url;
     }
-    world.preview = await startPreview(world.appUrl, { port: previewPort, env: appEnv });
+    // The sign-in screen's development token minting signs with the node's secret.
+    world.preview = await startPreview(world.appUrl, { port: previewPort, env: { ...appEnv, NUXT_DEV_JWT_SECRET: server.secret } });
     world.cleanups.push(() => world.preview.stop());
     world.browser = await chromium.launch({
       executablePath: chromiumPath(),
@@ -161,7 +162,7 @@ export async function stopWorld(world) {
 }
 
 /** A browser context signed in as `user` (through the sign-in screen), its console watched. */
-export async function signIn(world, user, { screenshot } = {}) {
+export async function signIn(world, user, { screenshot, mint = false } = {}) {
   const context = await world.browser.newContext({ viewport: { width: 1200, height: 760 } });
   const page = await context.newPage();
   const label = user.name;
@@ -177,9 +178,19 @@ export async function signIn(world, user, { screenshot } = {}) {
   if ((await page.getByLabel("Server URL").inputValue()) !== world.appUrl) {
     throw new Error("the sign-in screen does not default to the configured server URL");
   }
-  await page.getByLabel("Token").fill(user.token);
+  // The tests' app always has NUXT_DEV_JWT_SECRET: the minting form shows.
+  await page.getByRole("button", { name: "Mint and sign in" }).waitFor();
   if (screenshot) await screenshot(page, "signin");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  if (mint) {
+    // The development path: the app's server mints the token (NUXT_DEV_JWT_SECRET).
+    await page.getByLabel("User id (empty: a new one)").fill(user.id);
+    await page.getByLabel("Display name").fill(user.name);
+    if (user.admin) await page.getByLabel("Admin", { exact: true }).check();
+    await page.getByRole("button", { name: "Mint and sign in" }).click();
+  } else {
+    await page.getByLabel("Token", { exact: true }).fill(user.token);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  }
   await page.getByRole("heading", { name: "Projects" }).waitFor();
   return { context, page };
 }

@@ -112,7 +112,7 @@ export async function scenario(world, shot = async () => {}) {
   assert.equal(await a.page.locator("article.message img:not(.preview), article.message b").count(), 0);
 
   // Bob comes online: Alice sees his presence dot turn green.
-  const b = await signIn(world, bob);
+  const b = await signIn(world, bob, { mint: true });
   await b.page.goto(`${world.preview.url}${url}`);
   await b.page.getByRole("heading", { name: "Launch plan" }).waitFor(TIMEOUT);
   if (world.peer) await spreadOverNodes(world, b);
@@ -213,7 +213,7 @@ export async function scenario(world, shot = async () => {}) {
   await a.page.getByRole("button", { name: "Send report" }).click();
   await away.getByText("Reported. Thank you.").waitFor(TIMEOUT);
 
-  const ad = await signIn(world, admin);
+  const ad = await signIn(world, admin, { mint: true });
   await ad.page.getByRole("link", { name: "Admin" }).click();
   const row = ad.page.getByRole("row", { name: /abuse: rude/ });
   await row.waitFor(TIMEOUT);
