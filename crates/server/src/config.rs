@@ -9,20 +9,26 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
 use confab_domain::MessagingFlags;
-use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod check;
+#[cfg(test)]
+mod example;
 mod files;
+pub mod keys;
+pub mod print;
 mod redis;
 
+pub use check::{Checked, Invalid, Problem, Sources};
 pub use files::{FilesConfig, S3Config};
 pub use redis::RedisConfig;
 
-#[derive(Clone, Debug, Deserialize)]
+/// Every setting. Unknown keys and `CONFAB_*` variables are refused at start-up (see
+/// `check`); the key list is read off `Config::default()` serialized, so a new field needs no
+/// other registration, only a line in `confab.example.toml` (a test compares the two).
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Config {
     /// `CONFAB_BIND`: where the HTTP + Socket.IO listener binds.
@@ -38,7 +44,7 @@ pub struct Config {
     /// `CONFAB_STORAGE_URL`: `s3://bucket/prefix`; unset: a directory under the data dir.
     pub storage_url: Option<String>,
     /// `CONFAB_JWT_SECRET`: HS256 secret; unset (and no JWKS): generated once in the data dir.
-    #[serde(deserialize_with = "secret")]
+    #[serde(deserialize_with = "secret", serialize_with = "masked")]
     pub jwt_secret: Option<SecretString>,
     /// `CONFAB_JWKS_URL`: asymmetric keys (Supabase signing keys): URL or local file.
     pub jwks_url: Option<String>,
@@ -210,14 +216,14 @@ impl Default for LimitsConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FeaturesConfig {
     pub messaging: MessagingConfig,
 }
 
 /// `CONFAB_FEATURES__MESSAGING__*`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct MessagingConfig {
     pub enabled: bool,
@@ -297,6 +303,12 @@ fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         .collect())
 }
 
+/// Secrets never leave the process in clear: serialized (`confab config print`) they are
+/// masked.
+fn masked<S: Serializer>(value: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    value.as_ref().map(|_| print::MASK).serialize(serializer)
+}
+
 /// A secret from any scalar: an environment value such as `123456` arrives as a number.
 fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
@@ -309,33 +321,14 @@ fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretStr
 }
 
 impl Config {
-    /// Defaults < `confab.toml` (or `path`) < `CONFAB_*` < `OTEL_EXPORTER_OTLP_ENDPOINT`.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let mut figment = Figment::new();
-        match path {
-            Some(path) => {
-                anyhow::ensure!(
-                    path.exists(),
-                    "config file {} does not exist",
-                    path.display()
-                );
-                figment = figment.merge(Toml::file_exact(path));
-            }
-            None => figment = figment.merge(Toml::file("confab.toml")),
+    /// Defaults < `confab.toml` (or `path`) < `CONFAB_*` < `OTEL_EXPORTER_OTLP_ENDPOINT`,
+    /// refusing unknown keys and variables and bad values (all of them listed in the error).
+    pub fn load(path: Option<&Path>) -> Result<Self, Invalid> {
+        let checked = check::check(&Sources::from_process(path));
+        match checked.config {
+            Some(config) => Ok(config),
+            None => Err(Invalid(checked.problems)),
         }
-        figment = figment.merge(Env::prefixed("CONFAB_").split("__"));
-        if let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            figment = figment.merge(Serialized::default("otlp_endpoint", endpoint));
-        }
-        let mut config: Config = figment.extract().context("invalid configuration")?;
-        if config
-            .database_url
-            .as_deref()
-            .is_some_and(|u| u.trim().is_empty())
-        {
-            config.database_url = None;
-        }
-        Ok(config)
     }
 
     /// The database URL, defaulting to a SQLite file in the data dir.
