@@ -154,10 +154,19 @@ function fill(value, ids) {
   return value;
 }
 
-/** "200" for a success, "403 not_a_project_member" for an error with its code. */
-function outcome(status, body) {
+/**
+ * "200" for a success, "403 not_a_project_member" for an error with its code. For a row with
+ * `shows` (a fixture name), a success says whether the body names that fixture: "200 +project"
+ * or "200 -project", so a list that leaks what the caller may not see fails the table.
+ */
+function outcome(status, body, row, ids) {
   const code = body && typeof body === "object" ? body.error?.code : undefined;
-  return code ? `${status} ${code}` : String(status);
+  if (code) return `${status} ${code}`;
+  if (row.shows && status < 300) {
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    return `${status} ${text.includes(ids[row.shows]) ? "+" : "-"}${row.shows}`;
+  }
+  return String(status);
 }
 
 async function callRoute(server, operation, row, role) {
@@ -175,10 +184,10 @@ async function callRoute(server, operation, row, role) {
       redirect: "manual",
     });
     const text = await res.text();
-    return outcome(res.status, text.startsWith("{") ? JSON.parse(text) : null);
+    return outcome(res.status, text.startsWith("{") ? JSON.parse(text) : null, row, ids);
   }
   const res = await api(server, method, path, { token, body: row.body === undefined ? undefined : fill(row.body, ids) });
-  return outcome(res.status, res.body);
+  return outcome(res.status, res.body, row, ids);
 }
 
 async function callEvent(server, event, row, role) {
@@ -208,7 +217,7 @@ async function runTable(server, table, call) {
     try {
       return await call(server, name, table[name], role);
     } catch (error) {
-      return `error: ${error.message}`;
+      return `error: ${error.message}${error.cause ? ` (${error.cause.code ?? error.cause.message})` : ""}`;
     }
   });
   const observed = {};
