@@ -73,3 +73,74 @@ fn error(description: &str) -> RefOr<Response> {
             .build(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::to_value(crate::api().1).unwrap()
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let mut list = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                list.push((path.clone(), method.clone(), operation.clone()));
+            }
+        }
+        list
+    }
+
+    #[test]
+    fn path_parameters_are_in_the_path_template_and_query_strings_are_optional_query_parameters() {
+        let doc = document();
+        for (path, method, operation) in operations(&doc) {
+            for param in operation["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let in_template = path.contains(&format!("{{{name}}}"));
+                match param["in"].as_str().unwrap() {
+                    "path" => assert!(in_template, "{method} {path}: path parameter {name}"),
+                    "query" => assert_ne!(param["required"], true, "{method} {path}: {name}"),
+                    other => panic!("{method} {path}: {name} in {other}"),
+                }
+            }
+        }
+        let search = &doc["paths"]["/conversations/{id}/search"]["get"]["parameters"];
+        let q = search.as_array().unwrap().iter().find(|p| p["name"] == "q");
+        assert_eq!(q.unwrap()["in"], "query");
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = document();
+        let mut seen = HashSet::new();
+        for (path, method, operation) in operations(&doc) {
+            let id = operation["operationId"].as_str().unwrap().to_owned();
+            assert!(
+                seen.insert(id.clone()),
+                "{method} {path}: {id} is used twice"
+            );
+        }
+    }
+
+    #[test]
+    fn every_operation_that_needs_a_token_documents_401_and_every_path_id_404() {
+        let doc = document();
+        for (path, method, operation) in operations(&doc) {
+            let responses = &operation["responses"];
+            if operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+            {
+                assert!(responses["401"].is_object(), "{method} {path}: no 401");
+            }
+            if path.contains('{') {
+                assert!(responses["404"].is_object(), "{method} {path}: no 404");
+                assert!(responses["400"].is_object(), "{method} {path}: no 400");
+            }
+        }
+    }
+}
