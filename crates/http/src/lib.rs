@@ -6,14 +6,17 @@
 //! Socket.IO.
 
 pub mod auth;
+pub mod drain;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod files;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 
 use axum::Router;
+use axum::middleware;
 use axum::routing::get;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -56,7 +59,7 @@ impl Modify for BearerAuth {
 
 /// The `/api` routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::conversations::router())
         .merge(routes::messages::router())
         .merge(routes::files::router())
@@ -65,7 +68,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(routes::admin_conversations::router())
         .merge(routes::admin_audit::router())
         .merge(routes::admin_export::router())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::add_common_responses(&mut doc);
+    (router, doc)
 }
 
 /// The whole HTTP app: `/api/*`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/readyz`,
@@ -74,7 +79,11 @@ pub fn router(state: AppState) -> Router {
     let (api, mut doc) = api();
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api")]);
     Router::new()
-        .nest("/api", api.fallback(not_found))
+        .nest(
+            "/api",
+            api.fallback(not_found)
+                .layer(middleware::from_fn(drain::read_small_bodies)),
+        )
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))

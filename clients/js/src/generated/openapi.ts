@@ -938,9 +938,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `nextCursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
                 /** @description 1..=100, default 50. */
-                limit?: number | null;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -964,6 +964,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -978,15 +987,15 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `nextCursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
                 /** @description 1..=100, default 50. */
-                limit?: number | null;
+                limit?: number;
                 /** @description Only this project's conversations. */
-                projectId?: string | null;
+                projectId?: string;
                 /** @description `active`, `archived` or `locked`. */
-                status?: string | null;
+                status?: string;
                 /** @description Only conversations this user actively takes part in. */
-                userId?: string | null;
+                userId?: string;
             };
             header?: never;
             path?: never;
@@ -1003,6 +1012,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1046,6 +1064,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminConversationBody"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -1097,6 +1133,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1111,7 +1165,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `json` (default) or `csv`. */
-                format?: string | null;
+                format?: string;
             };
             header?: never;
             path: {
@@ -1132,6 +1186,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1180,6 +1243,24 @@ export interface operations {
                     "application/json": components["schemas"]["ParticipantBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1218,6 +1299,24 @@ export interface operations {
                     "application/json": components["schemas"]["Success"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1243,14 +1342,14 @@ export interface operations {
                  * @description `YYYY-MM-DD` (from the start of that UTC day) or an RFC 3339 time (inclusive).
                  *     Default: 29 days before the last day of the window.
                  */
-                from?: string | null;
+                from?: string;
                 /** @description Only this project's conversations; all projects when absent. */
-                projectId?: string | null;
+                projectId?: string;
                 /**
                  * @description `YYYY-MM-DD` (to the end of that UTC day, so the day is included) or an RFC 3339
                  *     time (exclusive). Default: the end of today (UTC).
                  */
-                to?: string | null;
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -1267,6 +1366,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1297,7 +1405,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Why the message was removed (kept in the moderation record). */
-                reason?: string | null;
+                reason?: string;
             };
             header?: never;
             path: {
@@ -1313,6 +1421,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Success"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -1350,6 +1476,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectList"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1381,6 +1516,24 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1408,6 +1561,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -1459,6 +1630,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1497,6 +1677,24 @@ export interface operations {
                     "application/json": components["schemas"]["Success"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1519,7 +1717,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `pending`, `reviewed` or `resolved`; all when absent. */
-                status?: string | null;
+                status?: string;
             };
             header?: never;
             path?: never;
@@ -1536,6 +1734,24 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1566,6 +1782,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportBody"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             409: {
@@ -1603,6 +1855,15 @@ export interface operations {
             };
             /** @description no `file` field, an empty file or a malformed body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1666,9 +1927,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A message id: return messages older than it. */
-                before?: string | null;
+                before?: string;
                 /** @description 1..=100, default 50. */
-                limit?: number | null;
+                limit?: number;
             };
             header?: never;
             path: {
@@ -1694,7 +1955,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1744,6 +2023,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1752,7 +2040,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description overloaded: the send could not be stored within the node's budget (`details.retryAfterMs`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1781,7 +2087,34 @@ export interface operations {
                     "application/json": components["schemas"]["ParticipantList"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1812,6 +2145,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadBody"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -1845,7 +2196,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Words to find (stemmed: `run` finds `running`); web-search syntax on PostgreSQL. */
-                q?: string | null;
+                q?: string;
             };
             header?: never;
             path: {
@@ -1864,6 +2215,33 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1908,6 +2286,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1951,6 +2347,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Success"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -2003,6 +2417,24 @@ export interface operations {
                     "application/json": components["schemas"]["MessageBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2012,6 +2444,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the message was deleted */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2054,6 +2495,33 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2109,6 +2577,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the message was deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description rate_limited (`REACTIONS_PER_MINUTE`) */
             429: {
                 headers: {
@@ -2151,7 +2655,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2216,6 +2738,24 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationList"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description not_a_project_member: the caller is not a member of the project */
             403: {
                 headers: {
@@ -2259,6 +2799,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
