@@ -14,9 +14,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 
 mod files;
+mod http;
 mod redis;
 
 pub use files::{FilesConfig, S3Config};
+pub use http::HttpConfig;
 pub use redis::RedisConfig;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -60,6 +62,8 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub files: FilesConfig,
     pub analytics: AnalyticsConfig,
+    /// `CONFAB_HTTP__*`: transport timeouts of the listener.
+    pub http: HttpConfig,
 }
 
 /// `CONFAB_ANALYTICS__*`: the PostgreSQL analytics view's upkeep (SQLite has none).
@@ -268,6 +272,7 @@ impl Default for Config {
             realtime: RealtimeConfig::default(),
             files: FilesConfig::default(),
             analytics: AnalyticsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
