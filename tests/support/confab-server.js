@@ -232,6 +232,8 @@ export async function startServer(env = {}, { backend = "sqlite" } = {}) {
       return socket;
     },
     running: () => proc.running,
+    /** The running process's id (for /proc/<pid>/status memory figures). */
+    pid: () => proc.child.pid,
     /**
      * Stops the node (SIGTERM) and starts it again on the same port with the same data dir,
      * database and secret; resolves once it answers `/healthz` again. `whileDown` runs in

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod ids;
 pub mod input;
 pub mod limits;
+pub mod logs;
 pub mod model;
 pub mod policy;
 pub mod ports;

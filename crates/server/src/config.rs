@@ -17,12 +17,14 @@ pub mod check;
 #[cfg(test)]
 mod example;
 mod files;
+mod http;
 pub mod keys;
 pub mod print;
 mod redis;
 
 pub use check::{Checked, Invalid, Problem, Sources};
 pub use files::{FilesConfig, S3Config};
+pub use http::HttpConfig;
 pub use redis::RedisConfig;
 
 /// Every setting. Unknown keys and `CONFAB_*` variables are refused at start-up (see
@@ -69,6 +71,8 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub files: FilesConfig,
     pub analytics: AnalyticsConfig,
+    /// `CONFAB_HTTP__*`: transport timeouts of the listener.
+    pub http: HttpConfig,
 }
 
 /// `CONFAB_ANALYTICS__*`: the PostgreSQL analytics view's upkeep (SQLite has none).
@@ -277,6 +281,7 @@ impl Default for Config {
             realtime: RealtimeConfig::default(),
             files: FilesConfig::default(),
             analytics: AnalyticsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod read;
 use std::sync::Arc;
 use std::time::Instant;
 
+use confab_domain::logs::{Clip, clip};
 use confab_domain::{Error, Identity};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -39,7 +40,7 @@ pub(crate) async fn dispatch<A: Adapter>(
     let received = Instant::now();
     let Some(name) = EVENTS.iter().copied().find(|e| *e == event) else {
         crate::metrics::event("unknown");
-        let error = Error::validation(format!("unknown event {event:?}"));
+        let error = Error::validation(format!("unknown event {:?}", clip(event)));
         return reply.fail(event, &error);
     };
     crate::metrics::event(name);
@@ -64,5 +65,6 @@ pub(crate) type Outcome<A> = Result<(), (Error, Reply<A>)>;
 /// Decodes an event's payload, turning shape errors into validation errors.
 pub(crate) fn payload<T: DeserializeOwned>(data: Option<Value>) -> Result<T, Error> {
     let value = data.ok_or_else(|| Error::validation("missing payload object"))?;
-    serde_json::from_value(value).map_err(|e| Error::validation(format!("invalid payload: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| Error::validation(format!("invalid payload: {}", Clip(e))))
 }
