@@ -58,6 +58,23 @@ pub(crate) async fn dispatch<A: Adapter>(
     }
 }
 
+/// The checks an event's payload goes through before any IO: its shape (the same decoding as
+/// the handlers) and, for `message:send`, the message's own validation, which the use case runs
+/// first. Unknown events are refused as [`dispatch`] refuses them. A pure function for the fuzz
+/// target (`fuzz/fuzz_targets/socket_event.rs`); the server does not call it.
+#[doc(hidden)]
+pub fn check_payload(event: &str, data: Option<Value>, sync_max: u32) -> Result<(), Error> {
+    match event {
+        "join" | "leave" | "typing:start" | "typing:stop" => {
+            conversation::conversation_id(data).map(drop)
+        }
+        "message:send" => message::decode(data).and_then(|(_, input)| input.parse().map(drop)),
+        "message:read" => read::decode_read(data).map(drop),
+        "message:sync" => read::decode_sync(data, sync_max).map(drop),
+        other => Err(Error::validation(format!("unknown event {other:?}"))),
+    }
+}
+
 /// A handler's failure, with the reply it still has to send.
 pub(crate) type Outcome<A> = Result<(), (Error, Reply<A>)>;
 
