@@ -18,6 +18,8 @@ pub mod ports;
 pub mod presence;
 pub mod service;
 pub mod time;
+#[cfg(test)]
+mod wire_ts;
 
 pub use error::{Error, Result};
 pub use identity::{Identity, MessagingFlags};
