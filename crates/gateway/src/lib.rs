@@ -41,8 +41,6 @@ pub fn conversation_room(conversation: impl std::fmt::Display) -> String {
     format!("conversation:{conversation}")
 }
 
-/// Registers the `/` namespace on `io`. Call after the services (which hold this gateway's
-/// notifier) are built.
 /// The gateway's collaborators besides the use cases.
 pub struct Stores {
     pub presence: Arc<dyn Presence>,

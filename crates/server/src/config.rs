@@ -1,6 +1,9 @@
 //! Typed configuration: defaults, then an optional `confab.toml`, then `CONFAB_*`
-//! environment variables (nested with `__`). Loaded once in `main` and passed down; nothing
-//! else reads the environment.
+//! environment variables (nested with `__`). Loaded once in `main` and passed down. The other
+//! readers of the environment are few and each reads a variable another tool defines: the CLI
+//! (`CONFAB_CONFIG`, through clap), `main` (`RUST_LOG`, for the log filter), [`Config::load`]
+//! (`OTEL_EXPORTER_OTLP_ENDPOINT`), and confab-http's S3 storage (`AWS_*` credentials, through
+//! `AmazonS3Builder::from_env`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
