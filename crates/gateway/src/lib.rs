@@ -26,6 +26,8 @@ use socketioxide::adapter::Adapter;
 use socketioxide_core::adapter::DefinedAdapter;
 
 pub use config::GatewayConfig;
+#[doc(hidden)]
+pub use events::check_payload;
 pub use hub::Hub;
 pub use notifier::SocketNotifier;
 
