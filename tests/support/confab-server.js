@@ -179,6 +179,14 @@ export async function startServer(env = {}, { backend = "sqlite" } = {}) {
     return problems;
   };
 
+  /** SIGKILL; returns the problems seen (a node that was already gone is one). */
+  const kill = async (current) => {
+    if (!current.running) return [`confab had already exited (${(await current.exited).code})`];
+    current.child.kill("SIGKILL");
+    await current.exited;
+    return [];
+  };
+
   const url = `http://127.0.0.1:${port}`;
   const sockets = new Set();
   let stopped = false;
@@ -232,16 +240,18 @@ export async function startServer(env = {}, { backend = "sqlite" } = {}) {
       return socket;
     },
     running: () => proc.running,
+    /** The running process's id (for /proc/<pid>/status memory figures). */
+    pid: () => proc.child.pid,
     /**
-     * Stops the node (SIGTERM) and starts it again on the same port with the same data dir,
-     * database and secret; resolves once it answers `/healthz` again. `whileDown` runs in
-     * between.
+     * Stops the node (SIGTERM; with `{ crash: true }`, SIGKILL as a crash would) and starts it
+     * again on the same port with the same data dir, database and secret; resolves once it
+     * answers `/healthz` again. `whileDown` runs in between.
      */
-    restart: async (whileDown = async () => {}) => {
+    restart: async (whileDown = async () => {}, { crash = false } = {}) => {
       if (stopped) throw new Error("restart() after stop()");
       healthy = false;
-      append("\n[test] restarting confab\n");
-      const problems = await terminate(proc);
+      append(`\n[test] ${crash ? "SIGKILL" : "restarting"} confab\n`);
+      const problems = crash ? await kill(proc) : await terminate(proc);
       if (problems.length) throw new Error(`${problems.join("; ")}\n--- confab output (${backend}) ---\n${log.slice(-20_000)}`);
       await whileDown();
       await started(launch());

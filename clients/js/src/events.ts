@@ -1,68 +1,33 @@
 // The Socket.IO wire types: records, event payloads, acks and the two event maps.
 //
-// Written by hand for now, mirroring the Rust types (crates/domain/src/model.rs and the
-// gateway's payload structs) and docs/events.md. This file is the ONLY place these shapes are
-// declared: a file generated from the Rust types is meant to replace it whole, so the rest of
-// the package imports every wire type from here and nothing else declares one. Keep it free of
-// logic and of imports.
+// The records (Message, Conversation, FileAttachment, ReadReceipt and their enums and ids)
+// are GENERATED from the Rust types into ./generated/wire.ts (ts-rs, by a confab-domain test
+// that fails when that file is stale), so server and client cannot drift. The payloads and
+// acks below are still written by hand from the gateway's structs and docs/events.md. The
+// rest of the package imports every wire type from here. Keep it free of logic.
 
-// ---------------------------------------------------------------------------------------
-// Records (crates/domain/src/model.rs)
+import type { Conversation, Message, MessageKind, ReadReceipt } from "./generated/wire.js";
+
+export type {
+  Conversation,
+  ConversationId,
+  ConversationStatus,
+  ConversationType,
+  FileAttachment,
+  FileId,
+  Message,
+  MessageId,
+  MessageKind,
+  ProjectId,
+  ReadReceipt,
+  UserId,
+} from "./generated/wire.js";
 
 /** RFC 3339 time in UTC, e.g. `2026-11-24T10:00:00.000Z`. */
 export type Timestamp = string;
 
-export type MessageType = "text" | "file" | "system";
-export type ConversationType = "project" | "support" | "announcement";
-export type ConversationStatus = "active" | "archived" | "locked";
-
-export interface FileAttachment {
-  id: string;
-  fileName: string;
-  fileSize: number;
-  fileType: string;
-  /** Relative to the server (`/api/files/<id>`); download with the REST helper's token. */
-  fileUrl: string;
-}
-
-export interface Message {
-  id: string;
-  conversationId: string;
-  /** 1, 2, 3... per conversation with no gaps: orders messages and reveals missed ones. */
-  seq: number;
-  senderId: string;
-  /** Empty for a deleted message seen by someone other than its sender. */
-  content: string;
-  type: MessageType;
-  /** `{ reactions: { "👍": [userId, ...] } }` and other annotations. */
-  metadata: { reactions?: Record<string, string[]> } & Record<string, unknown>;
-  files: FileAttachment[];
-  clientMsgId?: string;
-  editedAt?: Timestamp;
-  deletedAt?: Timestamp;
-  createdAt: Timestamp;
-}
-
-export interface Conversation {
-  id: string;
-  projectId: string;
-  title: string | null;
-  type: ConversationType;
-  status: ConversationStatus;
-  createdBy: string | null;
-  /** The highest `seq` assigned in this conversation (0 when empty). */
-  lastSeq: number;
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
-}
-
-/** The payload of `message:read:update` and the `message:read` ack's `receipt`. */
-export interface ReadReceipt {
-  messageId: string;
-  userId: string;
-  conversationId: string;
-  readAt: Timestamp;
-}
+/** The kind of a message (the Rust name is `MessageKind`). */
+export type MessageType = MessageKind;
 
 // ---------------------------------------------------------------------------------------
 // Payloads

@@ -125,10 +125,7 @@ class Rest implements RestClient {
   }
 
   async projects(): Promise<{ projects: Project[] }> {
-    // `GET /projects` is newer than the OpenAPI document this package was generated from;
-    // typed by hand until it is regenerated.
-    const res = await this.send("get", "/projects", {});
-    return (await readJson(res)) as { projects: Project[] };
+    return this.request("get", "/projects", {});
   }
 
   async conversations(projectId: string): Promise<{ conversations: ConversationSummary[] }> {

@@ -12,12 +12,15 @@ pub mod identity;
 pub mod ids;
 pub mod input;
 pub mod limits;
+pub mod logs;
 pub mod model;
 pub mod policy;
 pub mod ports;
 pub mod presence;
 pub mod service;
 pub mod time;
+#[cfg(test)]
+mod wire_ts;
 
 pub use error::{Error, Result};
 pub use identity::{Identity, MessagingFlags};

@@ -13,6 +13,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[cfg_attr(test, derive(ts_rs::TS))]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($variant),+ }
 
@@ -97,6 +98,7 @@ pub struct ProjectMember {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Conversation {
     pub id: ConversationId,
@@ -109,8 +111,10 @@ pub struct Conversation {
     /// The highest `seq` assigned in this conversation (0 when empty).
     pub last_seq: i64,
     #[serde(with = "time::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "time::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -145,6 +149,7 @@ pub struct ConversationSummary {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct FileAttachment {
     pub id: FileId,
@@ -156,6 +161,7 @@ pub struct FileAttachment {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: MessageId,
@@ -168,15 +174,23 @@ pub struct Message {
     pub kind: MessageKind,
     /// Reactions (`{"reactions": {"👍": [userId, ...]}}`) and other annotations.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(
+        test,
+        ts(type = "{ reactions?: Record<string, string[]> } & Record<string, unknown>")
+    )]
     pub metadata: Value,
     pub files: Vec<FileAttachment>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub client_msg_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", with = "time::rfc3339_opt")]
+    #[cfg_attr(test, ts(type = "string", optional))]
     pub edited_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none", with = "time::rfc3339_opt")]
+    #[cfg_attr(test, ts(type = "string", optional))]
     pub deleted_at: Option<DateTime<Utc>>,
     #[serde(with = "time::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub created_at: DateTime<Utc>,
 }
 
@@ -223,12 +237,14 @@ pub struct SearchHit {
 /// The payload of `message:read:update`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadReceipt {
     pub message_id: MessageId,
     pub user_id: UserId,
     pub conversation_id: ConversationId,
     #[serde(with = "time::rfc3339")]
+    #[cfg_attr(test, ts(type = "string"))]
     pub read_at: DateTime<Utc>,
 }
 

@@ -38,7 +38,8 @@ pub trait AddressLimiter: Send + Sync + 'static {
     fn failed(&self, addr: std::net::IpAddr) -> Option<Duration>;
 }
 
-/// The current time; a port so tests can fix it.
+/// The current time, behind a port so use cases never read the wall clock themselves.
+/// [`SystemClock`] is the only implementation; no test substitutes a fixed clock today.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }

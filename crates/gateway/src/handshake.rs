@@ -5,17 +5,21 @@
 //! because socketioxide awaits middlewares before acking CONNECT; a handler registered in the
 //! (later) connect handler would miss events a client emits in its `connect` callback.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
+use confab_domain::logs::{Clip, LogGate};
 use confab_domain::ports::ClientAddr;
 use confab_domain::{Error, Identity};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Event, SocketRef, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::handler::{ConnectHandler, FromConnectParts, Value as SioValue};
 use socketioxide::socket::DisconnectReason;
+use socketioxide::socket::Socket;
 use socketioxide_core::adapter::DefinedAdapter;
 
 use crate::hub::Hub;
@@ -57,18 +61,70 @@ pub(crate) fn register<A: Adapter + DefinedAdapter>(
             async move { presence::socket_connected(&hub, s).await }
         }
     };
-    let middleware = move |s: SocketRef<A>, TryData(auth): TryData<Value>| {
+    let middleware = move |s: SocketRef<A>, auth: AuthPayload| {
         let hub = hub.clone();
-        async move { accept(hub, s, auth.ok()).await }
+        async move { accept(hub, s, auth).await }
     };
     io.ns("/", connected.with(middleware))
+}
+
+/// The contract's bound on the handshake `auth` object, in bytes of its JSON text.
+pub const MAX_AUTH_BYTES: usize = 8 * 1024;
+
+/// The CONNECT packet's `auth` object. socketioxide hands it over as the raw JSON text;
+/// its size is checked here before anything parses it, so a large `auth` costs no more
+/// than its (Engine.IO-bounded) text.
+pub(crate) enum AuthPayload {
+    /// No `auth`, or not a JSON value (the token may still come from a header).
+    Absent,
+    Parsed(Value),
+    /// Larger than [`MAX_AUTH_BYTES`] (the size it had).
+    TooLarge(usize),
+}
+
+impl AuthPayload {
+    fn of(raw: Option<&SioValue>, parse: impl FnOnce() -> Option<Value>) -> Self {
+        let size = match raw {
+            None => return Self::Absent,
+            Some(SioValue::Str(text, binaries)) => {
+                text.len() + binaries.iter().flatten().map(|b| b.len()).sum::<usize>()
+            }
+            Some(SioValue::Bytes(bytes)) => bytes.len(),
+        };
+        if size > MAX_AUTH_BYTES {
+            return Self::TooLarge(size);
+        }
+        parse().map_or(Self::Absent, Self::Parsed)
+    }
+}
+
+impl<A: Adapter> FromConnectParts<A> for AuthPayload {
+    type Error = Infallible;
+
+    fn from_connect_parts(s: &Arc<Socket<A>>, auth: &Option<SioValue>) -> Result<Self, Infallible> {
+        Ok(Self::of(auth.as_ref(), || {
+            let TryData(parsed) = TryData::<Value>::from_connect_parts(s, auth).ok()?;
+            parsed.ok()
+        }))
+    }
 }
 
 async fn accept<A: Adapter>(
     hub: Arc<Hub<A>>,
     s: SocketRef<A>,
-    auth: Option<Value>,
+    auth: AuthPayload,
 ) -> Result<(), HandshakeError> {
+    let auth = match auth {
+        AuthPayload::TooLarge(size) => {
+            tracing::debug!(size, "socket handshake refused: auth payload too large");
+            return Err(Error::TooLarge(format!(
+                "the handshake auth object is {size} bytes; at most {MAX_AUTH_BYTES} are accepted"
+            ))
+            .into());
+        }
+        AuthPayload::Parsed(value) => Some(value),
+        AuthPayload::Absent => None,
+    };
     let verified = match token(&s, auth.as_ref()) {
         Some(token) => hub.services.authenticate(&token).await,
         None => Err(Error::Unauthenticated(
@@ -78,7 +134,11 @@ async fn accept<A: Adapter>(
     let identity = match verified {
         Ok(identity) => Arc::new(identity),
         Err(error) => {
-            tracing::info!(code = error.code(), error = %error, "socket handshake refused");
+            // Anyone can knock: at most a few lines a second, the rest counted.
+            static REFUSED: LogGate = LogGate::new(10, Duration::from_secs(1));
+            if let Some(suppressed) = REFUSED.allow() {
+                tracing::info!(code = error.code(), error = %Clip(&error), suppressed, "socket handshake refused");
+            }
             if let Error::Unauthenticated(_) = error
                 && let Some(wait) = charge_failure(&hub, &s)
             {
@@ -258,6 +318,23 @@ mod tests {
         assert_eq!(strip_bearer("Bearer abc.def"), "abc.def");
         assert_eq!(strip_bearer("abc.def"), "abc.def");
         assert_eq!(percent_decode("a%2Eb%zz+c"), "a.b%zz c");
+    }
+
+    #[test]
+    fn an_auth_payload_over_8_kib_is_refused_without_being_parsed() {
+        let big = SioValue::Str(
+            format!("{{\"token\":\"{}\"}}", "a".repeat(MAX_AUTH_BYTES)).into(),
+            None,
+        );
+        let parsed = AuthPayload::of(Some(&big), || panic!("a too large auth must not be parsed"));
+        assert!(matches!(parsed, AuthPayload::TooLarge(n) if n > MAX_AUTH_BYTES));
+        let small = SioValue::Str("{\"token\":\"t\"}".into(), None);
+        let parsed = AuthPayload::of(Some(&small), || Some(serde_json::json!({ "token": "t" })));
+        assert!(matches!(parsed, AuthPayload::Parsed(_)));
+        assert!(matches!(
+            AuthPayload::of(None, || None),
+            AuthPayload::Absent
+        ));
     }
 
     #[test]

@@ -26,6 +26,8 @@ use socketioxide::adapter::Adapter;
 use socketioxide_core::adapter::DefinedAdapter;
 
 pub use config::GatewayConfig;
+#[doc(hidden)]
+pub use events::check_payload;
 pub use hub::Hub;
 pub use notifier::SocketNotifier;
 
@@ -39,8 +41,6 @@ pub fn conversation_room(conversation: impl std::fmt::Display) -> String {
     format!("conversation:{conversation}")
 }
 
-/// Registers the `/` namespace on `io`. Call after the services (which hold this gateway's
-/// notifier) are built.
 /// The gateway's collaborators besides the use cases.
 pub struct Stores {
     pub presence: Arc<dyn Presence>,

@@ -5,7 +5,11 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use confab_domain::Error;
+use confab_domain::logs::{Clip, LogGate};
+use confab_domain::{gated_error, gated_warn};
 use serde::Serialize;
 use serde_json::{Value, json};
 use socketioxide::adapter::Adapter;
@@ -73,19 +77,24 @@ impl<A: Adapter> Reply<A> {
         self.ok(&json!({}));
     }
 
-    /// Logs the failure and answers it.
+    /// Logs the failure and answers it. A client's mistake (bad payload, unknown event,
+    /// refusal) is logged at DEBUG: clients can send those at will. Failures of ours are
+    /// logged at WARN/ERROR, rate-limited, since a client can provoke them at will too.
+    /// Client-controlled text (the event name, messages quoting the payload) is clipped.
     pub fn fail(self, event: &str, error: &Error) {
+        static INTERNAL: LogGate = LogGate::new(20, Duration::from_secs(1));
+        static UNAVAILABLE: LogGate = LogGate::new(5, Duration::from_secs(1));
         crate::metrics::error(error.code());
+        let event = Clip(event);
         match error {
-            Error::Internal(cause) => tracing::error!(event, %cause, "socket event failed"),
-            Error::Unavailable(cause) => {
-                tracing::warn!(event, %cause, "socket event failed: dependency unavailable")
+            Error::Internal(cause) => {
+                gated_error!(INTERNAL, %event, cause = %Clip(cause), "socket event failed")
             }
-            other if !self.wants_ack => {
-                tracing::warn!(event, code = other.code(), error = %other, "socket event failed (no ack callback to tell the client)")
+            Error::Unavailable(cause) => {
+                gated_warn!(UNAVAILABLE, %event, cause = %Clip(cause), "socket event failed: dependency unavailable")
             }
             other => {
-                tracing::debug!(event, code = other.code(), error = %other, "socket event refused")
+                tracing::debug!(%event, code = other.code(), error = %Clip(other), wants_ack = self.wants_ack, "socket event refused")
             }
         }
         if self.wants_ack

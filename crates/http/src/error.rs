@@ -4,7 +4,11 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
 use confab_domain::Error;
+use confab_domain::logs::{Clip, LogGate};
+use confab_domain::{gated_error, gated_warn};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -63,10 +67,17 @@ pub struct ErrorDetail {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        // Clients can provoke these at will: rate-limited, causes clipped.
+        static INTERNAL: LogGate = LogGate::new(20, Duration::from_secs(1));
+        static UNAVAILABLE: LogGate = LogGate::new(5, Duration::from_secs(1));
         match &self.0 {
-            Error::Internal(cause) => tracing::error!(%cause, "request failed"),
-            Error::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
-            _ => {}
+            Error::Internal(cause) => {
+                gated_error!(INTERNAL, cause = %Clip(cause), "request failed")
+            }
+            Error::Unavailable(cause) => {
+                gated_warn!(UNAVAILABLE, cause = %Clip(cause), "dependency unavailable")
+            }
+            other => tracing::debug!(code = other.code(), error = %Clip(other), "request refused"),
         }
         let mut details = match &self.0 {
             Error::Validation { details, .. } => details.clone(),

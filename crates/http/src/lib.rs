@@ -7,14 +7,20 @@
 
 pub mod address_limit;
 pub mod auth;
+pub mod drain;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod files;
+pub mod openapi;
 pub mod routes;
 pub mod state;
+pub mod timeout;
+
+use std::time::Duration;
 
 use axum::Router;
+use axum::middleware;
 use axum::routing::get;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,7 +32,7 @@ pub use state::{AppState, ReadinessCheck};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "confab", description = "Real-time messaging server: the REST half of the API. Real-time events are Socket.IO (see docs/events.md)."),
+    info(title = "confab", description = "Real-time messaging server: the REST half of the API. Real-time events are Socket.IO (see docs/events.md). Transport limits (docs/security.md): a request that is not completed within the request timeout (30 s by default; uploads, downloads and export are exempt) is answered 408 with code `request_timeout`; a response sent before its request body was read carries `Connection: close`."),
     modifiers(&BearerAuth),
     tags(
         (name = "projects", description = "The caller's projects"),
@@ -57,25 +63,45 @@ impl Modify for BearerAuth {
 
 /// The `/api` routes with their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    api_with(None)
+}
+
+/// The `/api` routes; with `request_timeout`, the non-streaming ones answer 408 past it.
+/// Uploads, downloads and export stream and keep their own limits.
+pub fn api_with(request_timeout: Option<Duration>) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let bounded = OpenApiRouter::new()
         .merge(routes::conversations::router())
         .merge(routes::messages::router())
-        .merge(routes::files::router())
         .merge(routes::projects::router())
         .merge(routes::admin::router())
         .merge(routes::admin_conversations::router())
-        .merge(routes::admin_audit::router())
+        .merge(routes::admin_audit::router());
+    let bounded = match request_timeout {
+        Some(limit) => bounded.route_layer(axum::middleware::from_fn(move |req, next| {
+            timeout::bounded(limit, req, next)
+        })),
+        None => bounded,
+    };
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(bounded)
+        .merge(routes::files::router())
         .merge(routes::admin_export::router())
-        .split_for_parts()
+        .split_for_parts();
+    openapi::add_common_responses(&mut doc);
+    (router, doc)
 }
 
 /// The whole HTTP app: `/api/*`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/readyz`,
 /// `/metrics`. Unknown paths answer 404 in the error shape.
 pub fn router(state: AppState) -> Router {
-    let (api, mut doc) = api();
+    let (api, mut doc) = api_with(state.request_timeout);
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api")]);
     Router::new()
-        .nest("/api", api.fallback(not_found))
+        .nest(
+            "/api",
+            api.fallback(not_found)
+                .layer(middleware::from_fn(drain::read_small_bodies)),
+        )
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))

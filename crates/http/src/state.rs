@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use confab_domain::Services;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub metrics: Option<Arc<dyn Fn() -> String + Send + Sync>>,
     /// Upload storage and rules; `None`: the file routes answer 503.
     pub files: Option<Arc<crate::files::Files>>,
+    /// Non-streaming routes answer 408 past this (`None`: no limit).
+    pub request_timeout: Option<Duration>,
 }
 
 impl AppState {
@@ -32,6 +35,7 @@ impl AppState {
             checks: Arc::new(Vec::new()),
             metrics: None,
             files: None,
+            request_timeout: None,
         }
     }
 }

@@ -10,7 +10,6 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::serve::ListenerExt;
 use confab_domain::Services;
 use confab_domain::limits::{InProcessLimiter, Limits, Quota, TYPING_QUOTA};
 use confab_domain::ports::{Notifier, RateLimiter};
@@ -33,6 +32,7 @@ use crate::cluster::{Cluster, RedisCheck};
 use crate::config::Config;
 use crate::realtime::{self, Closer};
 use crate::secret;
+use crate::transport::{self, Timeouts};
 
 /// A node, built and bound, not yet serving.
 pub struct App {
@@ -41,6 +41,7 @@ pub struct App {
     services: Arc<Services>,
     closer: Closer,
     shutdown_timeout: Duration,
+    timeouts: Timeouts,
     /// The sweeper of expired unattached uploads and how often it runs (`None`: off).
     sweeper: Option<(Sweeper, Duration)>,
 }
@@ -118,6 +119,7 @@ impl App {
             state.metrics = Some(crate::metrics::renderer());
             state.files = Some(files);
             state.checks = Arc::new(checks);
+            state.request_timeout = config.http.request_timeout();
             confab_http::router(state)
         };
         let mut gateway = config.realtime.gateway();
@@ -166,6 +168,7 @@ impl App {
             services,
             closer,
             shutdown_timeout: config.shutdown_timeout,
+            timeouts: config.http.timeouts(),
             sweeper,
         })
     }
@@ -203,36 +206,21 @@ impl App {
             // go (clients reconnect elsewhere), so the HTTP drain is not held open by them.
             closer().await;
         };
-        // Small frames (an ack, then a broadcast) must not wait for Nagle's algorithm: Node's
-        // HTTP server and `ws` disable it too.
-        let listener = self.listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "could not set TCP_NODELAY");
-            }
-        });
-        let serve = axum::serve(
-            listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .into_future();
+        let serve = transport::serve(self.listener, self.router, self.timeouts, signal);
         let timeout = self.shutdown_timeout;
         tokio::pin!(serve);
-        let served = tokio::select! {
-            result = &mut serve => result.context("server failed"),
+        tokio::select! {
+            () = &mut serve => {}
             () = async move {
                 let _ = stopping_rx.await;
                 tokio::time::sleep(timeout).await;
             } => {
                 tracing::warn!(?timeout, "shutdown timeout reached; dropping remaining connections");
-                Ok(())
             }
-        };
+        }
         if let Some(sweeping) = sweeping {
             sweeping.stop().await;
         }
-        served?;
         tracing::info!("confab stopped");
         Ok(())
     }
@@ -315,7 +303,8 @@ fn limits(config: &Config) -> Limits {
 }
 
 /// Request ids, access logs, CORS and the per-address limit on unauthenticated traffic,
-/// shared by REST and Socket.IO.
+/// shared by REST and Socket.IO; outermost, a response sent before its request body was read
+/// closes its connection.
 fn with_layers(router: Router, config: &Config, limit: Arc<UnauthenticatedLimit>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
@@ -327,6 +316,9 @@ fn with_layers(router: Router, config: &Config, limit: Arc<UnauthenticatedLimit>
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(
+            transport::unread::close_if_unread,
+        ))
 }
 
 /// The request span without secrets: the query's `token` values (Socket.IO clients that

@@ -1,4 +1,5 @@
-//! The command line: `confab [serve]`, `confab migrate`, `confab token`, `confab healthcheck`.
+//! The command line: `confab [serve]`, `confab migrate`, `confab token`, `confab healthcheck`,
+//! `confab config check|print`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,4 +52,18 @@ pub enum Command {
         #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
         timeout: Duration,
     },
+    /// Validate or show the configuration (file and `CONFAB_*` variables) without starting.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Exit 0 ("configuration ok") when every key and variable is known and every value
+    /// valid; otherwise exit 1 listing every problem.
+    Check,
+    /// Print the effective configuration as TOML, secrets masked.
+    Print,
 }

@@ -1,25 +1,36 @@
 //! Typed configuration: defaults, then an optional `confab.toml`, then `CONFAB_*`
-//! environment variables (nested with `__`). Loaded once in `main` and passed down; nothing
-//! else reads the environment.
+//! environment variables (nested with `__`). Loaded once in `main` and passed down. The other
+//! readers of the environment are few and each reads a variable another tool defines: the CLI
+//! (`CONFAB_CONFIG`, through clap), `main` (`RUST_LOG`, for the log filter), [`Config::load`]
+//! (`OTEL_EXPORTER_OTLP_ENDPOINT`), and confab-http's S3 storage (`AWS_*` credentials, through
+//! `AmazonS3Builder::from_env`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
 use confab_domain::MessagingFlags;
-use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod check;
+#[cfg(test)]
+mod example;
 mod files;
+mod http;
+pub mod keys;
+pub mod print;
 mod redis;
 
+pub use check::{Checked, Invalid, Problem, Sources};
 pub use files::{FilesConfig, S3Config};
+pub use http::HttpConfig;
 pub use redis::RedisConfig;
 
-#[derive(Clone, Debug, Deserialize)]
+/// Every setting. Unknown keys and `CONFAB_*` variables are refused at start-up (see
+/// `check`); the key list is read off `Config::default()` serialized, so a new field needs no
+/// other registration, only a line in `confab.example.toml` (a test compares the two).
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Config {
     /// `CONFAB_BIND`: where the HTTP + Socket.IO listener binds.
@@ -35,7 +46,7 @@ pub struct Config {
     /// `CONFAB_STORAGE_URL`: `s3://bucket/prefix`; unset: a directory under the data dir.
     pub storage_url: Option<String>,
     /// `CONFAB_JWT_SECRET`: HS256 secret; unset (and no JWKS): generated once in the data dir.
-    #[serde(deserialize_with = "secret")]
+    #[serde(deserialize_with = "secret", serialize_with = "masked")]
     pub jwt_secret: Option<SecretString>,
     /// `CONFAB_JWKS_URL`: asymmetric keys (Supabase signing keys): URL or local file.
     pub jwks_url: Option<String>,
@@ -43,7 +54,6 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     pub jwt_issuer: Option<String>,
     pub auth: AuthConfig,
-    pub http: HttpConfig,
     /// `CONFAB_CORS_ORIGINS`: comma-separated origins allowed with credentials; unset or
     /// empty: any origin, without credentials.
     #[serde(deserialize_with = "string_list")]
@@ -62,6 +72,8 @@ pub struct Config {
     pub realtime: RealtimeConfig,
     pub files: FilesConfig,
     pub analytics: AnalyticsConfig,
+    /// `CONFAB_HTTP__*`: transport timeouts of the listener.
+    pub http: HttpConfig,
 }
 
 /// `CONFAB_AUTH__*`: token verification beyond the keys.
@@ -80,17 +92,6 @@ impl Default for AuthConfig {
             leeway: confab_http::auth::DEFAULT_LEEWAY,
         }
     }
-}
-
-/// `CONFAB_HTTP__*`: the listener.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
-pub struct HttpConfig {
-    /// `CONFAB_HTTP__TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks of reverse
-    /// proxies whose `X-Forwarded-For` names the client (for per-address limits). Empty: the
-    /// TCP peer is the client.
-    #[serde(deserialize_with = "string_list")]
-    pub trusted_proxies: Vec<String>,
 }
 
 /// `CONFAB_ANALYTICS__*`: the PostgreSQL analytics view's upkeep (SQLite has none).
@@ -261,14 +262,14 @@ impl Default for LimitsConfig {
     }
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FeaturesConfig {
     pub messaging: MessagingConfig,
 }
 
 /// `CONFAB_FEATURES__MESSAGING__*`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct MessagingConfig {
     pub enabled: bool,
@@ -313,7 +314,6 @@ impl Default for Config {
             jwt_audience: None,
             jwt_issuer: None,
             auth: AuthConfig::default(),
-            http: HttpConfig::default(),
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
@@ -324,6 +324,7 @@ impl Default for Config {
             realtime: RealtimeConfig::default(),
             files: FilesConfig::default(),
             analytics: AnalyticsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -350,6 +351,12 @@ fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
         .collect())
 }
 
+/// Secrets never leave the process in clear: serialized (`confab config print`) they are
+/// masked.
+fn masked<S: Serializer>(value: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    value.as_ref().map(|_| print::MASK).serialize(serializer)
+}
+
 /// A secret from any scalar: an environment value such as `123456` arrives as a number.
 fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretString>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
@@ -362,33 +369,14 @@ fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SecretStr
 }
 
 impl Config {
-    /// Defaults < `confab.toml` (or `path`) < `CONFAB_*` < `OTEL_EXPORTER_OTLP_ENDPOINT`.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
-        let mut figment = Figment::new();
-        match path {
-            Some(path) => {
-                anyhow::ensure!(
-                    path.exists(),
-                    "config file {} does not exist",
-                    path.display()
-                );
-                figment = figment.merge(Toml::file_exact(path));
-            }
-            None => figment = figment.merge(Toml::file("confab.toml")),
+    /// Defaults < `confab.toml` (or `path`) < `CONFAB_*` < `OTEL_EXPORTER_OTLP_ENDPOINT`,
+    /// refusing unknown keys and variables and bad values (all of them listed in the error).
+    pub fn load(path: Option<&Path>) -> Result<Self, Invalid> {
+        let checked = check::check(&Sources::from_process(path));
+        match checked.config {
+            Some(config) => Ok(config),
+            None => Err(Invalid(checked.problems)),
         }
-        figment = figment.merge(Env::prefixed("CONFAB_").split("__"));
-        if let Ok(endpoint) = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            figment = figment.merge(Serialized::default("otlp_endpoint", endpoint));
-        }
-        let mut config: Config = figment.extract().context("invalid configuration")?;
-        if config
-            .database_url
-            .as_deref()
-            .is_some_and(|u| u.trim().is_empty())
-        {
-            config.database_url = None;
-        }
-        Ok(config)
     }
 
     /// The per-address limit on failed authentication; bad proxy entries are an error.

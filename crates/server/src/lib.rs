@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod realtime;
 pub mod secret;
 pub mod telemetry;
+pub mod transport;
 
 pub use app::App;
 pub use config::Config;

@@ -1,16 +1,29 @@
 //! `confab`: one messaging node (`serve`), migrations (`migrate`), development tokens
-//! (`token`), container healthchecks (`healthcheck`).
+//! (`token`), container healthchecks (`healthcheck`), configuration checks (`config`).
 
 use anyhow::Context;
 use clap::Parser;
-use confab_server::cli::{Cli, Command};
+use confab_server::cli::{Cli, Command, ConfigCommand};
+use confab_server::config::{Sources, check, print};
 use confab_server::{App, Config, app, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let config = Config::load(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Config { command } = &command {
+        std::process::exit(config_command(command, cli.config.as_deref()));
+    }
+    // Any unknown key or variable, or bad value, stops every command before it does anything.
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(invalid) => {
+            eprintln!("confab: {invalid}");
+            eprintln!("confab: not starting (`confab config check` validates without starting)");
+            std::process::exit(1)
+        }
+    };
+    match command {
         Command::Serve => {
             let _telemetry = telemetry::init(&config, std::env::var("RUST_LOG").ok());
             let app = App::build(config).await?;
@@ -52,7 +65,25 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Config { .. } => Ok(()),
     }
+}
+
+/// `confab config check|print`: the exit code.
+fn config_command(command: &ConfigCommand, path: Option<&std::path::Path>) -> i32 {
+    let checked = check::check(&Sources::from_process(path));
+    for warning in &checked.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let Some(config) = checked.config else {
+        eprintln!("{}", confab_server::config::Invalid(checked.problems));
+        return 1;
+    };
+    match command {
+        ConfigCommand::Check => println!("configuration ok"),
+        ConfigCommand::Print => print!("{}", print::to_toml(&config)),
+    }
+    0
 }
 
 /// SIGHUP re-reads the configuration and applies the messaging feature flags

@@ -34,12 +34,17 @@ pub fn assemble<A: Adapter + DefinedAdapter>(
     services: impl FnOnce(Arc<dyn Notifier>) -> Arc<Services>,
     http: impl FnOnce(Arc<Services>) -> Router,
 ) -> Assembled<A> {
+    let ws_max = usize::try_from(gateway.max_payload).unwrap_or(usize::MAX);
     let (layer, io) = SocketIo::builder()
         .req_path("/socket.io")
         .ping_interval(gateway.ping_interval)
         .ping_timeout(gateway.ping_timeout)
         .connect_timeout(gateway.connect_timeout)
         .max_payload(gateway.max_payload)
+        // engineioxide bounds websocket messages separately (64 MiB by default): the same
+        // bound as polling, so a pre-login packet cannot cost more memory over websocket.
+        .ws_max_message_size(ws_max)
+        .ws_max_frame_size(ws_max)
         .ws_read_buffer_size(gateway.ws_read_buffer)
         .with_adapter::<A>(adapter)
         .build_layer();

@@ -42,8 +42,15 @@ pub fn traces_url(endpoint: &str) -> String {
 
 /// Installs the global subscriber. Call once, first thing in `main`.
 pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
-    let filter = rust_log
-        .and_then(|f| EnvFilter::try_new(f).ok())
+    // A bad `RUST_LOG` is reported (below, once logging works) rather than fatal: the variable
+    // is shared with every other Rust tool in the environment, some of which accept another
+    // syntax, and a node should not refuse to serve over its log level.
+    let (from_env, rejected) = match rust_log.map(|f| (EnvFilter::try_new(&f), f)) {
+        Some((Ok(filter), _)) => (Some(filter), None),
+        Some((Err(e), text)) => (None, Some((text, e))),
+        None => (None, None),
+    };
+    let filter = from_env
         .or_else(|| EnvFilter::try_new(&config.log_filter).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
     // sqlx logs every statement at info: keep it to slow ones and warnings.
@@ -90,6 +97,14 @@ pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
         .try_init();
     if let Err(e) = installed {
         eprintln!("confab: a tracing subscriber was already installed: {e}");
+    }
+    if let Some((text, error)) = rejected {
+        tracing::warn!(
+            rust_log = %text,
+            %error,
+            log_filter = %config.log_filter,
+            "RUST_LOG is not a valid log filter; it is ignored and log_filter is used"
+        );
     }
     if let Some(endpoint) = &config.otlp_endpoint {
         tracing::info!(endpoint = %traces_url(endpoint), "exporting traces over OTLP/HTTP");

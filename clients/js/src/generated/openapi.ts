@@ -93,7 +93,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adds a participant (or re-activates a former one). */
+        /**
+         * Adds a participant (or re-activates a former one), making them a member of the
+         *     conversation's project if they are not one.
+         */
         post: operations["add_participant"];
         delete?: never;
         options?: never;
@@ -169,9 +172,51 @@ export interface paths {
         /** Lists projects. */
         get: operations["list_projects"];
         put?: never;
-        /** Creates a project. */
+        /** Creates a project; `memberIds` become its members (role `member`). */
         post: operations["create_project"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/projects/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's members (`owner` or `member`), earliest added first. */
+        get: operations["list_members"];
+        put?: never;
+        /**
+         * Makes users members of the project and answers with all its members. Idempotent; ids
+         *     confab has not seen yet get a user row. With `role`, every listed user gets it; without,
+         *     new members get `member` and existing ones keep theirs.
+         */
+        post: operations["add_members"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/projects/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Ends a membership. The user also leaves every conversation of the project; their sockets
+         *     leave those rooms at once, on every node.
+         */
+        delete: operations["remove_member"];
         options?: never;
         head?: never;
         patch?: never;
@@ -283,7 +328,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks a message (and everything before it) read; participants get `message:read:update`. */
+        /**
+         * Marks a message (and everything before it) read; participants get `message:read:update`.
+         *     Counts against `READS_PER_MINUTE` (shared with the `message:read` event).
+         */
         post: operations["mark_read"];
         delete?: never;
         options?: never;
@@ -298,7 +346,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Full-text search in one conversation, best match first, with `<mark>` highlights. */
+        /**
+         * Full-text search in one conversation, best match first. Each hit's `highlight` is the
+         *     message content HTML-escaped, with `<mark>`...`</mark>` around the matches and no other
+         *     markup: safe to insert as HTML.
+         */
         get: operations["search"];
         put?: never;
         post?: never;
@@ -340,11 +392,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Soft-deletes the caller's own message; its content is hidden from others afterwards. */
+        /**
+         * Soft-deletes the caller's own message; its content is hidden from others afterwards.
+         *     Counts against `EDITS_PER_MINUTE`.
+         */
         delete: operations["messages_delete_message"];
         options?: never;
         head?: never;
-        /** Edits the caller's own message; the previous content is kept in the edit history. */
+        /**
+         * Edits the caller's own message; the previous content is kept in the edit history.
+         *     Counts against `EDITS_PER_MINUTE` (429 with `Retry-After` beyond it).
+         */
         patch: operations["edit_message"];
         trace?: never;
     };
@@ -357,7 +415,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adds the caller's reaction. */
+        /**
+         * Adds the caller's reaction. A message carries at most `MAX_REACTIONS_PER_MESSAGE` (50)
+         *     distinct emoji: one more is 409 `too_many_reactions`. Counts against
+         *     `REACTIONS_PER_MINUTE`.
+         */
         post: operations["add_reaction"];
         delete?: never;
         options?: never;
@@ -375,7 +437,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Removes the caller's reaction. */
+        /** Removes the caller's reaction. Counts against `REACTIONS_PER_MINUTE`. */
         delete: operations["remove_reaction"];
         options?: never;
         head?: never;
@@ -391,8 +453,25 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reports a message to the moderators. */
+        /** Reports a message to the moderators. Counts against `REPORTS_PER_HOUR`. */
         post: operations["report_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The projects the caller is a member of (every project for admins), newest first. */
+        get: operations["my_projects"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -406,10 +485,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The project's conversations the caller takes part in (all of them for admins). */
+        /**
+         * The project's conversations the caller takes part in (all of them for admins). Only
+         *     project members and admins may list them.
+         */
         get: operations["conversations_list_conversations"];
         put?: never;
-        /** Creates a conversation with the caller as owner and `participantIds` as members. */
+        /**
+         * Creates a conversation with the caller as owner and `participantIds` as participants.
+         *     The caller and every listed user must be project members (403 `not_a_project_member`);
+         *     a conversation an admin creates makes its participants members instead. Members create
+         *     at most `CONVERSATIONS_PER_HOUR` (30) conversations an hour.
+         */
         post: operations["create_conversation"];
         delete?: never;
         options?: never;
@@ -421,6 +508,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Body of `POST /admin/projects/:id/members`. */
+        AddMembersInput: {
+            /** @description `member` or `owner`. Absent: new members get `member`, existing ones keep their role. */
+            role?: string | null;
+            userIds: string[];
+        };
         /** @description Body of `POST /admin/conversations/:id/participants`. */
         AddParticipantInput: {
             /** @description `member` (default), `admin` or `owner`. */
@@ -434,8 +527,9 @@ export interface components {
         /** @description One audit log row. */
         AuditEntry: {
             /**
-             * @description `project.create`, `participant.add`, `participant.remove`, `conversation.update`,
-             *     `message.delete`, `report.update`, `conversation.export`.
+             * @description `project.create`, `member.add`, `member.remove`, `participant.add`,
+             *     `participant.remove`, `conversation.update`, `message.delete`, `report.update`,
+             *     `conversation.export`.
              */
             action: string;
             /** @description The admin who acted. */
@@ -556,6 +650,7 @@ export interface components {
         ConversationType: "project" | "support" | "announcement";
         /** @description Body of `POST /projects/:projectId/conversations`. */
         CreateConversationInput: {
+            /** @description Other participants; each must be a member of the project (admins: each becomes one). */
             participantIds?: string[];
             title?: string | null;
             /** @description `project` (default), `support` or `announcement`. */
@@ -563,6 +658,8 @@ export interface components {
         };
         /** @description Body of `POST /admin/projects`. */
         CreateProjectInput: {
+            /** @description Users who become members (role `member`); unknown ids get a user row. */
+            memberIds?: string[];
             name: string;
         };
         /** @description `{ "date": "YYYY-MM-DD", "count": n }` */
@@ -582,9 +679,10 @@ export interface components {
         };
         ErrorDetail: {
             /**
-             * @description snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`, `not_found`,
-             *     `conflict`, `rate_limited`, `payload_too_large`, `unsupported_media_type`,
-             *     `messaging_disabled`, `service_unavailable`, `internal_error`, ...
+             * @description snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`,
+             *     `not_a_project_member`, `not_found`, `conflict`, `too_many_reactions`,
+             *     `rate_limited`, `payload_too_large`, `unsupported_media_type`, `messaging_disabled`,
+             *     `service_unavailable`, `internal_error`, ...
              */
             code: string;
             details?: Record<string, never> | null;
@@ -603,6 +701,9 @@ export interface components {
          * @description An uploaded file, attached to at most one message.
          */
         FileId: string;
+        MemberList: {
+            members: components["schemas"]["ProjectMember"][];
+        };
         Message: {
             clientMsgId?: string | null;
             content: string;
@@ -696,6 +797,19 @@ export interface components {
         ProjectList: {
             projects: components["schemas"]["Project"][];
         };
+        /** @description A member of a project. */
+        ProjectMember: {
+            /** Format: date-time */
+            addedAt: string;
+            role: components["schemas"]["ProjectRole"];
+            userId: components["schemas"]["UserId"];
+        };
+        /**
+         * @description A user's role in a project. Both may list the project's conversations (those they
+         *     take part in) and create conversations in it.
+         * @enum {string}
+         */
+        ProjectRole: "owner" | "member";
         /** @description Body of `POST /messages/:id/reactions`. */
         ReactionInput: {
             emoji: string;
@@ -756,6 +870,10 @@ export interface components {
         };
         /** @description A search hit: the message plus an excerpt with the matches wrapped in `<mark>`. */
         SearchHit: components["schemas"]["Message"] & {
+            /**
+             * @description The content HTML-escaped, with `<mark>`...`</mark>` around the matches and no other
+             *     markup (PostgreSQL: up to two fragments of it).
+             */
             highlight: string;
             /** Format: double */
             rank: number;
@@ -820,9 +938,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `nextCursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
                 /** @description 1..=100, default 50. */
-                limit?: number | null;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -846,6 +964,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -860,15 +987,15 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `nextCursor` of the previous page. */
-                cursor?: string | null;
+                cursor?: string;
                 /** @description 1..=100, default 50. */
-                limit?: number | null;
+                limit?: number;
                 /** @description Only this project's conversations. */
-                projectId?: string | null;
+                projectId?: string;
                 /** @description `active`, `archived` or `locked`. */
-                status?: string | null;
+                status?: string;
                 /** @description Only conversations this user actively takes part in. */
-                userId?: string | null;
+                userId?: string;
             };
             header?: never;
             path?: never;
@@ -885,6 +1012,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -928,6 +1064,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AdminConversationBody"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -979,6 +1133,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -993,7 +1165,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `json` (default) or `csv`. */
-                format?: string | null;
+                format?: string;
             };
             header?: never;
             path: {
@@ -1014,6 +1186,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1062,6 +1243,24 @@ export interface operations {
                     "application/json": components["schemas"]["ParticipantBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1100,6 +1299,24 @@ export interface operations {
                     "application/json": components["schemas"]["Success"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1125,14 +1342,14 @@ export interface operations {
                  * @description `YYYY-MM-DD` (from the start of that UTC day) or an RFC 3339 time (inclusive).
                  *     Default: 29 days before the last day of the window.
                  */
-                from?: string | null;
+                from?: string;
                 /** @description Only this project's conversations; all projects when absent. */
-                projectId?: string | null;
+                projectId?: string;
                 /**
                  * @description `YYYY-MM-DD` (to the end of that UTC day, so the day is included) or an RFC 3339
                  *     time (exclusive). Default: the end of today (UTC).
                  */
-                to?: string | null;
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -1149,6 +1366,15 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1179,7 +1405,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Why the message was removed (kept in the moderation record). */
-                reason?: string | null;
+                reason?: string;
             };
             header?: never;
             path: {
@@ -1195,6 +1421,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Success"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             403: {
@@ -1232,6 +1476,15 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectList"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1263,7 +1516,194 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_members: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMembersInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Success"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1277,7 +1717,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description `pending`, `reviewed` or `resolved`; all when absent. */
-                status?: string | null;
+                status?: string;
             };
             header?: never;
             path?: never;
@@ -1294,6 +1734,24 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1324,6 +1782,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportBody"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             409: {
@@ -1361,6 +1855,15 @@ export interface operations {
             };
             /** @description no `file` field, an empty file or a malformed body */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1424,9 +1927,9 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description A message id: return messages older than it. */
-                before?: string | null;
+                before?: string;
                 /** @description 1..=100, default 50. */
-                limit?: number | null;
+                limit?: number;
             };
             header?: never;
             path: {
@@ -1452,7 +1955,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1502,6 +2023,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1510,7 +2040,25 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description overloaded: the send could not be stored within the node's budget (`details.retryAfterMs`) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1539,7 +2087,34 @@ export interface operations {
                     "application/json": components["schemas"]["ParticipantList"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1572,6 +2147,24 @@ export interface operations {
                     "application/json": components["schemas"]["ReadBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1588,13 +2181,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description rate_limited (`READS_PER_MINUTE`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     search: {
         parameters: {
             query?: {
                 /** @description Words to find (stemmed: `run` finds `running`); web-search syntax on PostgreSQL. */
-                q?: string | null;
+                q?: string;
             };
             header?: never;
             path: {
@@ -1613,6 +2215,33 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1656,6 +2285,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             403: {
                 headers: {
@@ -1702,6 +2349,24 @@ export interface operations {
                     "application/json": components["schemas"]["Success"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1711,6 +2376,15 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (edits and deletes: `EDITS_PER_MINUTE`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1743,6 +2417,24 @@ export interface operations {
                     "application/json": components["schemas"]["MessageBody"];
                 };
             };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1752,6 +2444,24 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the message was deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (edits and deletes: `EDITS_PER_MINUTE`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1792,6 +2502,51 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too_many_reactions: the message carries the maximum of distinct emoji */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (`REACTIONS_PER_MINUTE`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     remove_reaction: {
@@ -1815,6 +2570,51 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description forbidden (or a more precise code): the caller's role or participation does not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the message was deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (`REACTIONS_PER_MINUTE`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1855,7 +2655,61 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: it does not exist or the caller may not see it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (`REPORTS_PER_HOUR`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_projects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectList"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1882,6 +2736,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description validation_failed: a malformed id, query or body (at most 20 problems listed) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_a_project_member: the caller is not a member of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
@@ -1925,7 +2806,34 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description unauthorized: no token, or one that is invalid, expired or not yet valid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_a_project_member: the caller or a listed participant is not a member of the project */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (`CONVERSATIONS_PER_HOUR`) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -80,7 +80,6 @@ suites("REST helper", {}, ({ test, backend }) => {
 
   test(
     "search highlights carry no markup from the content, only <mark>",
-    backend === "sqlite" ? { todo: "SQLite's highlight() returns the content unescaped (contract: Security defaults)" } : {},
     async (t, server) => {
       const { conversation, a } = await pair(server);
       const { client } = clientFor(t, server, a);
@@ -108,7 +107,7 @@ suites("REST helper", {}, ({ test, backend }) => {
     assert.equal(participants.length, 2);
   });
 
-  test("projects lists the caller's projects", { todo: "GET /api/projects lands with issue 06's project membership" }, async (t, server) => {
+  test("projects lists the caller's projects", async (t, server) => {
     const a = newUser(server);
     const { project } = await projectWith(server, [a]);
     const rest = createRestClient({ url: server.url, token: a.token });

@@ -31,6 +31,7 @@ pub const DEFAULT_WINDOW_DAYS: u64 = 30;
 /// `GET /admin/conversations/analytics` query string, as it arrives.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct AnalyticsQuery {
     /// Only this project's conversations; all projects when absent.

@@ -102,6 +102,7 @@ pub struct AuditPage {
 /// `GET /admin/audit` query string.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditQuery {
     /// 1..=100, default 50.
     pub limit: Option<i64>,

@@ -75,6 +75,7 @@ pub struct ConversationFilter {
 /// `GET /admin/conversations` query string, as it arrives.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminConversationsQuery {
     /// Only this project's conversations.

@@ -20,7 +20,7 @@ struct ConversationRef {
     conversation_id: String,
 }
 
-fn conversation_id(data: Option<Value>) -> Result<ConversationId, Error> {
+pub(super) fn conversation_id(data: Option<Value>) -> Result<ConversationId, Error> {
     let ConversationRef { conversation_id } = payload(data)?;
     conversation_id
         .parse()

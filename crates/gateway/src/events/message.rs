@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use confab_domain::ids::ConversationId;
 use confab_domain::input::SendMessageInput;
 use confab_domain::model::Message;
 use confab_domain::{Error, Identity};
@@ -29,6 +30,16 @@ struct Stored<'a> {
     message: &'a Message,
 }
 
+/// The payload's shape and conversation id (the message itself is validated by the use case).
+pub(super) fn decode(data: Option<Value>) -> Result<(ConversationId, SendMessageInput), Error> {
+    let p = payload::<SendPayload>(data)?;
+    let id = p
+        .conversation_id
+        .parse()
+        .map_err(|_| Error::validation("conversationId: must be a UUID"))?;
+    Ok((id, p.message))
+}
+
 pub(crate) async fn send<A: Adapter>(
     hub: &Arc<Hub<A>>,
     me: &Identity,
@@ -36,14 +47,7 @@ pub(crate) async fn send<A: Adapter>(
     reply: Reply<A>,
     received: Instant,
 ) -> Outcome<A> {
-    let parsed = payload::<SendPayload>(data).and_then(|p| {
-        let id = p
-            .conversation_id
-            .parse()
-            .map_err(|_| Error::validation("conversationId: must be a UUID"))?;
-        Ok((id, p.message))
-    });
-    let (conversation, input) = match parsed {
+    let (conversation, input) = match decode(data) {
         Ok(parsed) => parsed,
         Err(e) => return Err((e, reply)),
     };

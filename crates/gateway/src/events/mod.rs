@@ -8,6 +8,7 @@ mod read;
 use std::sync::Arc;
 use std::time::Instant;
 
+use confab_domain::logs::{Clip, clip};
 use confab_domain::{Error, Identity};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -39,7 +40,7 @@ pub(crate) async fn dispatch<A: Adapter>(
     let received = Instant::now();
     let Some(name) = EVENTS.iter().copied().find(|e| *e == event) else {
         crate::metrics::event("unknown");
-        let error = Error::validation(format!("unknown event {event:?}"));
+        let error = Error::validation(format!("unknown event {:?}", clip(event)));
         return reply.fail(event, &error);
     };
     crate::metrics::event(name);
@@ -58,11 +59,98 @@ pub(crate) async fn dispatch<A: Adapter>(
     }
 }
 
+/// The checks an event's payload goes through before any IO: its shape (the same decoding as
+/// the handlers) and, for `message:send`, the message's own validation, which the use case runs
+/// first. Unknown events are refused as [`dispatch`] refuses them. A pure function for the fuzz
+/// target (`fuzz/fuzz_targets/socket_event.rs`); the server does not call it.
+#[doc(hidden)]
+pub fn check_payload(event: &str, data: Option<Value>, sync_max: u32) -> Result<(), Error> {
+    match event {
+        "join" | "leave" | "typing:start" | "typing:stop" => {
+            conversation::conversation_id(data).map(drop)
+        }
+        "message:send" => message::decode(data).and_then(|(_, input)| input.parse().map(drop)),
+        "message:read" => read::decode_read(data).map(drop),
+        "message:sync" => read::decode_sync(data, sync_max).map(drop),
+        other => Err(Error::validation(format!("unknown event {other:?}"))),
+    }
+}
+
 /// A handler's failure, with the reply it still has to send.
 pub(crate) type Outcome<A> = Result<(), (Error, Reply<A>)>;
 
 /// Decodes an event's payload, turning shape errors into validation errors.
 pub(crate) fn payload<T: DeserializeOwned>(data: Option<Value>) -> Result<T, Error> {
     let value = data.ok_or_else(|| Error::validation("missing payload object"))?;
-    serde_json::from_value(value).map_err(|e| Error::validation(format!("invalid payload: {e}")))
+    serde_json::from_value(value)
+        .map_err(|e| Error::validation(format!("invalid payload: {}", Clip(e))))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::check_payload;
+
+    const ID: &str = "0192f0c1-7b7a-7cc3-9a4e-3f1c2d4b5a60";
+
+    fn code(event: &str, data: serde_json::Value) -> &'static str {
+        match check_payload(event, Some(data), 500) {
+            Ok(()) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn well_formed_payloads_pass_the_checks() {
+        assert_eq!(code("join", json!({ "conversationId": ID })), "ok");
+        assert_eq!(
+            code(
+                "message:send",
+                json!({ "conversationId": ID, "content": "hi", "type": "text" })
+            ),
+            "ok"
+        );
+        assert_eq!(code("message:read", json!({ "messageId": ID })), "ok");
+        assert_eq!(
+            code(
+                "message:sync",
+                json!({ "conversationId": ID, "afterSeq": 3, "limit": 500 })
+            ),
+            "ok"
+        );
+    }
+
+    #[test]
+    fn what_the_handlers_refuse_the_checks_refuse() {
+        let invalid = code("join", json!({ "conversationId": "nope" }));
+        assert_eq!(code("typing:start", json!({})), invalid);
+        assert_eq!(
+            code(
+                "message:send",
+                json!({ "conversationId": ID, "content": "" })
+            ),
+            invalid
+        );
+        assert_eq!(
+            code(
+                "message:sync",
+                json!({ "conversationId": ID, "limit": 501 })
+            ),
+            invalid
+        );
+        assert_eq!(
+            code(
+                "message:sync",
+                json!({ "conversationId": ID, "afterSeq": -1 })
+            ),
+            invalid
+        );
+        assert_eq!(code("no:such:event", json!({})), invalid);
+        assert_eq!(
+            check_payload("leave", None, 500).err().map(|e| e.code()),
+            Some(invalid)
+        );
+        assert_ne!(invalid, "ok");
+    }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use confab_domain::ids::{ConversationId, MessageId};
 use confab_domain::input::ReadInput;
 use confab_domain::{Error, Identity};
 use serde::Deserialize;
@@ -12,6 +13,11 @@ use super::{Outcome, payload};
 use crate::hub::Hub;
 use crate::reply::Reply;
 
+/// `message:read`'s payload: the message id.
+pub(super) fn decode_read(data: Option<Value>) -> Result<MessageId, Error> {
+    payload::<ReadInput>(data).and_then(ReadInput::parse)
+}
+
 /// Marks a message read; the server finds its conversation.
 pub(crate) async fn read<A: Adapter>(
     hub: &Arc<Hub<A>>,
@@ -19,7 +25,7 @@ pub(crate) async fn read<A: Adapter>(
     data: Option<Value>,
     reply: Reply<A>,
 ) -> Outcome<A> {
-    let id = match payload::<ReadInput>(data).and_then(ReadInput::parse) {
+    let id = match decode_read(data) {
         Ok(id) => id,
         Err(e) => return Err((e, reply)),
     };
@@ -42,6 +48,34 @@ struct SyncPayload {
     limit: Option<i64>,
 }
 
+/// `message:sync`'s payload: conversation, `afterSeq` (default 0) and page size (default 100,
+/// at most `sync_max`).
+pub(super) fn decode_sync(
+    data: Option<Value>,
+    sync_max: u32,
+) -> Result<(ConversationId, i64, u32), Error> {
+    let p = payload::<SyncPayload>(data)?;
+    let id = p
+        .conversation_id
+        .parse()
+        .map_err(|_| Error::validation("conversationId: must be a UUID"))?;
+    let max = i64::from(sync_max);
+    let limit = match p.limit {
+        None => 100,
+        Some(n) if (1..=max).contains(&n) => n,
+        Some(_) => {
+            return Err(Error::validation(format!(
+                "limit: must be between 1 and {max}"
+            )));
+        }
+    };
+    let after = p.after_seq.unwrap_or(0);
+    if after < 0 {
+        return Err(Error::validation("afterSeq: must not be negative"));
+    }
+    Ok((id, after, u32::try_from(limit).unwrap_or(100)))
+}
+
 /// What a reconnecting client missed after `afterSeq`, in seq order.
 pub(crate) async fn sync<A: Adapter>(
     hub: &Arc<Hub<A>>,
@@ -49,28 +83,7 @@ pub(crate) async fn sync<A: Adapter>(
     data: Option<Value>,
     reply: Reply<A>,
 ) -> Outcome<A> {
-    let parsed = payload::<SyncPayload>(data).and_then(|p| {
-        let id = p
-            .conversation_id
-            .parse()
-            .map_err(|_| Error::validation("conversationId: must be a UUID"))?;
-        let max = i64::from(hub.config.sync_max);
-        let limit = match p.limit {
-            None => 100,
-            Some(n) if (1..=max).contains(&n) => n,
-            Some(_) => {
-                return Err(Error::validation(format!(
-                    "limit: must be between 1 and {max}"
-                )));
-            }
-        };
-        let after = p.after_seq.unwrap_or(0);
-        if after < 0 {
-            return Err(Error::validation("afterSeq: must not be negative"));
-        }
-        Ok((id, after, u32::try_from(limit).unwrap_or(100)))
-    });
-    let (conversation, after, limit) = match parsed {
+    let (conversation, after, limit) = match decode_sync(data, hub.config.sync_max) {
         Ok(parsed) => parsed,
         Err(e) => return Err((e, reply)),
     };

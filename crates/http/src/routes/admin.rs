@@ -116,6 +116,7 @@ async fn update_conversation(
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ModerationQuery {
     /// Why the message was removed (kept in the moderation record).
     reason: Option<String>,
@@ -123,7 +124,7 @@ pub struct ModerationQuery {
 
 /// Moderation: soft-deletes any message (who, when and why are recorded) and broadcasts
 /// `message:deleted`.
-#[utoipa::path(delete, path = "/admin/messages/{id}", tag = "admin",
+#[utoipa::path(delete, path = "/admin/messages/{id}", tag = "admin", operation_id = "admin_delete_message",
     params(("id" = String, Path, format = Uuid), ModerationQuery),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
@@ -141,6 +142,7 @@ async fn delete_message(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `pending`, `reviewed` or `resolved`; all when absent.
     status: Option<String>,

@@ -32,7 +32,7 @@ pub struct AdminConversationBody {
 
 /// Lists every conversation matching the filters (they combine), newest created first, with
 /// participants, counts and last activity. Pages with `nextCursor`.
-#[utoipa::path(get, path = "/admin/conversations", tag = "admin", params(AdminConversationsQuery),
+#[utoipa::path(get, path = "/admin/conversations", tag = "admin", operation_id = "admin_list_conversations", params(AdminConversationsQuery),
     responses((status = 200, body = ConversationPage), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "unknown project", body = ErrorBody)),
     security(("bearer" = [])))]

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The project's conversations the caller takes part in (all of them for admins). Only
 /// project members and admins may list them.
 #[utoipa::path(get, path = "/projects/{projectId}/conversations", tag = "conversations",
+    operation_id = "conversations_list_conversations",
     params(("projectId" = String, Path, format = Uuid)),
     responses((status = 200, body = ConversationList),
         (status = 403, description = "not_a_project_member: the caller is not a member of the project", body = ErrorBody),
@@ -91,6 +92,7 @@ async fn mark_read(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to find (stemmed: `run` finds `running`); web-search syntax on PostgreSQL.
     q: Option<String>,

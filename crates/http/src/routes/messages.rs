@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// 1..=100, default 50.
     limit: Option<i64>,
@@ -68,7 +69,8 @@ async fn list_messages(
     params(("id" = String, Path, format = Uuid)),
     request_body = SendMessageInput,
     responses((status = 201, body = MessageBody), (status = 200, description = "idempotent retry", body = MessageBody),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 503, description = "overloaded: the send could not be stored within the node's budget (`details.retryAfterMs`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn send_message(
     State(state): State<AppState>,
@@ -99,6 +101,7 @@ async fn send_message(
     params(("id" = String, Path, format = Uuid)),
     request_body = EditMessageInput,
     responses((status = 200, body = MessageBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "conflict: the message was deleted", body = ErrorBody),
         (status = 429, description = "rate_limited (edits and deletes: `EDITS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn edit_message(
@@ -113,7 +116,7 @@ async fn edit_message(
 
 /// Soft-deletes the caller's own message; its content is hidden from others afterwards.
 /// Counts against `EDITS_PER_MINUTE`.
-#[utoipa::path(delete, path = "/messages/{id}", tag = "messages",
+#[utoipa::path(delete, path = "/messages/{id}", tag = "messages", operation_id = "messages_delete_message",
     params(("id" = String, Path, format = Uuid)),
     responses((status = 200, body = Success), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 429, description = "rate_limited (edits and deletes: `EDITS_PER_MINUTE`)", body = ErrorBody)),
@@ -151,6 +154,7 @@ async fn add_reaction(
 #[utoipa::path(delete, path = "/messages/{id}/reactions/{emoji}", tag = "messages",
     params(("id" = String, Path, format = Uuid), ("emoji" = String, Path)),
     responses((status = 200, body = MessageBody), (status = 400, body = ErrorBody),
+        (status = 409, description = "conflict: the message was deleted", body = ErrorBody),
         (status = 429, description = "rate_limited (`REACTIONS_PER_MINUTE`)", body = ErrorBody)),
     security(("bearer" = [])))]
 async fn remove_reaction(

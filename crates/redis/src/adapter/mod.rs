@@ -10,6 +10,8 @@ mod config;
 mod error;
 #[cfg(test)]
 mod fixture_tests;
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod msgpack;
 mod publisher;

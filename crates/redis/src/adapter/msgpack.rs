@@ -423,6 +423,23 @@ mod tests {
     }
 
     #[test]
+    fn numbers_cross_from_socketioxide_json_to_msgpack_unchanged() {
+        // Found by the `redis_wire` fuzz target: serde_json without `float_roundtrip` parsed
+        // this one unit in the last place off, so a number in a client's ack reached a Node
+        // server changed.
+        let exact = 2.690_560_792_995_167_4e213_f64;
+        let mut json = String::new();
+        write_json(
+            &mut json,
+            &Mp::Array(vec![Mp::F64(exact)]),
+            &mut VecDeque::new(),
+        );
+        assert!(json.starts_with("[2.6905607929951674e"), "{json}");
+        let back = payload_to_mp(&json, None).unwrap();
+        assert_eq!(back, Mp::Array(vec![Mp::F64(exact)]));
+    }
+
+    #[test]
     fn placeholders_without_attachments_stay_plain_objects() {
         let json = r#"[{"_placeholder":true,"num":0}]"#;
         let value = payload_to_mp(json, None).unwrap();

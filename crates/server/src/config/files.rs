@@ -9,11 +9,11 @@ use confab_http::files::{
     DEFAULT_ALLOWED_TYPES, FileSettings, S3Settings, StorageSettings, TypePolicy,
 };
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use super::{secret, string_list};
+use super::{masked, secret, string_list};
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FilesConfig {
     /// `CONFAB_FILES__ALLOWED_TYPES`: comma-separated MIME types, as detected from the
@@ -54,13 +54,13 @@ impl Default for FilesConfig {
 /// `CONFAB_FILES__S3__*`, each overriding the standard `AWS_*` variable `object_store`
 /// reads (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
 /// `AWS_ALLOW_HTTP`...).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct S3Config {
     pub endpoint: Option<String>,
     pub region: Option<String>,
     pub access_key_id: Option<String>,
-    #[serde(deserialize_with = "secret")]
+    #[serde(deserialize_with = "secret", serialize_with = "masked")]
     pub secret_access_key: Option<SecretString>,
     /// Plain HTTP to a non-loopback endpoint (loopback endpoints may use it anyway).
     pub allow_http: Option<bool>,

@@ -20,6 +20,7 @@ mod auth;
 mod cluster;
 mod cluster_faults;
 mod concurrency;
+mod config;
 mod conversations;
 mod export;
 mod export_memory;

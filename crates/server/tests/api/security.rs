@@ -469,8 +469,7 @@ where
     tokio::time::sleep(Duration::from_millis(500)).await;
     let _ = child.kill();
     let _ = child.wait();
-    let text = log.lock().unwrap().clone();
-    text
+    log.lock().unwrap().clone()
 }
 
 #[tokio::test]

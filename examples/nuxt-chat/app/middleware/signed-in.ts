@@ -1,0 +1,3 @@
+export default defineNuxtRouteMiddleware(() => {
+  if (!useNuxtApp().$confab.session.value) return navigateTo("/");
+});
