@@ -13,6 +13,9 @@ pub struct Identity {
     pub email: Option<String>,
     pub name: Option<String>,
     pub is_admin: bool,
+    /// When the session ends, in Unix seconds: the token's `exp` plus the verifier's leeway.
+    /// A socket is disconnected then (`session:expired`); `None`: no end (tests).
+    pub expires_at: Option<i64>,
 }
 
 impl Identity {
@@ -22,6 +25,7 @@ impl Identity {
             email: None,
             name: None,
             is_admin: false,
+            expires_at: None,
         }
     }
 }

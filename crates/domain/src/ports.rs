@@ -23,6 +23,21 @@ pub trait Authenticator: Send + Sync + 'static {
     async fn authenticate(&self, token: &str) -> Result<Identity>;
 }
 
+/// The client address of a request or socket, as the HTTP layer determined it (the peer, or
+/// the forwarded-for address behind a trusted proxy). Travels in request extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// A per-address allowance of failed authentication (401s, refused handshakes): an address
+/// over it is answered 429 / `rate_limited` until it has waited. Only failures count, so
+/// authenticated traffic from a busy address is never slowed.
+pub trait AddressLimiter: Send + Sync + 'static {
+    /// How long `addr` must still wait, while it is over its allowance.
+    fn blocked(&self, addr: std::net::IpAddr) -> Option<Duration>;
+    /// Charges one failure to `addr`; how long it must wait when that put it over.
+    fn failed(&self, addr: std::net::IpAddr) -> Option<Duration>;
+}
+
 /// The current time, behind a port so use cases never read the wall clock themselves.
 /// [`SystemClock`] is the only implementation; no test substitutes a fixed clock today.
 pub trait Clock: Send + Sync + 'static {

@@ -26,6 +26,12 @@ pub struct GatewayConfig {
     /// whole life. engineioxide's default is 4 KiB; 1 KiB holds a few chat events and saves
     /// ~3 KB per idle connection (larger frames just take more reads).
     pub ws_read_buffer: usize,
+    /// Sockets one user may hold on this node (0: no cap); more handshakes are refused with
+    /// `too_many_sockets`.
+    pub sockets_per_user: u32,
+    /// Conversation rooms one socket may have joined (0: no cap); more joins answer
+    /// `too_many_rooms`.
+    pub rooms_per_socket: u32,
 }
 
 impl Default for GatewayConfig {
@@ -40,6 +46,8 @@ impl Default for GatewayConfig {
             sync_max: 500,
             presence_interval: Duration::from_secs(5),
             ws_read_buffer: 1024,
+            sockets_per_user: 20,
+            rooms_per_socket: 200,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_domain::logs::{Clip, LogGate};
+use confab_domain::ports::ClientAddr;
 use confab_domain::{Error, Identity};
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -124,9 +125,13 @@ async fn accept<A: Adapter>(
         AuthPayload::Parsed(value) => Some(value),
         AuthPayload::Absent => None,
     };
-    let token = token(&s, auth.as_ref())
-        .ok_or_else(|| Error::Unauthenticated("no token: pass auth: { token }".into()))?;
-    let identity = match hub.services.authenticate(&token).await {
+    let verified = match token(&s, auth.as_ref()) {
+        Some(token) => hub.services.authenticate(&token).await,
+        None => Err(Error::Unauthenticated(
+            "no token: pass auth: { token }".into(),
+        )),
+    };
+    let identity = match verified {
         Ok(identity) => Arc::new(identity),
         Err(error) => {
             // Anyone can knock: at most a few lines a second, the rest counted.
@@ -134,11 +139,35 @@ async fn accept<A: Adapter>(
             if let Some(suppressed) = REFUSED.allow() {
                 tracing::info!(code = error.code(), error = %Clip(&error), suppressed, "socket handshake refused");
             }
+            if let Error::Unauthenticated(_) = error
+                && let Some(wait) = charge_failure(&hub, &s)
+            {
+                crate::metrics::error("rate_limited");
+                return Err(HandshakeError {
+                    code: "rate_limited",
+                    message: format!(
+                        "too many failed sign-ins from this address; retry in {} s",
+                        wait.as_secs().max(1)
+                    ),
+                });
+            }
             return Err(error.into());
         }
     };
+    let cap = hub.config.sockets_per_user;
+    if cap > 0 && hub.io.within(user_room(identity.user_id)).sockets().len() >= cap as usize {
+        tracing::info!(user = %identity.user_id, cap, "socket handshake refused: too many sockets");
+        crate::metrics::error("too_many_sockets");
+        return Err(HandshakeError {
+            code: "too_many_sockets",
+            message: format!("a user holds at most {cap} sockets on this node"),
+        });
+    }
     s.extensions.insert(identity.clone());
     s.join(user_room(identity.user_id));
+    if let Some(expires_at) = identity.expires_at {
+        s.extensions.insert(expire_at(&s, expires_at));
+    }
     let on_event = {
         let hub = hub.clone();
         let identity = identity.clone();
@@ -155,9 +184,51 @@ async fn accept<A: Adapter>(
     s.on_disconnect(move |s: SocketRef<A>, reason: DisconnectReason| {
         let hub = hub.clone();
         let identity = identity.clone();
+        if let Some(SessionTimer(timer)) = s.extensions.get::<SessionTimer>() {
+            timer.abort();
+        }
         async move { presence::socket_disconnected(&hub, &s, &identity, reason).await }
     });
     Ok(())
+}
+
+/// Charges a refused handshake to the client's address; how long it must wait when over.
+fn charge_failure<A: Adapter>(hub: &Hub<A>, s: &SocketRef<A>) -> Option<std::time::Duration> {
+    let limit = hub.address_limit.as_ref()?;
+    let ClientAddr(addr) = *s.req_parts().extensions.get::<ClientAddr>()?;
+    let wait = limit.failed(addr)?;
+    metrics::counter!("confab_rate_limited_total", "limit" => "unauthenticated").increment(1);
+    tracing::info!(client = %addr, ?wait, "too many failed handshakes from one address");
+    Some(wait)
+}
+
+/// The task that ends a socket's session; aborted when the socket goes first.
+#[derive(Clone)]
+struct SessionTimer(tokio::task::AbortHandle);
+
+/// At `expires_at` (Unix seconds: the token's `exp` plus the leeway) the socket is told
+/// `session:expired` `{}` and disconnected; the client reconnects with a fresh token.
+fn expire_at<A: Adapter>(s: &SocketRef<A>, expires_at: i64) -> SessionTimer {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let end = std::time::Duration::from_secs(u64::try_from(expires_at).unwrap_or(0));
+    let left = end.saturating_sub(now);
+    let socket = s.clone();
+    let task = tokio::spawn(async move {
+        tokio::time::sleep(left).await;
+        if socket.connected() {
+            tracing::debug!(sid = %socket.id, "session expired: disconnecting the socket");
+            crate::metrics::session_expired();
+            if let Err(e) = socket.emit("session:expired", &serde_json::json!({})) {
+                tracing::debug!(sid = %socket.id, error = %e, "could not announce session:expired");
+            }
+            if let Err(e) = socket.disconnect() {
+                tracing::debug!(error = %e, "could not disconnect an expired session");
+            }
+        }
+    });
+    SessionTimer(task.abort_handle())
 }
 
 /// The caller's token from the auth payload, the Authorization header or the query string.

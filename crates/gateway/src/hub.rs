@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use confab_domain::Services;
-use confab_domain::ports::{Presence, TypingState};
+use confab_domain::ports::{AddressLimiter, Presence, TypingState};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
@@ -15,6 +15,7 @@ pub struct Hub<A: Adapter> {
     pub(crate) config: GatewayConfig,
     pub(crate) presence: Arc<dyn Presence>,
     pub(crate) typing: Arc<dyn TypingState>,
+    pub(crate) address_limit: Option<Arc<dyn AddressLimiter>>,
     /// Typing broadcasts held back by the 2 s allowance, one pending flush each.
     pub(crate) typing_flushes: crate::typing::Flushes,
 }

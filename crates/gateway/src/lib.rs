@@ -20,7 +20,7 @@ mod typing;
 use std::sync::Arc;
 
 use confab_domain::Services;
-use confab_domain::ports::{Presence, TypingState};
+use confab_domain::ports::{AddressLimiter, Presence, TypingState};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide_core::adapter::DefinedAdapter;
@@ -45,6 +45,8 @@ pub fn conversation_room(conversation: impl std::fmt::Display) -> String {
 pub struct Stores {
     pub presence: Arc<dyn Presence>,
     pub typing: Arc<dyn TypingState>,
+    /// The per-address allowance of failed handshakes (`None`: unlimited).
+    pub address_limit: Option<Arc<dyn AddressLimiter>>,
 }
 
 /// Registers the `/` namespace on `io` and starts presence upkeep. Call after the services
@@ -62,6 +64,7 @@ pub fn register<A: Adapter + DefinedAdapter>(
         config,
         presence: stores.presence,
         typing: stores.typing,
+        address_limit: stores.address_limit,
         typing_flushes: Default::default(),
     });
     tokio::spawn(presence::maintain(Arc::downgrade(&hub)));

@@ -10,6 +10,7 @@ pub const BROADCASTS: &str = "confab_broadcasts_total";
 pub const FANOUT: &str = "confab_broadcast_fanout_total";
 pub const SEND_ACK_SECONDS: &str = "confab_send_ack_seconds";
 pub const ERRORS: &str = "confab_errors_total";
+pub const SESSIONS_EXPIRED: &str = "confab_sessions_expired_total";
 
 /// Describes every metric (call once after installing a recorder).
 pub fn describe() {
@@ -30,6 +31,14 @@ pub fn describe() {
         "Time from receiving message:send to acking it"
     );
     metrics::describe_counter!(ERRORS, "Failed socket events, by error code");
+    metrics::describe_counter!(
+        SESSIONS_EXPIRED,
+        "Sockets disconnected because their token expired (session:expired)"
+    );
+}
+
+pub(crate) fn session_expired() {
+    metrics::counter!(SESSIONS_EXPIRED).increment(1);
 }
 
 pub(crate) fn connected(delta: f64) {

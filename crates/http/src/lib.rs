@@ -5,6 +5,7 @@
 //! Depends on the domain only through its use cases; knows nothing of the database or of
 //! Socket.IO.
 
+pub mod address_limit;
 pub mod auth;
 pub mod drain;
 pub mod error;

@@ -15,6 +15,7 @@ use confab_domain::limits::{InProcessLimiter, Limits, Quota, TYPING_QUOTA};
 use confab_domain::ports::{Notifier, RateLimiter};
 use confab_domain::presence::{InProcessPresence, InProcessTyping};
 use confab_gateway::Stores;
+use confab_http::address_limit::UnauthenticatedLimit;
 use confab_http::auth::{JwksSource, JwtAuthenticator, JwtSettings};
 use confab_http::files::{Files, Storage, StorageCheck, SweepHandle, Sweeper};
 use confab_http::{AppState, ReadinessCheck};
@@ -57,11 +58,13 @@ impl App {
     /// Connects the database (migrating it unless told not to), builds the services and
     /// binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Key settings first: a refused secret stops the node before it touches anything.
+        let jwt = jwt_settings(&config)?;
         let database = open_database(&config).await?;
         if config.database.migrate_on_start {
             database.migrate().await.context("applying migrations")?;
         }
-        let auth = JwtAuthenticator::new(jwt_settings(&config)?)
+        let auth = JwtAuthenticator::new(jwt)
             .await
             .map_err(anyhow::Error::msg)?;
         let storage_settings = config
@@ -73,12 +76,14 @@ impl App {
             Some(url) => Some(Cluster::new(url, &config, limits(&config))?),
             None => None,
         };
+        let address_limit = UnauthenticatedLimit::new(config.unauthenticated_settings()?);
         let (limiter, stores): (Arc<dyn RateLimiter>, Stores) = match &cluster {
             Some(cluster) => (
                 cluster.state.limiter.clone(),
                 Stores {
                     presence: cluster.state.presence.clone(),
                     typing: cluster.state.typing.clone(),
+                    address_limit: Some(address_limit.clone()),
                 },
             ),
             None => (
@@ -86,6 +91,7 @@ impl App {
                 Stores {
                     presence: Arc::new(InProcessPresence::new()),
                     typing: Arc::new(InProcessTyping::new()),
+                    address_limit: Some(address_limit.clone()),
                 },
             ),
         };
@@ -105,10 +111,9 @@ impl App {
         if let Some(cluster) = &cluster {
             checks.push(Arc::new(RedisCheck(cluster.clone())));
         }
-        let files = Arc::new(Files::new(
-            storage.clone(),
-            config.files.settings(config.limits.max_file_bytes),
-        ));
+        let mut file_settings = config.files.settings(config.limits.max_file_bytes);
+        file_settings.max_parts = config.limits.upload_max_parts;
+        let files = Arc::new(Files::new(storage.clone(), file_settings));
         let http = |services: Arc<Services>| {
             let mut state = AppState::new(services);
             state.metrics = Some(crate::metrics::renderer());
@@ -117,7 +122,8 @@ impl App {
             state.request_timeout = config.http.request_timeout();
             confab_http::router(state)
         };
-        let gateway = config.realtime.gateway();
+        let mut gateway = config.realtime.gateway();
+        config.limits.apply_to(&mut gateway);
         let (router, services, closer) = match cluster {
             None => {
                 let parts = realtime::assemble::<LocalAdapter>(gateway, (), stores, services, http);
@@ -152,7 +158,7 @@ impl App {
             let sweeper = Sweeper::new(services.clone(), storage, config.files.unattached_ttl);
             (sweeper, config.files.sweep_interval)
         });
-        let router = with_layers(router, &config);
+        let router = with_layers(router, &config, address_limit);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -235,13 +241,40 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
         .with_context(|| format!("connecting to the database ({})", redact_url(&url)))
 }
 
+/// The least length of `CONFAB_JWT_SECRET` (contract: "Security defaults"): HS256 with a
+/// shorter secret can be brute-forced from any token.
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// The HS256 secret: configured, or (with no JWKS either) the data dir's development secret.
+/// A configured secret shorter than [`MIN_SECRET_BYTES`] is refused, and so is the
+/// development secret on a cluster (each node would generate its own).
 pub fn hs256_secret(config: &Config) -> anyhow::Result<Option<Vec<u8>>> {
     match (&config.jwt_secret, &config.jwks_url) {
-        (Some(secret), _) => Ok(Some(secret.expose_secret().as_bytes().to_vec())),
+        (Some(secret), _) => {
+            let bytes = secret.expose_secret().as_bytes();
+            anyhow::ensure!(
+                bytes.len() >= MIN_SECRET_BYTES,
+                "CONFAB_JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_BYTES} (e.g. `openssl rand -hex 32`)",
+                bytes.len()
+            );
+            Ok(Some(bytes.to_vec()))
+        }
         (None, Some(_)) => Ok(None),
-        (None, None) => secret::dev_secret(&config.data_dir).map(Some),
+        (None, None) => {
+            anyhow::ensure!(
+                !clustered(config),
+                "CONFAB_REDIS_URL is set but CONFAB_JWT_SECRET is not: every node would generate its own development secret and refuse the others' tokens; set CONFAB_JWT_SECRET (at least {MIN_SECRET_BYTES} bytes, the same on every node) or CONFAB_JWKS_URL"
+            );
+            secret::dev_secret(&config.data_dir).map(Some)
+        }
     }
+}
+
+fn clustered(config: &Config) -> bool {
+    config
+        .redis_url
+        .as_deref()
+        .is_some_and(|u| !u.trim().is_empty())
 }
 
 fn jwt_settings(config: &Config) -> anyhow::Result<JwtSettings> {
@@ -250,6 +283,7 @@ fn jwt_settings(config: &Config) -> anyhow::Result<JwtSettings> {
         jwks: config.jwks_url.as_deref().map(JwksSource::parse),
         audience: config.jwt_audience.clone(),
         issuer: config.jwt_issuer.clone(),
+        leeway: config.auth.leeway,
     })
 }
 
@@ -268,18 +302,57 @@ fn limits(config: &Config) -> Limits {
     }
 }
 
-/// Request ids, access logs and CORS, shared by REST and Socket.IO polling; outermost, a
-/// response sent before its request body was read closes its connection.
-fn with_layers(router: Router, config: &Config) -> Router {
+/// Request ids, access logs, CORS and the per-address limit on unauthenticated traffic,
+/// shared by REST and Socket.IO; outermost, a response sent before its request body was read
+/// closes its connection.
+fn with_layers(router: Router, config: &Config, limit: Arc<UnauthenticatedLimit>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .layer(axum::middleware::from_fn_with_state(
+            limit,
+            confab_http::address_limit::guard,
+        ))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(axum::middleware::from_fn(
             transport::unread::close_if_unread,
         ))
+}
+
+/// The request span without secrets: the query's `token` values (Socket.IO clients that
+/// cannot set headers pass `?token=`) are replaced, at every log level and in exported traces.
+#[derive(Clone, Copy, Debug)]
+struct RequestSpan;
+
+impl<B> tower_http::trace::MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &axum::http::Request<B>) -> tracing::Span {
+        tracing::debug_span!(
+            "request",
+            method = %request.method(),
+            uri = %redact_query(request.uri()),
+            version = ?request.version(),
+        )
+    }
+}
+
+/// `path?query` with the value of every parameter whose name mentions `token` replaced.
+pub fn redact_query(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    let Some(query) = uri.query() else {
+        return path.to_owned();
+    };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.to_ascii_lowercase().contains("token") => {
+                format!("{name}=[redacted]")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
 }
 
 /// Listed origins get credentials; with none listed any origin may call without them

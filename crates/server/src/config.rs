@@ -53,6 +53,7 @@ pub struct Config {
     /// `CONFAB_JWT_AUDIENCE` / `CONFAB_JWT_ISSUER`: required claims when set.
     pub jwt_audience: Option<String>,
     pub jwt_issuer: Option<String>,
+    pub auth: AuthConfig,
     /// `CONFAB_CORS_ORIGINS`: comma-separated origins allowed with credentials; unset or
     /// empty: any origin, without credentials.
     #[serde(deserialize_with = "string_list")]
@@ -73,6 +74,24 @@ pub struct Config {
     pub analytics: AnalyticsConfig,
     /// `CONFAB_HTTP__*`: transport timeouts of the listener.
     pub http: HttpConfig,
+}
+
+/// `CONFAB_AUTH__*`: token verification beyond the keys.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// `CONFAB_AUTH__LEEWAY` (e.g. `60s`): clock skew allowed on `exp` and `nbf`; a socket's
+    /// session ends this long after its token's `exp`.
+    #[serde(with = "humantime_serde")]
+    pub leeway: Duration,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            leeway: confab_http::auth::DEFAULT_LEEWAY,
+        }
+    }
 }
 
 /// `CONFAB_ANALYTICS__*`: the PostgreSQL analytics view's upkeep (SQLite has none).
@@ -117,6 +136,14 @@ pub struct RealtimeConfig {
     pub presence_interval: Duration,
     /// Bytes each websocket reads at a time (a buffer every socket keeps).
     pub ws_read_buffer: usize,
+}
+
+impl LimitsConfig {
+    /// The gateway's caps from `CONFAB_LIMITS__SOCKETS_PER_USER` / `ROOMS_PER_SOCKET`.
+    pub fn apply_to(&self, gateway: &mut confab_gateway::GatewayConfig) {
+        gateway.sockets_per_user = self.sockets_per_user;
+        gateway.rooms_per_socket = self.rooms_per_socket;
+    }
 }
 
 impl Default for RealtimeConfig {
@@ -201,6 +228,16 @@ pub struct LimitsConfig {
     pub reads_per_minute: u32,
     /// Distinct emoji on one message (0: no cap).
     pub max_reactions_per_message: u32,
+    /// Sockets one user holds on one node (0: no cap).
+    pub sockets_per_user: u32,
+    /// Conversations one socket has joined (0: no cap).
+    pub rooms_per_socket: u32,
+    /// Parts of one multipart upload (0: no cap).
+    pub upload_max_parts: u32,
+    /// Failed authentications (401s, refused handshakes) one client address may make per
+    /// minute, after a burst of `unauthenticated_burst` (0: no limit).
+    pub unauthenticated_per_minute: u32,
+    pub unauthenticated_burst: u32,
 }
 
 impl Default for LimitsConfig {
@@ -216,6 +253,11 @@ impl Default for LimitsConfig {
             conversations_per_hour: 30,
             reads_per_minute: 240,
             max_reactions_per_message: 50,
+            sockets_per_user: 20,
+            rooms_per_socket: 200,
+            upload_max_parts: 8,
+            unauthenticated_per_minute: 60,
+            unauthenticated_burst: 120,
         }
     }
 }
@@ -271,6 +313,7 @@ impl Default for Config {
             jwks_url: None,
             jwt_audience: None,
             jwt_issuer: None,
+            auth: AuthConfig::default(),
             cors_origins: Vec::new(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
@@ -334,6 +377,24 @@ impl Config {
             Some(config) => Ok(config),
             None => Err(Invalid(checked.problems)),
         }
+    }
+
+    /// The per-address limit on failed authentication; bad proxy entries are an error.
+    pub fn unauthenticated_settings(
+        &self,
+    ) -> anyhow::Result<confab_http::address_limit::UnauthenticatedSettings> {
+        let trusted_proxies = self
+            .http
+            .trusted_proxies
+            .iter()
+            .map(|p| confab_http::address_limit::Network::parse(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("CONFAB_HTTP__TRUSTED_PROXIES: {e}"))?;
+        Ok(confab_http::address_limit::UnauthenticatedSettings {
+            per_minute: self.limits.unauthenticated_per_minute,
+            burst: self.limits.unauthenticated_burst,
+            trusted_proxies,
+        })
     }
 
     /// The database URL, defaulting to a SQLite file in the data dir.

@@ -93,6 +93,7 @@ pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
         .with(logs)
         .with(traces)
         .with(filter)
+        .with(no_secrets())
         .try_init();
     if let Err(e) = installed {
         eprintln!("confab: a tracing subscriber was already installed: {e}");
@@ -109,6 +110,32 @@ pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
         tracing::info!(endpoint = %traces_url(endpoint), "exporting traces over OTLP/HTTP");
     }
     Telemetry { traces: provider }
+}
+
+/// Crates that log what clients send, tokens included, below INFO: socketioxide (each
+/// CONNECT packet's `auth`, every packet), engineioxide, and tungstenite (every frame and the
+/// upgrade request's `?token=`, through the `log` bridge).
+const CLIENT_DATA_LOGGERS: &[&str] = &[
+    "socketioxide",
+    "engineioxide",
+    "tungstenite",
+    "tokio_tungstenite",
+];
+
+/// Holds [`CLIENT_DATA_LOGGERS`] at INFO whatever `RUST_LOG` says, so tokens (and message
+/// contents) reach no log or span at any level.
+fn no_secrets<S: tracing::Subscriber>() -> impl Layer<S> {
+    tracing_subscriber::filter::filter_fn(|meta| {
+        *meta.level() <= tracing::Level::INFO || !from_client_data_logger(meta.target())
+    })
+}
+
+fn from_client_data_logger(target: &str) -> bool {
+    CLIENT_DATA_LOGGERS.iter().any(|name| {
+        target
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
 }
 
 fn tracer_provider(

@@ -10,7 +10,6 @@ import { assertExactlyOnceInOrder, clientFor, collect, pair, sleep, suites, unti
 suites("session expiry", { backends: ["sqlite"] }, ({ test }) => {
   test(
     "an expired session reconnects with a fresh token from getToken and misses nothing",
-    { todo: "the node emits session:expired once issue 06's session expiry lands" },
     async (t, server) => {
       const { conversation, a, b } = await pair(server);
       const tokens = [];

@@ -39,6 +39,22 @@ pub(crate) async fn join<A: Adapter>(
         Ok(id) => id,
         Err(e) => return Err((e, reply)),
     };
+    let room = conversation_room(id);
+    let cap = hub.config.rooms_per_socket;
+    if cap > 0 {
+        let rooms = s.rooms();
+        let joined = rooms
+            .iter()
+            .filter(|r| r.starts_with("conversation:"))
+            .count();
+        if joined >= cap as usize && !rooms.iter().any(|r| *r == room) {
+            let error = Error::LimitReached {
+                code: "too_many_rooms",
+                message: format!("a socket joins at most {cap} conversations; leave one first"),
+            };
+            return Err((error, reply));
+        }
+    }
     match hub.services.join(me, id).await {
         Ok(conversation) => {
             s.join(conversation_room(id));

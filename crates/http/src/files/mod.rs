@@ -33,6 +33,8 @@ pub struct FileSettings {
     pub presign_downloads: bool,
     /// How long a presigned URL is valid.
     pub presign_ttl: Duration,
+    /// Parts one multipart upload may have (`CONFAB_LIMITS__UPLOAD_MAX_PARTS`; 0: no cap).
+    pub max_parts: u32,
 }
 
 impl Default for FileSettings {
@@ -42,6 +44,7 @@ impl Default for FileSettings {
             types: TypePolicy::default(),
             presign_downloads: false,
             presign_ttl: Duration::from_secs(300),
+            max_parts: 8,
         }
     }
 }

@@ -32,16 +32,28 @@ pub struct Received {
 }
 
 /// Reads the `file` field of `multipart` into `storage` under `key`. On `Err` nothing is
-/// left in storage.
+/// left in storage. A form of more than `max_parts` parts (0: no cap) is refused (413)
+/// before the file is stored; parts after the file are drained up to the same count.
 pub async fn receive(
     mut multipart: Multipart,
     storage: &Storage,
     key: &str,
     policy: TypePolicy,
     max_bytes: u64,
+    max_parts: u32,
 ) -> Result<Received, Error> {
+    let max_parts = if max_parts == 0 {
+        usize::MAX
+    } else {
+        max_parts as usize
+    };
     let mut other_bytes = 0u64;
+    let mut parts = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        parts += 1;
+        if parts > max_parts {
+            return Err(too_many_parts(max_parts));
+        }
         if field.name() == Some(FIELD) {
             let file_name = field.file_name().unwrap_or_default().to_owned();
             let mut intake = Intake {
@@ -75,8 +87,10 @@ pub async fn receive(
             drop(field);
             let rest = async {
                 while budget > 0
+                    && parts < max_parts
                     && let Ok(Some(mut next)) = multipart.next_field().await
                 {
+                    parts += 1;
                     discard(&mut next, &mut budget).await;
                 }
             };
@@ -108,6 +122,12 @@ async fn discard(field: &mut Field<'_>, budget: &mut u64) {
     {
         *budget = budget.saturating_sub(chunk.len() as u64);
     }
+}
+
+fn too_many_parts(max_parts: usize) -> Error {
+    Error::TooLarge(format!(
+        "a multipart upload has at most {max_parts} parts (the `file` field and a few form fields)"
+    ))
 }
 
 fn malformed(e: MultipartError) -> Error {

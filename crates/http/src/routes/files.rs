@@ -136,6 +136,7 @@ async fn store_upload(
         &key,
         settings.types.clone(),
         settings.max_file_bytes,
+        settings.max_parts,
     )
     .await?;
     let new = NewFile {

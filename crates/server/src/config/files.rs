@@ -94,6 +94,7 @@ impl FilesConfig {
             types: TypePolicy::new(&self.allowed_types),
             presign_downloads: self.presign_downloads,
             presign_ttl: self.presign_ttl,
+            max_parts: 8,
         }
     }
 }

@@ -23,6 +23,11 @@ pub struct HttpConfig {
     /// `0s`: no limit.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// `CONFAB_HTTP__TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks of reverse
+    /// proxies whose `X-Forwarded-For` names the client (for per-address limits). Empty: the
+    /// TCP peer is the client.
+    #[serde(deserialize_with = "super::string_list")]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -31,6 +36,7 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -4,7 +4,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, TestApp, User, token_for};
+use crate::helpers::{Backend, TestApp, User, expired_token_for};
 
 async fn requests_without_a_valid_token_are_401(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -18,9 +18,8 @@ async fn requests_without_a_valid_token_are_401(backend: Backend) {
     let id = Uuid::new_v4();
     let expired = User {
         id,
-        token: token_for(id, false, Duration::ZERO),
+        token: expired_token_for(id),
     };
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (status, body) = app.get(&path, &expired).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(

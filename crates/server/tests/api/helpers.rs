@@ -52,6 +52,13 @@ pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
     confab_http::auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
+/// A token that expired two minutes ago: past the 60 s leeway.
+pub fn expired_token_for(id: Uuid) -> String {
+    let mut claims = confab_http::auth::claims_for(id, None, None, false, Duration::ZERO);
+    claims.exp = chrono::Utc::now().timestamp() - 120;
+    confab_http::auth::mint_hs256(SECRET, &claims).unwrap()
+}
+
 impl TestApp {
     /// A node with no per-user rate limits (tests that measure limits set their own).
     pub async fn spawn(backend: Backend) -> Self {
@@ -78,6 +85,7 @@ impl TestApp {
         config.limits.reports_per_hour = 0;
         config.limits.conversations_per_hour = 0;
         config.limits.reads_per_minute = 0;
+        config.limits.sockets_per_user = 0;
         config.shutdown_timeout = Duration::from_secs(2);
         configure(&mut config);
         Self::start(config, Arc::new(db), dir).await

@@ -31,5 +31,6 @@ mod messages;
 mod ops;
 mod reload;
 mod search;
+mod security;
 mod socket;
 mod validation;

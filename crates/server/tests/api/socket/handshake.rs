@@ -1,10 +1,8 @@
-use std::time::Duration;
-
 use serde_json::json;
 use uuid::Uuid;
 
 use super::client::SocketClient;
-use crate::helpers::{Backend, TestApp, token_for};
+use crate::helpers::{Backend, TestApp, expired_token_for};
 
 async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -26,8 +24,7 @@ async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backe
             .starts_with("unauthorized"),
         "{refused}"
     );
-    let expired = token_for(Uuid::new_v4(), false, Duration::ZERO);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let expired = expired_token_for(Uuid::new_v4());
     let refused = SocketClient::connect(&app.base, Some(json!({ "token": expired })), "")
         .await
         .refused();
