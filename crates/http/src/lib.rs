@@ -94,13 +94,16 @@ pub fn api_with(request_timeout: Option<Duration>) -> (Router<AppState>, utoipa:
 /// The whole HTTP app: `/api/*`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/readyz`,
 /// `/metrics`. Unknown paths answer 404 in the error shape.
 pub fn router(state: AppState) -> Router {
-    let (api, mut doc) = api_with(state.request_timeout);
+    let request_timeout = state.request_timeout;
+    let (api, mut doc) = api_with(request_timeout);
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api")]);
     Router::new()
         .nest(
             "/api",
             api.fallback(not_found)
-                .layer(middleware::from_fn(drain::read_small_bodies)),
+                .layer(middleware::from_fn(move |req, next| {
+                    drain::read_small_bodies(request_timeout, req, next)
+                })),
         )
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .route("/healthz", get(routes::ops::healthz))

@@ -24,7 +24,8 @@ pub async fn bounded(limit: Duration, request: Request, next: Next) -> Response 
     }
 }
 
-fn timed_out(limit: Duration) -> Response {
+/// The 408 answer (with `Connection: close`) for a request not completed within `limit`.
+pub(crate) fn timed_out(limit: Duration) -> Response {
     let body = ErrorBody {
         error: ErrorDetail {
             code: "request_timeout".to_owned(),
