@@ -71,3 +71,12 @@ pub fn register<A: Adapter + DefinedAdapter>(
     let init = handshake::register(io, hub.clone());
     (hub, init)
 }
+
+/// The default namespace's broadcast operators, or `None` once `SocketIo::close` has removed
+/// it: a broadcast that comes late during shutdown (an offline grace ending, a typing expiry)
+/// has nobody left to reach, and socketioxide's `io.to(..)` would panic.
+pub(crate) fn root<A: socketioxide::adapter::Adapter>(
+    io: &socketioxide::SocketIo<A>,
+) -> Option<socketioxide::operators::BroadcastOperators<A>> {
+    io.of("/")
+}

@@ -42,11 +42,16 @@ impl<A: Adapter> SocketNotifier<A> {
         let sampled = self.sent[kind]
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(FANOUT_SAMPLE);
+        let Some(root) = crate::root(&self.io) else {
+            return; // shutting down: no sockets left to reach
+        };
         let local = match sampled {
-            true => self.io.local().to(room.clone()).sockets().len() * FANOUT_SAMPLE as usize,
+            true => crate::root(&self.io).map_or(0, |local| {
+                local.local().to(room.clone()).sockets().len() * FANOUT_SAMPLE as usize
+            }),
             false => 0,
         };
-        if let Err(e) = self.io.to(room).emit(event, payload).await {
+        if let Err(e) = root.to(room).emit(event, payload).await {
             // The change is stored; clients that missed it recover with `message:sync`.
             tracing::warn!(event, error = %e, "broadcast failed");
         }
@@ -93,8 +98,10 @@ impl<A: Adapter> Notifier for SocketNotifier<A> {
                 user_id,
             } => {
                 // On every node: the adapter forwards the leave to the others.
-                if let Err(e) = self
-                    .io
+                let Some(root) = crate::root(&self.io) else {
+                    return; // shutting down: no sockets left to move
+                };
+                if let Err(e) = root
                     .to(user_room(user_id))
                     .leave(conversation_room(conversation_id))
                     .await

@@ -106,8 +106,10 @@ async fn announce<A: Adapter>(hub: &Hub<A>, user: UserId, event: &'static str) {
     }
     let rooms: Vec<String> = conversations.iter().map(conversation_room).collect();
     let payload = json!({ "userId": user });
-    if let Err(e) = hub
-        .io
+    let Some(root) = crate::root(&hub.io) else {
+        return; // shutting down: nobody left to tell
+    };
+    if let Err(e) = root
         .to(rooms)
         .except(user_room(user))
         .emit(event, &payload)

@@ -123,8 +123,10 @@ async fn emit<A: Adapter>(
     is_typing: bool,
 ) {
     let payload = json!({ "userId": user, "conversationId": conversation, "isTyping": is_typing });
-    let result = hub
-        .io
+    let Some(root) = crate::root(&hub.io) else {
+        return; // shutting down: nobody left to tell
+    };
+    let result = root
         .to(conversation_room(conversation))
         .except(user_room(user))
         .emit("user:typing", &payload)
