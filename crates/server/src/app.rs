@@ -97,13 +97,12 @@ impl App {
         };
         let services = |notifier: Arc<dyn Notifier>| {
             Arc::new(
-                Services::new(database.store(), auth)
-                    .with_notifier(notifier)
-                    .with_limiter(limiter)
+                Services::builder(database.store(), auth)
                     .with_admin(database.store())
                     .with_files(database.store())
                     .with_flags(config.features.messaging.flags())
-                    .with_max_reactions(config.limits.max_reactions_per_message),
+                    .with_max_reactions(config.limits.max_reactions_per_message)
+                    .build(limiter, notifier),
             )
         };
         let mut checks: Vec<Arc<dyn ReadinessCheck>> =
