@@ -132,11 +132,6 @@ impl Services {
         }
     }
 
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
     /// Replaces the messaging feature flags at run time (e.g. on a configuration reload).
     pub fn set_flags(&self, flags: MessagingFlags) {
         *self.flags.write().unwrap_or_else(PoisonError::into_inner) = flags;
@@ -147,18 +142,6 @@ impl Services {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
-    pub fn notifier(&self) -> &Arc<dyn Notifier> {
-        &self.notifier
     }
 
     /// Verifies `token`, applies the messaging feature flags, and creates or refreshes the

@@ -710,6 +710,27 @@ async fn only_the_sender_edits_and_an_edit_is_broadcast() {
 }
 
 #[tokio::test]
+async fn a_conversation_update_broadcasts_nothing_since_no_client_event_carries_it() {
+    let w = world().await;
+    let admin = Identity {
+        is_admin: true,
+        ..Identity::user(UserId::new())
+    };
+    w.events.0.lock().unwrap().clear();
+    let input = crate::input::UpdateConversationInput {
+        status: Some("archived".into()),
+        title: None,
+    };
+    let updated = w
+        .services
+        .update_conversation(&admin, w.conversation, input)
+        .await
+        .unwrap();
+    assert_eq!(updated.status, ConversationStatus::Archived);
+    assert!(w.events.0.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_removed_participant_loses_access_and_their_sockets_are_told() {
     let w = world().await;
     let admin = Identity {
