@@ -109,7 +109,6 @@ impl<A: Adapter> Notifier for SocketNotifier<A> {
                     tracing::error!(%conversation_id, %user_id, error = %e, "could not remove a removed participant's sockets from the room");
                 }
             }
-            Event::ParticipantAdded { .. } | Event::ConversationUpdated(_) => {}
         }
     }
 }
