@@ -1,9 +1,12 @@
-//! The domain's error type. Every adapter maps it to its own wire shape (HTTP status + JSON,
-//! Socket.IO ack); the `code` strings are part of the external contract.
+//! The domain's error type. [`wire`] maps it to what clients see (HTTP status + JSON body,
+//! Socket.IO ack body), the adapters only wrap that; the `code` strings are part of the
+//! external contract.
 
 use std::time::Duration;
 
 use serde_json::Value;
+
+pub mod wire;
 
 /// Why a request could not be served.
 #[derive(Debug, thiserror::Error)]
