@@ -27,7 +27,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, ReadinessCheck};
+pub use routes::ops::ReadinessCheck;
+pub use state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
