@@ -19,7 +19,7 @@ use confab_gateway::Stores;
 use confab_http::address_limit::UnauthenticatedLimit;
 use confab_http::files::{Files, Storage, StorageCheck, SweepHandle, Sweeper};
 use confab_http::{AppState, ReadinessCheck};
-use confab_redis::RedisAdapter;
+use confab_redis_adapter::RedisAdapter;
 use confab_store::{Database, StoreOptions};
 use secrecy::ExposeSecret;
 use socketioxide::adapter::{Emitter, LocalAdapter};
