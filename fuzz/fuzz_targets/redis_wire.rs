@@ -1,9 +1,9 @@
 //! A message from Redis pub/sub as the cluster adapter receives it: the first byte picks the
 //! channel (broadcast, request, response), the rest is the payload (MessagePack, or JSON for
-//! requests and responses). See `confab_redis::adapter::fuzzing` for the invariants.
+//! requests and responses). See `confab_redis_adapter::fuzzing` for the invariants.
 #![no_main]
 
-use confab_redis::adapter::fuzzing;
+use confab_redis_adapter::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,6 +1,6 @@
 //! The ports: what the use cases need from the outside world. Adapters implement them
-//! (`confab-store` for the repositories, `confab-gateway` for the notifier, `confab-redis` or
-//! the in-process versions for presence and rate limits).
+//! (`confab-store` for the repositories, `confab-gateway` for the notifier,
+//! `confab-cluster-state` or the in-process versions for presence and rate limits).
 
 use std::time::Duration;
 

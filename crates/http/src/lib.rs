@@ -1,12 +1,11 @@
 //! confab's REST API: the client and admin routes of the contract, the OpenAPI document
-//! generated from the handlers, health and metrics routes, and identity (JWT verification
-//! behind the domain's `Authenticator` port).
+//! generated from the handlers, health and metrics routes. Callers are identified through the
+//! domain's `Authenticator` port (confab-auth implements it; this crate does not depend on it).
 //!
 //! Depends on the domain only through its use cases; knows nothing of the database or of
 //! Socket.IO.
 
 pub mod address_limit;
-pub mod auth;
 pub mod drain;
 pub mod error;
 pub mod export;
@@ -28,7 +27,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, ReadinessCheck};
+pub use routes::ops::ReadinessCheck;
+pub use state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

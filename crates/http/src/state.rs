@@ -3,17 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
+use axum::extract::FromRef;
 use confab_domain::Services;
 
-/// A dependency `/readyz` reports on besides the database (Redis, object storage...).
-#[async_trait]
-pub trait ReadinessCheck: Send + Sync + 'static {
-    /// A short name for the report (`redis`).
-    fn name(&self) -> &'static str;
-    /// `Err(reason)` when degraded.
-    async fn check(&self) -> Result<(), String>;
-}
+use crate::files::Files;
+use crate::routes::ops::{MetricsPage, Readiness, ReadinessCheck};
 
 /// Shared handler state.
 #[derive(Clone)]
@@ -23,7 +17,7 @@ pub struct AppState {
     /// Renders `/metrics` (Prometheus text); `None` serves an empty page.
     pub metrics: Option<Arc<dyn Fn() -> String + Send + Sync>>,
     /// Upload storage and rules; `None`: the file routes answer 503.
-    pub files: Option<Arc<crate::files::Files>>,
+    pub files: Option<Arc<Files>>,
     /// Non-streaming routes answer 408 past this (`None`: no limit).
     pub request_timeout: Option<Duration>,
 }
@@ -37,5 +31,20 @@ impl AppState {
             files: None,
             request_timeout: None,
         }
+    }
+}
+
+impl FromRef<AppState> for Readiness {
+    fn from_ref(state: &AppState) -> Self {
+        Self {
+            services: state.services.clone(),
+            checks: state.checks.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for MetricsPage {
+    fn from_ref(state: &AppState) -> Self {
+        Self(state.metrics.clone())
     }
 }

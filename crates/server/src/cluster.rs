@@ -4,9 +4,10 @@
 
 use anyhow::Context;
 use async_trait::async_trait;
+use confab_cluster_state::{RedisState, StateConfig};
 use confab_domain::limits::Limits;
 use confab_http::ReadinessCheck;
-use confab_redis::{ClusterConfig, RedisAdapterCtr, RedisState, StateConfig};
+use confab_redis_adapter::{ClusterConfig, RedisAdapterCtr};
 
 use crate::config::Config;
 

@@ -89,7 +89,7 @@ pub struct AuthConfig {
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
-            leeway: confab_http::auth::DEFAULT_LEEWAY,
+            leeway: confab_auth::DEFAULT_LEEWAY,
         }
     }
 }

@@ -46,9 +46,8 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let secret = app::hs256_secret(&config)?
                 .context("no HS256 secret: only CONFAB_JWKS_URL is configured, so confab cannot sign tokens; set CONFAB_JWT_SECRET")?;
-            let claims = confab_http::auth::claims_for(user, name, email, admin, ttl);
-            let token =
-                confab_http::auth::mint_hs256(&secret, &claims).map_err(anyhow::Error::msg)?;
+            let claims = confab_auth::claims_for(user, name, email, admin, ttl);
+            let token = confab_auth::mint_hs256(&secret, &claims).map_err(anyhow::Error::msg)?;
             println!("{token}");
             Ok(())
         }

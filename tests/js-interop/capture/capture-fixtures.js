@@ -1,6 +1,6 @@
 // Records the raw bytes that the official @socket.io/redis-adapter (8.x, classic pub/sub) and
 // @socket.io/redis-emitter publish for each cluster operation, and writes them as hex to
-// crates/redis/tests/fixtures/node-redis-adapter.json. confab-redis's unit tests decode these
+// crates/redis-adapter/tests/fixtures/node-redis-adapter.json. The adapter's unit tests decode these
 // captures and check that its encoder produces the same bytes.
 //
 // Usage (Redis on 127.0.0.1:6379, or REDIS_URL): npm run capture
@@ -23,7 +23,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = `socket.io-capture-${randomBytes(4).toString("hex")}`;
-const out = join(dirname(fileURLToPath(import.meta.url)), "../../../crates/redis/tests/fixtures/node-redis-adapter.json");
+const out = join(dirname(fileURLToPath(import.meta.url)), "../../../crates/redis-adapter/tests/fixtures/node-redis-adapter.json");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function redis() {

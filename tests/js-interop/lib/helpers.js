@@ -1,5 +1,5 @@
 // Shared setup for the interop suite: a Node.js Socket.IO server on the official Redis adapter,
-// a Rust node (crates/redis/examples/cluster_node.rs) on confab-redis's adapter, and the
+// a Rust node (crates/redis-adapter/examples/cluster_node.rs) on confab's cluster adapter (confab-redis-adapter), and the
 // official emitter, all on one Redis and one random channel prefix per test.
 
 import { spawn, execFileSync } from "node:child_process";
@@ -27,7 +27,7 @@ function nodeBin() {
   if (process.env.CONFAB_CLUSTER_NODE_BIN) return process.env.CONFAB_CLUSTER_NODE_BIN;
   if (builtBin) return builtBin;
   const target = process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, ".cache/confab-target");
-  execFileSync("cargo", ["build", "-p", "confab-redis", "--example", "cluster_node"], {
+  execFileSync("cargo", ["build", "-p", "confab-redis-adapter", "--example", "cluster_node"], {
     cwd: repo,
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, CARGO_TARGET_DIR: target },

@@ -1,4 +1,4 @@
-// confab-redis's adapter (a Rust socketioxide node) and the official Node.js
+// confab's cluster adapter (confab-redis-adapter, a Rust socketioxide node) and the official Node.js
 // @socket.io/redis-adapter + @socket.io/redis-emitter share rooms on one Redis.
 
 import assert from "node:assert/strict";

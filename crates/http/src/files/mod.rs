@@ -17,7 +17,7 @@ pub use sniff::{DEFAULT_ALLOWED_TYPES, TypePolicy};
 pub use store::{S3Settings, Storage, StorageError, StorageSettings};
 pub use sweep::{SweepHandle, SweepReport, Sweeper};
 
-use crate::state::ReadinessCheck;
+use crate::routes::ops::ReadinessCheck;
 
 /// The contract's default size cap: 10 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;

@@ -1,12 +1,37 @@
-//! Operations: liveness, readiness, metrics.
+//! Operations: liveness, readiness, metrics. The handlers take only what they read
+//! ([`Readiness`], [`MetricsPage`], drawn from `AppState` by `FromRef`), so this module needs
+//! nothing else of the crate: what `/readyz` checks is declared here ([`ReadinessCheck`]) and
+//! implemented where the dependency lives (the object store in `files`, Redis in the server).
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use confab_domain::Services;
 use serde_json::{Value, json};
 
-use crate::state::AppState;
+/// A dependency `/readyz` reports on besides the database (Redis, object storage...).
+#[async_trait]
+pub trait ReadinessCheck: Send + Sync + 'static {
+    /// A short name for the report (`redis`).
+    fn name(&self) -> &'static str;
+    /// `Err(reason)` when degraded.
+    async fn check(&self) -> Result<(), String>;
+}
+
+/// What `/readyz` reads: the database (through the services) and the other checks.
+#[derive(Clone)]
+pub struct Readiness {
+    pub services: Arc<Services>,
+    pub checks: Arc<Vec<Arc<dyn ReadinessCheck>>>,
+}
+
+/// Renders `/metrics` (Prometheus text); `None` serves an empty page.
+#[derive(Clone)]
+pub struct MetricsPage(pub Option<Arc<dyn Fn() -> String + Send + Sync>>);
 
 /// Liveness: the process answers.
 pub async fn healthz() -> Json<Value> {
@@ -16,7 +41,7 @@ pub async fn healthz() -> Json<Value> {
 /// Readiness: the database answers; other dependencies are reported, and a degraded one
 /// (e.g. Redis) is named without failing the check, since the node still serves. The page is
 /// public: it names each check's status only; why a check failed goes to the log.
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn readyz(State(state): State<Readiness>) -> impl IntoResponse {
     let database = match state.services.ready().await {
         Ok(()) => json!({ "status": "ok" }),
         Err(e) => {
@@ -48,11 +73,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state
-        .metrics
-        .as_ref()
-        .map(|render| render())
-        .unwrap_or_default();
+pub async fn metrics(State(MetricsPage(render)): State<MetricsPage>) -> impl IntoResponse {
+    let body = render.as_ref().map(|render| render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

@@ -12,7 +12,7 @@ use crate::helpers::{Backend, SECRET, TestApp, User};
 /// A user whose token carries a name and an email.
 fn named(name: &str, email: &str) -> User {
     let id = Uuid::new_v4();
-    let claims = confab_http::auth::claims_for(
+    let claims = confab_auth::claims_for(
         id,
         Some(name.to_owned()),
         Some(email.to_owned()),
@@ -21,7 +21,7 @@ fn named(name: &str, email: &str) -> User {
     );
     User {
         id,
-        token: confab_http::auth::mint_hs256(SECRET, &claims).unwrap(),
+        token: confab_auth::mint_hs256(SECRET, &claims).unwrap(),
     }
 }
 

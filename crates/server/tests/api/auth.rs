@@ -30,11 +30,10 @@ async fn requests_without_a_valid_token_are_401(backend: Backend) {
         "{body}"
     );
 
-    let claims = confab_http::auth::claims_for(id, None, None, true, Duration::from_secs(60));
+    let claims = confab_auth::claims_for(id, None, None, true, Duration::from_secs(60));
     let foreign = User {
         id,
-        token: confab_http::auth::mint_hs256(b"someone-elses-secret-0123456789abcdef", &claims)
-            .unwrap(),
+        token: confab_auth::mint_hs256(b"someone-elses-secret-0123456789abcdef", &claims).unwrap(),
     };
     assert_eq!(app.get(&path, &foreign).await.0, StatusCode::UNAUTHORIZED);
     let garbage = User {

@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use confab_redis::testing::PrivateRedis;
+use confab_redis_link::testing::PrivateRedis;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -52,15 +52,15 @@ pub struct User {
 }
 
 pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
-    let claims = confab_http::auth::claims_for(id, Some(format!("user {id}")), None, admin, ttl);
-    confab_http::auth::mint_hs256(SECRET, &claims).unwrap()
+    let claims = confab_auth::claims_for(id, Some(format!("user {id}")), None, admin, ttl);
+    confab_auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
 /// A token that expired two minutes ago: past the 60 s leeway.
 pub fn expired_token_for(id: Uuid) -> String {
-    let mut claims = confab_http::auth::claims_for(id, None, None, false, Duration::ZERO);
+    let mut claims = confab_auth::claims_for(id, None, None, false, Duration::ZERO);
     claims.exp = chrono::Utc::now().timestamp() - 120;
-    confab_http::auth::mint_hs256(SECRET, &claims).unwrap()
+    confab_auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
 impl TestApp {

@@ -18,10 +18,10 @@ use confab_test_client::Client as SocketClient;
 /// A token for `id` with `exp` and `nbf` relative to now (seconds).
 fn token_at(id: Uuid, exp_in: i64, nbf_in: Option<i64>) -> String {
     let now = chrono::Utc::now().timestamp();
-    let mut claims = confab_http::auth::claims_for(id, None, None, false, Duration::ZERO);
+    let mut claims = confab_auth::claims_for(id, None, None, false, Duration::ZERO);
     claims.exp = now + exp_in;
     claims.nbf = nbf_in.map(|n| now + n);
-    confab_http::auth::mint_hs256(SECRET, &claims).unwrap()
+    confab_auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
 fn user_with(token: String) -> User {

@@ -17,23 +17,9 @@ use uuid::Uuid;
 
 use super::convert::{self, CONVERSATION_COLUMNS};
 use super::files::one_with_files;
-use super::{placeholders, stmt};
+use super::sql::{Params, placeholders, stmt};
 use crate::entity::{conversation, message};
 use crate::error::{Failure, Outcome};
-
-/// Numbered placeholders for a statement assembled piece by piece.
-#[derive(Default)]
-pub(crate) struct Params {
-    pub(crate) values: Vec<Value>,
-}
-
-impl Params {
-    /// Binds `value` and returns its placeholder (`$n`).
-    pub(crate) fn bind(&mut self, value: impl Into<Value>) -> String {
-        self.values.push(value.into());
-        format!("${}", self.values.len())
-    }
-}
 
 /// Conversations matching `filter`, newest created first, strictly after `after`.
 pub(crate) async fn list(

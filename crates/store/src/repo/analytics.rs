@@ -24,8 +24,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::admin_conversations::Params;
-use super::stmt;
+use super::sql::{Params, stmt};
 use crate::error::{Failure, Outcome};
 
 /// Serialises refreshes across nodes (an arbitrary, fixed key; not the migration lock's).

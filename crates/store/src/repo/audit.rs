@@ -3,8 +3,7 @@
 use confab_domain::admin::{AuditEntry, PageCursor};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 
-use super::admin_conversations::Params;
-use super::stmt;
+use super::sql::{Params, stmt};
 use crate::error::Outcome;
 
 pub(crate) async fn record(db: &DatabaseConnection, entry: &AuditEntry) -> Outcome<()> {

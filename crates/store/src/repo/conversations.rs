@@ -16,8 +16,9 @@ use uuid::Uuid;
 
 use super::convert::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::files::with_files;
+use super::members;
 use super::participants::insert_placeholder_users;
-use super::{begin_write, members, stmt};
+use super::sql::{begin_write, stmt};
 use crate::entity::{conversation, conversation_participant, message};
 use crate::error::Outcome;
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::admin_conversations::participants_of;
 use super::convert::{self, MESSAGE_COLUMNS};
-use super::stmt;
+use super::sql::stmt;
 use crate::entity::{conversation, message, message_file};
 use crate::error::{Outcome, run};
 

@@ -11,8 +11,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::convert;
 use super::participants::insert_placeholder_users;
-use super::{begin_write, convert, placeholders, stmt};
+use super::sql::{begin_write, placeholders, stmt};
 use crate::entity::project;
 use crate::entity::project_member::{self, Column};
 use crate::error::{Failure, Outcome};

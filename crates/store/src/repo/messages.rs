@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::convert::MESSAGE_RETURNING;
 use super::files::{distinct, one_with_files, with_files};
-use super::{begin_write, placeholders, stmt};
+use super::sql::{abort, begin_write, placeholders, stmt};
 use crate::entity::message::{self, Column};
 use crate::error::{Failure, Outcome, not_found};
 
@@ -102,12 +102,6 @@ async fn insert_in_transaction(db: &DatabaseConnection, new: NewMessage) -> Outc
     };
     txn.commit().await?;
     Ok(Inserted::Created(created(new, seq, files)))
-}
-
-/// Rolls back and fails with `failure`.
-pub(crate) async fn abort<T>(txn: DatabaseTransaction, failure: Failure) -> Outcome<T> {
-    txn.rollback().await?;
-    Err(failure)
 }
 
 async fn next_seq(

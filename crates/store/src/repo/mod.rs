@@ -1,6 +1,7 @@
 //! The repository adapter: [`SqlStore`] implements every port in `confab_domain::ports` for
 //! both backends. Each port method delegates to a function in a module per feature; this
-//! file only wires them up and maps failures ([`run`]).
+//! file only wires them up and maps failures ([`run`]). The helpers every module builds its
+//! statements with are in [`sql`].
 //!
 //! SQL is written once for both backends where it can be: both accept `$n` placeholders
 //! (sqlx binds SQLite's `$n` by number), `RETURNING` and `ON CONFLICT`. Search is the one
@@ -21,6 +22,7 @@ mod projects;
 mod reactions;
 mod reports;
 mod search;
+mod sql;
 mod users;
 
 use async_trait::async_trait;
@@ -35,10 +37,7 @@ use confab_domain::ports::{
     NewMessage, NewParticipant, ProjectRepository, ReportRepository, Store, UserRepository,
 };
 use confab_domain::time::Timestamp;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait, Value,
-};
+use sea_orm::DatabaseConnection;
 
 use crate::error::run;
 
@@ -60,35 +59,6 @@ impl SqlStore {
     pub(crate) fn new(db: DatabaseConnection, writer: DatabaseConnection) -> Self {
         Self { db, writer }
     }
-}
-
-/// A statement with `$n` placeholders for the connection's backend.
-pub(crate) fn stmt<C, I>(db: &C, sql: impl Into<String>, values: I) -> Statement
-where
-    C: ConnectionTrait,
-    I: IntoIterator<Item = Value>,
-{
-    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
-}
-
-/// `$first, $first+1, ...`: `count` placeholders for an `IN (...)` list.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Starts a transaction that writes. On SQLite it is `BEGIN IMMEDIATE`: it takes the write
-/// lock up front (waiting up to the busy timeout), so it never has to upgrade a read lock
-/// half-way, which SQLite refuses without waiting. Each such transaction also makes a write
-/// its first statement, which takes the row lock on PostgreSQL.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
-    db.begin_with_options(TransactionOptions {
-        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-        ..TransactionOptions::default()
-    })
-    .await
 }
 
 #[async_trait]
@@ -356,16 +326,5 @@ impl ReportRepository for SqlStore {
 impl Store for SqlStore {
     async fn ping(&self) -> Result<()> {
         run("ping", async { Ok(self.db.ping().await?) }).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_from_the_first() {
-        assert_eq!(placeholders(3, 3), "$3, $4, $5");
-        assert_eq!(placeholders(1, 0), "");
     }
 }

@@ -10,7 +10,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{begin_write, convert, stmt};
+use super::convert;
+use super::sql::{begin_write, stmt};
 use crate::entity::conversation_participant::{self, Column};
 use crate::error::{Failure, Outcome};
 

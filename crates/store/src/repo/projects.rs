@@ -5,7 +5,8 @@ use confab_domain::model::Project;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 
-use super::{begin_write, convert, members};
+use super::sql::begin_write;
+use super::{convert, members};
 use crate::entity::project::{self, Column};
 use crate::error::Outcome;
 

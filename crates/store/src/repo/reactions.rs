@@ -7,8 +7,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::{Map, Value};
 
 use super::files::one_with_files;
-use super::messages::{abort, lock};
-use super::{begin_write, stmt};
+use super::messages::lock;
+use super::sql::{abort, begin_write, stmt};
 use crate::entity::message;
 use crate::error::{Failure, Outcome, not_found};
 

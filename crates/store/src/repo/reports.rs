@@ -7,7 +7,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult};
 use uuid::Uuid;
 
-use super::{convert, stmt};
+use super::convert;
+use super::sql::stmt;
 use crate::entity::message_report;
 use crate::error::Outcome;
 

@@ -19,7 +19,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, Q
 
 use super::convert::MESSAGE_COLUMNS;
 use super::files::with_files;
-use super::stmt;
+use super::sql::stmt;
 use crate::entity::message;
 use crate::error::Outcome;
 

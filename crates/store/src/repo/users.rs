@@ -4,7 +4,7 @@ use confab_domain::model::User;
 use confab_domain::time::Timestamp;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-use super::stmt;
+use super::sql::stmt;
 use crate::error::Outcome;
 
 /// Creates the user, or updates email and name (and `updated_at`) from fresh claims. A

@@ -1,0 +1,181 @@
+//! Publishing on the deadpool-redis pool, in order.
+//!
+//! Every message of this node goes through one queue and one worker, which sends what has
+//! piled up as a single pipeline: a node's messages reach Redis in the order they were made
+//! (a `REMOTE_LEAVE` published before a broadcast is seen before it everywhere), and a burst
+//! costs one round trip. Broadcasts do not wait for Redis (local delivery never does); requests
+//! wait for their publish to be confirmed or failed. Each batch is bounded by a timeout, so an
+//! outage fails fast instead of piling up callers.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use deadpool_redis::Pool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::Error;
+use crate::health::ClusterHealth;
+
+/// At most this many messages per pipeline.
+const MAX_BATCH: usize = 128;
+
+struct Job {
+    channel: String,
+    payload: Vec<u8>,
+    done: Option<oneshot::Sender<Result<(), Error>>>,
+}
+
+pub(crate) struct Publisher {
+    pool: Pool,
+    health: ClusterHealth,
+    timeout: Duration,
+    queue_size: usize,
+    /// Started on first use, from inside the runtime.
+    tx: OnceLock<mpsc::Sender<Job>>,
+}
+
+impl Publisher {
+    pub(crate) fn new(
+        pool: Pool,
+        health: ClusterHealth,
+        timeout: Duration,
+        queue_size: usize,
+    ) -> Self {
+        Self {
+            pool,
+            health,
+            timeout,
+            queue_size,
+            tx: OnceLock::new(),
+        }
+    }
+
+    fn sender(&self) -> &mpsc::Sender<Job> {
+        self.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(self.queue_size.max(1));
+            let worker = Worker {
+                pool: self.pool.clone(),
+                health: self.health.clone(),
+                timeout: self.timeout,
+            };
+            tokio::spawn(worker.run(rx));
+            tx
+        })
+    }
+
+    /// Queues a message without waiting. A full queue (Redis far behind) drops it, counted
+    /// like any publish failure.
+    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) {
+        let job = Job {
+            channel,
+            payload,
+            done: None,
+        };
+        if let Err(e) = self.sender().try_send(job) {
+            let why = match e {
+                mpsc::error::TrySendError::Full(_) => "the publish queue is full",
+                mpsc::error::TrySendError::Closed(_) => "the publisher stopped",
+            };
+            self.health.publish_failed("publish", &why);
+        }
+    }
+
+    /// Publishes and waits until Redis took the message (or the publish timeout).
+    pub(crate) async fn publish_wait(
+        &self,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> Result<(), Error> {
+        let (done, rx) = oneshot::channel();
+        let job = Job {
+            channel,
+            payload,
+            done: Some(done),
+        };
+        let sent = tokio::time::timeout(self.timeout, self.sender().send(job)).await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(Error::unavailable("the publisher stopped")),
+            Err(_) => return Err(Error::unavailable("the publish queue is full")),
+        }
+        // The worker bounds each batch by the timeout; twice covers the queue ahead of us.
+        match tokio::time::timeout(self.timeout * 2, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::unavailable("the publisher stopped")),
+            Err(_) => Err(Error::unavailable("publishing timed out")),
+        }
+    }
+
+    /// `PUBSUB NUMSUB channel`: how many connections listen there (Node's server count).
+    pub(crate) async fn numsub(&self, channel: &str) -> Result<usize, Error> {
+        let query = async {
+            let mut conn = self.pool.get().await?;
+            let reply: Vec<(String, usize)> = redis::cmd("PUBSUB")
+                .arg("NUMSUB")
+                .arg(channel)
+                .query_async(&mut *conn)
+                .await?;
+            Ok::<_, Error>(reply.first().map_or(0, |(_, n)| *n))
+        };
+        let result = match tokio::time::timeout(self.timeout, query).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::unavailable("PUBSUB NUMSUB timed out")),
+        };
+        match &result {
+            Ok(_) => self.health.publish_ok(),
+            Err(e) => self.health.publish_failed("server count", e),
+        }
+        result
+    }
+}
+
+struct Worker {
+    pool: Pool,
+    health: ClusterHealth,
+    timeout: Duration,
+}
+
+impl Worker {
+    async fn run(self, mut rx: mpsc::Receiver<Job>) {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            let result = self.send(&batch).await;
+            match &result {
+                Ok(()) => self.health.publish_ok(),
+                Err(e) => self.health.publish_failed("publish", e),
+            }
+            let result = result.map_err(Arc::new);
+            for job in batch.drain(..) {
+                if let Some(done) = job.done {
+                    let _ = done.send(result.clone().map_err(|e| Error::unavailable(&e)));
+                }
+            }
+        }
+    }
+
+    async fn send(&self, batch: &[Job]) -> Result<(), Error> {
+        let attempt = async {
+            let mut conn = self.pool.get().await?;
+            let mut pipe = redis::pipe();
+            for job in batch {
+                pipe.cmd("PUBLISH")
+                    .arg(&job.channel)
+                    .arg(&job.payload)
+                    .ignore();
+            }
+            let result: Result<(), redis::RedisError> = pipe.query_async(&mut *conn).await;
+            if result.is_err() {
+                // A broken connection must not go back to the pool.
+                let _ = deadpool_redis::Connection::take(conn);
+            }
+            result.map_err(Error::from)
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::unavailable(format!(
+                "no answer from redis within {:?}",
+                self.timeout
+            ))),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! confab-redis-link: what the Socket.IO adapter (confab-redis-adapter) and the cluster state
+//! (confab-cluster-state) both need from Redis, written once: a connection [`pool`] whose waits
+//! and connects are bounded (an unreachable Redis fails fast instead of stalling a caller),
+//! and a [`Throttle`] that lets one log line per interval through while Redis is away.
+//!
+//! Depends on deadpool-redis only (and redis for [`testing`]); never on Socket.IO, on
+//! confab-domain or on another confab crate.
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::{Duration, Instant};
+
+pub use deadpool_redis::{CreatePoolError, Pool};
+
+/// Connections per pool.
+const POOL_SIZE: usize = 16;
+
+/// A pool of [`POOL_SIZE`] connections to `url` (`redis://host:port/db`). Waiting for a
+/// connection, opening one and recycling one are each bounded by `timeout`. Connects lazily:
+/// building the pool does not need Redis to be up.
+pub fn pool(url: &str, timeout: Duration) -> Result<Pool, CreatePoolError> {
+    let mut pool_config = deadpool_redis::PoolConfig::new(POOL_SIZE);
+    pool_config.timeouts = deadpool_redis::Timeouts {
+        wait: Some(timeout),
+        create: Some(timeout),
+        recycle: Some(timeout),
+    };
+    let mut config = deadpool_redis::Config::from_url(url);
+    config.pool = Some(pool_config);
+    config.create_pool(Some(deadpool_redis::Runtime::Tokio1))
+}
+
+/// Lets one log line through per interval and counts the ones it holds back, so an outage
+/// is reported at once and then once per interval with the number of errors not printed.
+#[derive(Debug)]
+pub struct Throttle {
+    interval: Duration,
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Throttle {
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last: None,
+            suppressed: 0,
+        }
+    }
+
+    /// `Some(suppressed since the last line)` when this error should be logged, `None` when
+    /// it is held back (and counted).
+    pub fn hit(&mut self) -> Option<u64> {
+        let now = Instant::now();
+        match self.last {
+            Some(last) if now.duration_since(last) < self.interval => {
+                self.suppressed += 1;
+                None
+            }
+            _ => {
+                self.last = Some(now);
+                Some(std::mem::take(&mut self.suppressed))
+            }
+        }
+    }
+
+    /// The errors held back since the last line, counting from zero again; the interval
+    /// keeps running (a dependency that flaps still logs at most once per interval).
+    pub fn take_suppressed(&mut self) -> u64 {
+        std::mem::take(&mut self.suppressed)
+    }
+
+    /// Back to normal: the next error logs at once. Returns the errors held back.
+    pub fn reset(&mut self) -> u64 {
+        self.last = None;
+        self.take_suppressed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_logs_once_per_interval_and_counts_the_rest() {
+        let mut t = Throttle::new(Duration::from_secs(60));
+        assert_eq!(t.hit(), Some(0));
+        assert_eq!(t.hit(), None);
+        assert_eq!(t.hit(), None);
+        assert_eq!(t.reset(), 2);
+        assert_eq!(t.hit(), Some(0));
+
+        let mut fast = Throttle::new(Duration::ZERO);
+        assert_eq!(fast.hit(), Some(0));
+        assert_eq!(fast.hit(), Some(0));
+    }
+
+    #[test]
+    fn taking_the_count_keeps_the_interval_running() {
+        let mut t = Throttle::new(Duration::from_secs(60));
+        assert_eq!(t.hit(), Some(0));
+        assert_eq!(t.hit(), None);
+        assert_eq!(t.take_suppressed(), 1);
+        assert_eq!(t.hit(), None, "still inside the interval");
+        assert_eq!(t.take_suppressed(), 1);
+    }
+
+    #[test]
+    fn a_pool_is_built_without_redis_and_refuses_a_bad_url() {
+        assert!(pool("redis://127.0.0.1:1", Duration::from_millis(10)).is_ok());
+        assert!(pool("not a url", Duration::from_millis(10)).is_err());
+    }
+}
