@@ -1,6 +1,6 @@
 //! The REST error shape: `{ "error": { "code", "message", "details"? } }` with the fitting
 //! status. The body, status and retry hint come from the domain's one mapping
-//! (`confab_domain::error::wire`), which also logs internal causes, once; this file only
+//! (`confab_domain::error::wire`; `report_failure!` logs internal causes, once); this file only
 //! wraps them in a response.
 
 use axum::Json;
@@ -36,7 +36,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        wire::report(&self.0, "request");
+        confab_domain::report_failure!(&self.0, "request");
         let body = wire::body(&self.0, Surface::Rest);
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(wait) = wire::retry_after(&self.0) {

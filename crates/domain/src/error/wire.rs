@@ -1,8 +1,8 @@
 //! What a client receives for an [`Error`], REST and Socket.IO alike: the contract's error
 //! table (code, public message, HTTP status, retry hint, validation details) in one place.
 //! The adapters only wrap it: `confab-http` in a response with the status and `Retry-After`,
-//! `confab-gateway` in the ack. [`report`] is the one place a failure is logged on its way
-//! out, so each internal cause is logged once.
+//! `confab-gateway` in the ack. [`report_failure!`](crate::report_failure) is the one place
+//! a failure is logged on its way out, so each internal cause is logged once.
 
 use std::time::Duration;
 
@@ -10,8 +10,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Error;
-use crate::logs::{Clip, LogGate};
-use crate::{gated_error, gated_warn};
 
 /// Where a failure is answered. The contract puts the retry hint of a rate limit in a
 /// different place on each: REST in `details.retryAfterMs` (beside a `Retry-After`
@@ -105,22 +103,30 @@ pub fn retry_after(error: &Error) -> Option<Duration> {
     }
 }
 
-/// Logs a failure that is about to be answered (`what` failed: "request", "socket event").
+/// Logs a failure that is about to be answered (`$what` failed: "request", "socket event").
 /// Failures of ours (internal, a dependency down) at ERROR/WARN, rate-limited: a client can
 /// provoke them at will. A client's mistake or a refusal at DEBUG. Client-controlled text is
-/// clipped. Adapters call this once per answer and log the cause nowhere else.
-pub fn report(error: &Error, what: &str) {
-    static INTERNAL: LogGate = LogGate::new(20, Duration::from_secs(1));
-    static UNAVAILABLE: LogGate = LogGate::new(5, Duration::from_secs(1));
-    match error {
-        Error::Internal(cause) => {
-            gated_error!(INTERNAL, cause = %Clip(cause), "{what} failed")
+/// clipped. Adapters call this once per answer and log the cause nowhere else. A macro so
+/// that the line carries the adapter's target (`confab_gateway=debug` shows the socket's
+/// refusals).
+#[macro_export]
+macro_rules! report_failure {
+    ($error:expr, $what:literal) => {{
+        static INTERNAL: $crate::logs::LogGate =
+            $crate::logs::LogGate::new(20, ::std::time::Duration::from_secs(1));
+        static UNAVAILABLE: $crate::logs::LogGate =
+            $crate::logs::LogGate::new(5, ::std::time::Duration::from_secs(1));
+        let error: &$crate::Error = $error;
+        match error {
+            $crate::Error::Internal(cause) => {
+                $crate::gated_error!(INTERNAL, cause = %$crate::logs::Clip(cause), "{} failed", $what)
+            }
+            $crate::Error::Unavailable(cause) => {
+                $crate::gated_warn!(UNAVAILABLE, cause = %$crate::logs::Clip(cause), "{} failed: dependency unavailable", $what)
+            }
+            other => ::tracing::debug!(code = other.code(), error = %$crate::logs::Clip(other), "{} refused", $what),
         }
-        Error::Unavailable(cause) => {
-            gated_warn!(UNAVAILABLE, cause = %Clip(cause), "{what} failed: dependency unavailable")
-        }
-        other => tracing::debug!(code = other.code(), error = %Clip(other), "{what} refused"),
-    }
+    }};
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ mod request;
 
 use std::time::Instant;
 
-use confab_domain::error::wire;
 use confab_domain::ids::ConversationId;
 use confab_domain::logs::Clip;
 use confab_domain::{Error, Identity};
@@ -86,7 +85,7 @@ fn finish(
     let code = match outcome {
         Ok(_) => "ok",
         Err(error) => {
-            wire::report(error, "socket event");
+            confab_domain::report_failure!(error, "socket event");
             crate::metrics::error(error.code());
             error.code()
         }
