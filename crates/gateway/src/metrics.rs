@@ -13,6 +13,7 @@ pub const FANOUT: &str = "confab_broadcast_fanout_total";
 pub const SEND_ACK_SECONDS: &str = "confab_send_ack_seconds";
 pub const ERRORS: &str = "confab_errors_total";
 pub const SESSIONS_EXPIRED: &str = "confab_sessions_expired_total";
+pub const DELIVERY_SECONDS: &str = "confab_delivery_seconds";
 
 /// Describes every metric (call once after installing a recorder).
 pub fn describe() {
@@ -42,6 +43,12 @@ pub fn describe() {
         "Time from receiving message:send to acking it"
     );
     metrics::describe_counter!(ERRORS, "Failed socket events, by error code");
+    metrics::describe_histogram!(
+        DELIVERY_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from a new message's createdAt to its message:new being handed to this node's sockets and the cluster adapter"
+    );
+    let _ = metrics::histogram!(DELIVERY_SECONDS);
     metrics::describe_counter!(
         SESSIONS_EXPIRED,
         "Sockets disconnected because their token expired (session:expired)"
@@ -79,4 +86,13 @@ pub(crate) fn broadcast(event: &'static str, local_recipients: usize) {
 
 pub(crate) fn error(code: &'static str) {
     metrics::counter!(ERRORS, "code" => code).increment(1);
+}
+
+/// Records the delivery latency of a new message created at `created_at_micros` (Unix time).
+pub(crate) fn delivered(created_at_micros: i64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let micros = now.saturating_sub(created_at_micros).max(0);
+    metrics::histogram!(DELIVERY_SECONDS).record(micros as f64 / 1e6);
 }

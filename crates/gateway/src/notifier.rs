@@ -71,6 +71,7 @@ impl<A: Adapter> Notifier for SocketNotifier<A> {
             Event::MessageCreated(message) => {
                 self.to_room(conversation_room(message.conversation_id), NEW, &message)
                     .await;
+                crate::metrics::delivered(message.created_at.timestamp_micros());
             }
             Event::MessageUpdated(message) => {
                 let message = message.redacted();

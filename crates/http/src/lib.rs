@@ -11,6 +11,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod files;
+pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -92,12 +93,13 @@ pub fn api_with(request_timeout: Option<Duration>) -> (Router<AppState>, utoipa:
 }
 
 /// The whole HTTP app: `/api/*`, `/api/openapi.json`, `/api/docs`, `/healthz`, `/readyz`,
-/// `/metrics`. Unknown paths answer 404 in the error shape.
+/// and `/metrics` when `state.metrics` is set (not when the ops listener serves it). Unknown
+/// paths answer 404 in the error shape.
 pub fn router(state: AppState) -> Router {
     let request_timeout = state.request_timeout;
     let (api, mut doc) = api_with(request_timeout);
     doc.servers = Some(vec![utoipa::openapi::Server::new("/api")]);
-    Router::new()
+    let router = Router::new()
         .nest(
             "/api",
             api.fallback(not_found)
@@ -107,8 +109,22 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
         .route("/healthz", get(routes::ops::healthz))
-        .route("/readyz", get(routes::ops::readyz))
+        .route("/readyz", get(routes::ops::readyz));
+    let router = match state.metrics {
+        Some(_) => router.route("/metrics", get(routes::ops::metrics)),
+        None => router,
+    };
+    router.with_state(state)
+}
+
+/// The ops listener (`CONFAB_OPS_BIND`): `/metrics`, `/healthz` and a `/readyz` whose checks
+/// say why they failed. Meant for a private address: nothing here needs a token.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz_detailed))
         .route("/metrics", get(routes::ops::metrics))
+        .fallback(not_found)
         .with_state(state)
 }
 

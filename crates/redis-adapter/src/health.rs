@@ -111,6 +111,9 @@ impl ClusterHealth {
 
     pub(crate) fn subscriber_up(&self) {
         if !self.inner.subscribed.swap(true, Ordering::AcqRel) {
+            if self.last_error().is_some() {
+                metrics::counter!("confab_redis_reconnects_total").increment(1);
+            }
             let failed = lock(&self.inner.subscribe_log).reset();
             tracing::info!(
                 failed_attempts = failed,

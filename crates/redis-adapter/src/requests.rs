@@ -80,6 +80,7 @@ impl Shared {
         let id = Sid::new();
         let (tx, mut rx) = mpsc::channel(ANSWER_BUFFER);
         let _guard = PendingGuard::insert(&self.pending, id, tx);
+        let started = tokio::time::Instant::now();
         self.driver
             .publish_wait(channels.request.clone(), body(id.as_str()))
             .await?;
@@ -91,6 +92,7 @@ impl Shared {
                 Ok(Some(answer)) => answers.push(answer),
                 Ok(None) => break,
                 Err(_) => {
+                    metrics::counter!("confab_redis_request_timeouts_total").increment(1);
                     return Err(Error::Timeout {
                         timeout,
                         expected,
@@ -99,6 +101,8 @@ impl Shared {
                 }
             }
         }
+        metrics::histogram!("confab_redis_request_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
         Ok(answers)
     }
 

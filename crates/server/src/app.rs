@@ -44,6 +44,8 @@ pub struct App {
     timeouts: Timeouts,
     /// The sweeper of expired unattached uploads and how often it runs (`None`: off).
     sweeper: Option<(Sweeper, Duration)>,
+    /// The ops listener (`CONFAB_OPS_BIND`) and its routes, when configured.
+    ops: Option<(TcpListener, Router)>,
 }
 
 impl std::fmt::Debug for App {
@@ -77,6 +79,10 @@ impl App {
             None => None,
         };
         let address_limit = UnauthenticatedLimit::new(config.unauthenticated_settings()?);
+        let sources = crate::metrics::Sources {
+            database: Some(database.clone()),
+            cluster: cluster.clone(),
+        };
         let (limiter, stores): (Arc<dyn RateLimiter>, Stores) = match &cluster {
             Some(cluster) => (
                 cluster.state.limiter.clone(),
@@ -95,6 +101,7 @@ impl App {
                 },
             ),
         };
+        let limiter: Arc<dyn RateLimiter> = Arc::new(crate::metrics::CountingLimiter(limiter));
         let services = |notifier: Arc<dyn Notifier>| {
             Arc::new(
                 Services::builder(database.store(), auth)
@@ -114,11 +121,16 @@ impl App {
             storage.clone(),
             config.files.settings(&config.limits),
         ));
+        let checks = Arc::new(checks);
+        let main_metrics = config
+            .ops_bind
+            .is_none()
+            .then(|| crate::metrics::renderer(sources.clone()));
         let http = |services: Arc<Services>| {
             let mut state = AppState::new(services);
-            state.metrics = Some(crate::metrics::renderer());
+            state.metrics = main_metrics;
             state.files = Some(files);
-            state.checks = Arc::new(checks);
+            state.checks = checks.clone();
             state.request_timeout = config.http.request_timeout();
             confab_http::router(state)
         };
@@ -161,6 +173,18 @@ impl App {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
+        let ops = match config.ops_bind {
+            Some(addr) => {
+                let mut state = AppState::new(services.clone());
+                state.metrics = Some(crate::metrics::renderer(sources));
+                state.checks = checks;
+                let listener = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the ops listener {addr}"))?;
+                Some((listener, confab_http::ops_router(state)))
+            }
+            None => None,
+        };
         Ok(Self {
             listener,
             router,
@@ -169,7 +193,15 @@ impl App {
             shutdown_timeout: config.shutdown_timeout,
             timeouts: config.http.timeouts(),
             sweeper,
+            ops,
         })
+    }
+
+    /// Where the ops listener (`CONFAB_OPS_BIND`) is bound, when configured.
+    pub fn ops_addr(&self) -> Option<SocketAddr> {
+        self.ops
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -194,9 +226,19 @@ impl App {
             .sweeper
             .map(|(sweeper, interval)| sweeper.spawn(interval));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (ops_stop_tx, ops_stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let ops = self.ops.map(|(listener, router)| {
+            let addr = listener.local_addr().ok();
+            tracing::info!(?addr, "ops listener (/metrics, /readyz)");
+            let stop = async move {
+                let _ = ops_stop_rx.await;
+            };
+            tokio::spawn(transport::serve(listener, router, self.timeouts, stop))
+        });
         let closer = self.closer;
         let signal = async move {
             shutdown.await;
+            let _ = ops_stop_tx.send(());
             tracing::info!(
                 "shutting down: no new connections, closing sockets, finishing in-flight requests"
             );
@@ -219,6 +261,16 @@ impl App {
         }
         if let Some(sweeping) = sweeping {
             sweeping.stop().await;
+        }
+        if let Some(ops) = ops {
+            // Scrapes are short; one held open past the timeout is dropped.
+            let abort = ops.abort_handle();
+            if tokio::time::timeout(self.shutdown_timeout, ops)
+                .await
+                .is_err()
+            {
+                abort.abort();
+            }
         }
         tracing::info!("confab stopped");
         Ok(())
@@ -311,6 +363,8 @@ fn with_layers(router: Router, config: &Config, limit: Arc<UnauthenticatedLimit>
             limit,
             confab_http::address_limit::guard,
         ))
+        // Outside the per-address limit, so its 429s are counted too.
+        .layer(axum::middleware::from_fn(confab_http::metrics::record))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))

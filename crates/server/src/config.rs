@@ -35,6 +35,10 @@ pub use redis::RedisConfig;
 pub struct Config {
     /// `CONFAB_BIND`: where the HTTP + Socket.IO listener binds.
     pub bind: SocketAddr,
+    /// `CONFAB_OPS_BIND`: a second listener for `/metrics` and a detailed `/readyz` (unset:
+    /// `/metrics` stays on the main listener). When set, the main listener no longer serves
+    /// `/metrics`.
+    pub ops_bind: Option<SocketAddr>,
     /// `CONFAB_DATA_DIR`: SQLite file, local uploads and the development token secret.
     pub data_dir: PathBuf,
     /// `CONFAB_DATABASE_URL`: `postgres://…` or `sqlite://…`; unset: SQLite under the data dir.
@@ -261,6 +265,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([0, 0, 0, 0], 3000)),
+            ops_bind: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             database: DatabaseConfig::default(),
@@ -402,6 +407,7 @@ mod tests {
             jail.set_env("CONFAB_CORS_ORIGINS", "http://localhost:3000");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config.bind.port(), 4000);
+            assert_eq!(config.ops_bind, None);
             assert_eq!(config.limits.messages_per_minute, 7);
             assert_eq!(config.limits.edits_per_minute, 0);
             assert_eq!(config.limits.max_reactions_per_message, 3);
@@ -412,6 +418,18 @@ mod tests {
                 config.cors_origins,
                 vec!["http://localhost:3000".to_owned()]
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_ops_listener_address_is_read_from_confab_ops_bind() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CONFAB_OPS_BIND", "127.0.0.1:9464");
+            let config = Config::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(config.ops_bind, Some("127.0.0.1:9464".parse().unwrap()));
+            jail.set_env("CONFAB_OPS_BIND", "not an address");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

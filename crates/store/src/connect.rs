@@ -13,6 +13,7 @@ use sea_orm::{
 };
 
 use crate::error::StoreError;
+use crate::metrics::PoolStats;
 use crate::repo::SqlStore;
 
 /// How long a SQLite writer waits for the write lock before giving up.
@@ -113,9 +114,11 @@ async fn open_pool(
     if backend == Backend::Sqlite {
         configure_sqlite(&mut connect, url, options)?;
     }
-    sea_orm::Database::connect(connect)
+    let mut connection = sea_orm::Database::connect(connect)
         .await
-        .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))
+        .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))?;
+    connection.set_metric_callback(crate::metrics::statement);
+    Ok(connection)
 }
 
 /// Every connection to an in-memory SQLite database is a database of its own.
@@ -226,6 +229,15 @@ impl Database {
         Arc::clone(&self.store)
     }
 
+    /// The pools' occupancy now (`main`, and `writer` on a SQLite file), for `/metrics`.
+    pub fn pool_stats(&self) -> Vec<PoolStats> {
+        let mut stats = vec![pool_stats("main", &self.connection, self.backend)];
+        if let Some(writer) = &self.writer {
+            stats.push(pool_stats("writer", writer, self.backend));
+        }
+        stats
+    }
+
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
     }
@@ -242,6 +254,25 @@ impl Database {
             .close()
             .await
             .map_err(|err| StoreError::Connect(err.to_string()))
+    }
+}
+
+fn pool_stats(pool: &'static str, connection: &DatabaseConnection, backend: Backend) -> PoolStats {
+    let (size, idle, max) = match backend {
+        Backend::Postgres => {
+            let p = connection.get_postgres_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+        Backend::Sqlite => {
+            let p = connection.get_sqlite_connection_pool();
+            (p.size(), p.num_idle(), p.options().get_max_connections())
+        }
+    };
+    PoolStats {
+        pool,
+        size,
+        idle: u32::try_from(idle).unwrap_or(u32::MAX),
+        max,
     }
 }
 

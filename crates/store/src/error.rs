@@ -66,7 +66,18 @@ pub(crate) async fn run<T>(
     op: &'static str,
     work: impl Future<Output = Outcome<T>>,
 ) -> confab_domain::Result<T> {
-    work.await.map_err(|failure| failure.into_domain(op))
+    let started = std::time::Instant::now();
+    let result = work.await.map_err(|failure| failure.into_domain(op));
+    let outcome = match &result {
+        Ok(_) => "ok",
+        Err(Error::Conflict(_)) => "conflict",
+        Err(Error::Unavailable(_)) => "unavailable",
+        Err(Error::Internal(_)) => "error",
+        // Not found, invalid file ids...: the repository answered; the database is fine.
+        Err(_) => "ok",
+    };
+    crate::metrics::operation(op, outcome, started.elapsed());
+    result
 }
 
 impl Failure {

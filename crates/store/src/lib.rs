@@ -13,10 +13,12 @@
 mod connect;
 pub mod entity;
 mod error;
+pub mod metrics;
 mod repo;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use connect::{Backend, Database, StoreOptions, connect};
 pub use error::StoreError;
+pub use metrics::PoolStats;
 pub use repo::SqlStore;

@@ -162,12 +162,14 @@ impl Storage {
             attributes,
             buffer: BytesMut::new(),
             upload: None,
+            written: 0,
         }
     }
 
     /// The object's size and its bytes as a stream.
     pub async fn read(&self, key: &str) -> object_store::Result<Download> {
-        let result = self.store.get(&self.location(key)).await?;
+        let location = self.location(key);
+        let result = crate::metrics::storage("get", self.store.get(&location)).await?;
         let size = result.meta.size;
         Ok(Download {
             size,
@@ -177,7 +179,8 @@ impl Storage {
 
     /// Deletes the object; one that is already gone counts as deleted.
     pub async fn delete(&self, key: &str) -> object_store::Result<()> {
-        match self.store.delete(&self.location(key)).await {
+        let location = self.location(key);
+        match crate::metrics::storage("delete", self.store.delete(&location)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
@@ -199,20 +202,17 @@ impl Storage {
             ("response-content-type", content_type),
             ("response-content-disposition", disposition),
         ]);
-        let url = signer
-            .signed_url_opts(
-                object_store::signer::Method::GET,
-                &self.location(key),
-                ttl,
-                &options,
-            )
-            .await?;
+        let location = self.location(key);
+        let signing =
+            signer.signed_url_opts(object_store::signer::Method::GET, &location, ttl, &options);
+        let url = crate::metrics::storage("presign", signing).await?;
         Ok(Some(url.to_string()))
     }
 
     /// A cheap round trip for readiness: reading a name that does not exist.
     pub async fn ping(&self) -> object_store::Result<()> {
-        match self.store.head(&self.location(".confab-ready")).await {
+        let location = self.location(".confab-ready");
+        match crate::metrics::storage("ping", self.store.head(&location)).await {
             Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
         }
@@ -297,10 +297,13 @@ pub struct ObjectWriter {
     attributes: Attributes,
     buffer: BytesMut,
     upload: Option<Box<dyn MultipartUpload>>,
+    /// Bytes handed to [`ObjectWriter::write`] so far.
+    written: u64,
 }
 
 impl ObjectWriter {
     pub async fn write(&mut self, chunk: &[u8]) -> object_store::Result<()> {
+        self.written += chunk.len() as u64;
         self.buffer.extend_from_slice(chunk);
         while self.buffer.len() >= PART_BYTES {
             let part = self.buffer.split_to(PART_BYTES).freeze();
@@ -324,8 +327,18 @@ impl ObjectWriter {
         upload.put_part(PutPayload::from(part)).await
     }
 
-    /// Makes the object visible, whole; on failure nothing is left behind.
-    pub async fn finish(mut self) -> object_store::Result<()> {
+    /// Makes the object visible, whole; on failure nothing is left behind. Counted as one
+    /// `put` (timed from here: parts sent while writing are not in its duration).
+    pub async fn finish(self) -> object_store::Result<()> {
+        let bytes = self.written;
+        let result = crate::metrics::storage("put", self.complete()).await;
+        if result.is_ok() {
+            metrics::counter!(crate::metrics::STORAGE_WRITTEN).increment(bytes);
+        }
+        result
+    }
+
+    async fn complete(mut self) -> object_store::Result<()> {
         let rest = self.buffer.split().freeze();
         let Some(mut upload) = self.upload.take() else {
             let options = PutOptions::from(self.attributes.clone());

@@ -140,6 +140,9 @@ impl Worker {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             let result = self.send(&batch).await;
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            metrics::counter!("confab_redis_published_total", "outcome" => outcome)
+                .increment(batch.len() as u64);
             match &result {
                 Ok(()) => self.health.publish_ok(),
                 Err(e) => self.health.publish_failed("publish", e),

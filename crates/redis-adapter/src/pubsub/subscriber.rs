@@ -155,6 +155,7 @@ impl Inner {
     }
 
     fn dispatch(&self, msg: &redis::Msg) {
+        metrics::counter!("confab_redis_received_total").increment(1);
         let channel = msg.get_channel_name();
         let routes = self.routes.read().unwrap_or_else(PoisonError::into_inner);
         let (inbox, route) = if msg.from_pattern() {

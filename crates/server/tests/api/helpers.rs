@@ -21,6 +21,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    /// The ops listener's base URL when `ops_bind` is configured.
+    pub ops: Option<String>,
     pub client: reqwest::Client,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -108,12 +110,14 @@ impl TestApp {
     async fn start(config: Config, db: Arc<TestDb>, dir: tempfile::TempDir) -> Self {
         let app = App::build(config.clone()).await.expect("the app builds");
         let base = format!("http://{}", app.local_addr());
+        let ops = app.ops_addr().map(|addr| format!("http://{addr}"));
         let (tx, rx) = tokio::sync::oneshot::channel();
         let handle = tokio::spawn(app.run(async move {
             let _ = rx.await;
         }));
         Self {
             base,
+            ops,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
             handle: Some(handle),

@@ -155,10 +155,107 @@ async fn cors_allows_listed_origins_with_credentials_and_no_others(backend: Back
     open.stop().await;
 }
 
+async fn get_text(app: &TestApp, url: String) -> (StatusCode, String) {
+    let response = app.client.get(url).send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn the_ops_listener_serves_metrics_and_detailed_readiness_instead_of_the_main_one(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.ops_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let ops = app.ops.clone().expect("the ops listener is bound");
+    assert_ne!(ops, app.base);
+    let user = app.user();
+    assert_eq!(app.get("/api/projects", &user).await.0, StatusCode::OK);
+
+    // The main listener keeps health and the status-only readiness, and drops /metrics.
+    let (status, _) = get_text(&app, format!("{}/metrics", app.base)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let keys: Vec<&String> = body["checks"]["database"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, ["status"], "{body}");
+    assert_eq!(
+        app.call(Method::GET, "/healthz", None, None).await.0,
+        StatusCode::OK
+    );
+
+    // The ops listener has the metrics (traffic of the main listener included)...
+    let (status, page) = get_text(&app, format!("{ops}/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in [
+        "confab_build_info{",
+        "confab_http_requests_total{method=\"GET\",route=\"/api/projects\",status=\"200\"}",
+        "confab_db_pool_connections{pool=\"main\",state=\"in_use\"}",
+        "process_resident_memory_bytes ",
+    ] {
+        assert!(page.contains(needle), "missing {needle} in:\n{page}");
+    }
+    // ...a readiness page that says how long each check took...
+    let (status, text) = get_text(&app, format!("{ops}/readyz")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["checks"]["database"]["status"], "ok", "{body}");
+    assert!(
+        body["checks"]["database"]["durationMs"].is_number(),
+        "{body}"
+    );
+    assert!(
+        body["checks"]["storage"]["durationMs"].is_number(),
+        "{body}"
+    );
+    // ...and no API.
+    let (status, _) = get_text(&app, format!("{ops}/api/projects")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
 crate::on_both_backends!(
+    the_ops_listener_serves_metrics_and_detailed_readiness_instead_of_the_main_one,
     health_and_readiness_answer,
     the_openapi_document_lists_the_contract_routes_and_the_docs_ui_is_served,
     unknown_routes_answer_404_in_the_error_shape,
     metrics_count_sockets_events_sends_and_errors,
     cors_allows_listed_origins_with_credentials_and_no_others,
 );
+
+#[tokio::test]
+async fn the_ops_readiness_says_why_a_check_failed_and_the_public_one_does_not() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        // Nothing listens on port 1: the Redis check fails.
+        c.redis_url = Some("redis://127.0.0.1:1".into());
+        c.redis.channel_prefix = crate::helpers::unique_prefix();
+        c.ops_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let ops = app.ops.clone().unwrap();
+    let (status, text) = get_text(&app, format!("{ops}/readyz")).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert_eq!(body["checks"]["redis"]["status"], "degraded", "{body}");
+    let error = body["checks"]["redis"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("cross-node delivery is down"), "{body}");
+    let (_, public) = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        public["checks"]["redis"],
+        serde_json::json!({ "status": "degraded" })
+    );
+    let (_, page) = get_text(&app, format!("{ops}/metrics")).await;
+    assert!(
+        page.contains("confab_redis_degraded{link=\"adapter\"} 1"),
+        "{page}"
+    );
+    app.stop().await;
+}

@@ -31,6 +31,7 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 /// half-way, which SQLite refuses without waiting. Each such transaction also makes a write
 /// its first statement, which takes the row lock on PostgreSQL.
 pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let _waiting = crate::metrics::Acquiring::start();
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..TransactionOptions::default()
