@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod healthcheck;
+pub mod import;
 pub mod metrics;
 pub mod realtime;
 pub mod secret;
