@@ -83,7 +83,7 @@ pub enum ImportCommand {
 #[derive(Clone, Debug, clap::Args)]
 pub struct SeedArgs {
     /// The seed stack's PostgreSQL, e.g. `postgres://postgres:…@db.xyz.supabase.co:5432/postgres`
-    /// (a direct or session-pooler connection; it is only read).
+    /// (a direct or session-pooler connection, not a transaction pooler; it is only read).
     #[arg(long, value_name = "POSTGRES_URL")]
     pub from: String,
     /// The source schema holding the seed's tables.
