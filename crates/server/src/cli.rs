@@ -1,5 +1,5 @@
 //! The command line: `confab [serve]`, `confab migrate`, `confab token`, `confab healthcheck`,
-//! `confab config check|print`.
+//! `confab config check|print`, `confab import seed`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,6 +57,51 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Bring existing data into confab's database (the configured `CONFAB_DATABASE_URL`).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Copy the seed stack's tables (projects, users, conversations and their participants,
+    /// messages with reactions and edits, files, read receipts, reports) from its PostgreSQL
+    /// into confab's database.
+    ///
+    /// Migrates confab's database first, keeps the source ids, numbers each conversation's
+    /// messages (`seq`) by `created_at` then id, and makes participants project members.
+    /// Run it again at any time: it imports only what is new, and completes an import that
+    /// was interrupted. Prints a summary on stdout and a progress bar on stderr (when it is
+    /// a terminal). Nothing is written when the source cannot be read.
+    #[command(verbatim_doc_comment)]
+    Seed(SeedArgs),
+}
+
+/// `confab import seed` options.
+#[derive(Clone, Debug, clap::Args)]
+pub struct SeedArgs {
+    /// The seed stack's PostgreSQL, e.g. `postgres://postgres:…@db.xyz.supabase.co:5432/postgres`
+    /// (a direct or session-pooler connection, not a transaction pooler; it is only read).
+    #[arg(long, value_name = "POSTGRES_URL")]
+    pub from: String,
+    /// The source schema holding the seed's tables.
+    #[arg(long, default_value = "public")]
+    pub schema: String,
+    /// Put a seed project's conversations into another confab project: a file with one
+    /// `SEED_PROJECT_ID=CONFAB_PROJECT_ID` per line (`#` starts a comment), or the pairs
+    /// inline, comma-separated. Unmapped projects keep their ids.
+    #[arg(long, value_name = "FILE|SEED=CONFAB,...")]
+    pub project_map: Option<String>,
+    /// Download every file from its `file_url` into confab's file storage (local directory
+    /// or S3) and serve it from `/api/files/<id>`. Without it, files keep their URL.
+    #[arg(long)]
+    pub copy_files: bool,
+    /// Read everything and report what would be imported; write nothing (not even
+    /// migrations).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,5 @@
-//! The `confab` binary's library half: configuration, telemetry, wiring, CLI and shutdown.
+//! The `confab` binary's library half: configuration, telemetry, wiring, CLI and shutdown, and
+//! `confab import seed` (`import`, which reads another PostgreSQL and writes confab's tables).
 //! Everything else lives in the other crates; this one only assembles them.
 
 pub mod analytics;
@@ -7,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod healthcheck;
+pub mod import;
 pub mod metrics;
 pub mod realtime;
 pub mod secret;

@@ -1,9 +1,10 @@
 //! `confab`: one messaging node (`serve`), migrations (`migrate`), development tokens
-//! (`token`), container healthchecks (`healthcheck`), configuration checks (`config`).
+//! (`token`), container healthchecks (`healthcheck`), configuration checks (`config`),
+//! imports (`import seed`).
 
 use anyhow::Context;
 use clap::Parser;
-use confab_server::cli::{Cli, Command, ConfigCommand};
+use confab_server::cli::{Cli, Command, ConfigCommand, ImportCommand};
 use confab_server::config::{Sources, check, print, rust_log};
 use confab_server::{App, Config, app, healthcheck, telemetry};
 
@@ -64,6 +65,18 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Import {
+            command: ImportCommand::Seed(args),
+        } => match confab_server::import::seed(&config, &args).await {
+            Ok(summary) => {
+                println!("{summary}");
+                Ok(())
+            }
+            Err(e) => {
+                eprintln!("confab import seed: {e:#}");
+                std::process::exit(1)
+            }
+        },
         Command::Config { .. } => Ok(()),
     }
 }

@@ -76,6 +76,11 @@ impl TestApp {
             Backend::Sqlite => fresh_sqlite(),
             Backend::Postgres => fresh_postgres().await,
         };
+        Self::spawn_on(db, configure).await
+    }
+
+    /// A node on `db` as it is (a database a test filled first, e.g. by an import).
+    pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         config.bind = "127.0.0.1:0".parse().unwrap();

@@ -26,6 +26,7 @@ mod export;
 mod export_memory;
 mod files;
 mod healthcheck;
+mod import;
 mod membership;
 mod messages;
 mod observability;
