@@ -21,9 +21,11 @@ use socketioxide::handler::{ConnectHandler, FromConnectParts, Value as SioValue}
 use socketioxide::socket::DisconnectReason;
 use socketioxide::socket::Socket;
 use socketioxide_core::adapter::DefinedAdapter;
+use tracing::Instrument as _;
 
 use crate::hub::Hub;
 use crate::reply::Reply;
+use crate::trace::{ConnectionSpan, connection_span};
 use crate::{events, presence, user_room};
 
 /// Why a handshake was refused. socketioxide sends only a `message` in `connect_error`
@@ -164,6 +166,11 @@ async fn accept<A: Adapter>(
         });
     }
     s.extensions.insert(identity.clone());
+    s.extensions.insert(ConnectionSpan(connection_span(
+        &s,
+        auth.as_ref(),
+        identity.user_id,
+    )));
     s.join(user_room(identity.user_id));
     if let Some(expires_at) = identity.expires_at {
         s.extensions.insert(expire_at(&s, expires_at));
@@ -177,7 +184,9 @@ async fn accept<A: Adapter>(
               reply: Reply<A>| {
             let hub = hub.clone();
             let identity = identity.clone();
+            let span = in_connection_span(&s);
             async move { events::dispatch(&hub, &s, &identity, &event, data.ok(), reply).await }
+                .instrument(span)
         }
     };
     s.on_fallback(on_event);
@@ -187,9 +196,22 @@ async fn accept<A: Adapter>(
         if let Some(SessionTimer(timer)) = s.extensions.get::<SessionTimer>() {
             timer.abort();
         }
+        // The connection's span ends with this handler (events still running hold it open).
+        let span = s
+            .extensions
+            .remove::<ConnectionSpan>()
+            .map_or_else(tracing::Span::none, |c| c.0);
         async move { presence::socket_disconnected(&hub, &s, &identity, reason).await }
+            .instrument(span)
     });
     Ok(())
+}
+
+/// The span a handler of `s` runs in: its connection's.
+fn in_connection_span<A: Adapter>(s: &SocketRef<A>) -> tracing::Span {
+    s.extensions
+        .get::<ConnectionSpan>()
+        .map_or_else(tracing::Span::none, |c| c.0)
 }
 
 /// Charges a refused handshake to the client's address; how long it must wait when over.

@@ -15,6 +15,7 @@ pub mod metrics;
 mod notifier;
 mod presence;
 mod reply;
+mod trace;
 mod typing;
 
 use std::sync::Arc;

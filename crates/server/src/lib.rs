@@ -1,6 +1,7 @@
 //! The `confab` binary's library half: configuration, telemetry, wiring, CLI and shutdown.
 //! Everything else lives in the other crates; this one only assembles them.
 
+pub mod access_log;
 pub mod analytics;
 pub mod app;
 pub mod cli;

@@ -28,6 +28,7 @@ mod files;
 mod healthcheck;
 mod membership;
 mod messages;
+mod observability;
 mod ops;
 mod reload;
 mod search;
