@@ -1,9 +1,12 @@
-//! The domain's error type. Every adapter maps it to its own wire shape (HTTP status + JSON,
-//! Socket.IO ack); the `code` strings are part of the external contract.
+//! The domain's error type. [`wire`] maps it to what clients see (HTTP status + JSON body,
+//! Socket.IO ack body), the adapters only wrap that; the `code` strings are part of the
+//! external contract.
 
 use std::time::Duration;
 
 use serde_json::Value;
+
+pub mod wire;
 
 /// Why a request could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +48,24 @@ pub enum Error {
     /// A dependency (database, Redis, object store) is unavailable.
     #[error("{0}")]
     Unavailable(String),
-    /// A bug or unexpected failure; the cause is logged, never sent to clients.
+    /// A bug or unexpected failure. The cause, with its chain of sources, is for the logs,
+    /// never for clients.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
+}
+
+/// What an [`Error::Internal`] carries: any error, or a message (`String` and `&str` convert).
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// An internal cause with what was being done when it happened: it shows `context` and gives
+/// the error as its source, so a log of the chain reads "database error in insert_message",
+/// then the driver's own error.
+#[derive(Debug, thiserror::Error)]
+#[error("{context}")]
+pub struct Context {
+    context: String,
+    #[source]
+    source: Cause,
 }
 
 impl Error {
@@ -82,8 +100,17 @@ impl Error {
         }
     }
 
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    /// An internal error whose cause is `cause` (an error, kept as the source, or a message).
+    pub fn internal(cause: impl Into<Cause>) -> Self {
+        Self::Internal(cause.into())
+    }
+
+    /// An internal error from `source`, met while doing `context` (see [`Context`]).
+    pub fn internal_in(context: impl Into<String>, source: impl Into<Cause>) -> Self {
+        Self::Internal(Box::new(Context {
+            context: context.into(),
+            source: source.into(),
+        }))
     }
 
     /// The contract's snake_case code for this error.

@@ -368,10 +368,19 @@ impl UpdateReportInput {
 
 /// `limit` of a page: 1..=100, 50 by default.
 pub fn page_limit(limit: Option<i64>) -> Result<u32> {
+    page_limit_up_to(limit, 50, 100)
+}
+
+/// `limit` of a page of at most `max` items, `default` when not given (`message:sync`'s
+/// pages are larger than REST's).
+pub fn page_limit_up_to(limit: Option<i64>, default: u32, max: u32) -> Result<u32> {
     match limit {
-        None => Ok(50),
-        Some(n) if (1..=100).contains(&n) => Ok(u32::try_from(n).unwrap_or(50)),
-        Some(_) => Err(field_error("limit", "must be between 1 and 100")),
+        None => Ok(default),
+        Some(n) if (1..=i64::from(max)).contains(&n) => Ok(u32::try_from(n).unwrap_or(default)),
+        Some(_) => Err(field_error(
+            "limit",
+            &format!("must be between 1 and {max}"),
+        )),
     }
 }
 
@@ -510,6 +519,9 @@ mod tests {
         assert_eq!(page_limit(Some(100)).unwrap(), 100);
         assert!(page_limit(Some(0)).is_err());
         assert!(page_limit(Some(101)).is_err());
+        assert_eq!(page_limit_up_to(None, 100, 500).unwrap(), 100);
+        assert_eq!(page_limit_up_to(Some(500), 100, 500).unwrap(), 500);
+        assert!(page_limit_up_to(Some(501), 100, 500).is_err());
     }
 
     #[test]

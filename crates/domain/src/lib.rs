@@ -24,4 +24,4 @@ mod wire_ts;
 
 pub use error::{Error, Result};
 pub use identity::{Identity, MessagingFlags};
-pub use service::{Sent, Services};
+pub use service::{Sent, Services, ServicesBuilder};

@@ -65,16 +65,11 @@ pub enum Event {
         message_id: MessageId,
     },
     ReadUpdated(ReadReceipt),
-    ParticipantAdded {
-        conversation_id: ConversationId,
-        user_id: UserId,
-    },
     /// The user's sockets must leave the conversation's room at once, on every node.
     ParticipantRemoved {
         conversation_id: ConversationId,
         user_id: UserId,
     },
-    ConversationUpdated(Conversation),
 }
 
 /// Fans events out to connected clients. Failures are the notifier's to log: the change is
@@ -415,8 +410,6 @@ pub trait Presence: Send + Sync + 'static {
     async fn settle_offline(&self, user: UserId) -> bool;
     /// Whether the user has a live socket (anywhere).
     async fn is_online(&self, user: UserId) -> bool;
-    /// The subset of `users` that is online.
-    async fn online_among(&self, users: &[UserId]) -> Vec<UserId>;
     /// Periodic upkeep: refreshes this node's liveness and clears the sockets of nodes that
     /// died; returns users whose departure should now be announced. Single-node stores have
     /// nothing to do.

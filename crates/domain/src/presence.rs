@@ -66,15 +66,6 @@ impl Presence for InProcessPresence {
     async fn is_online(&self, user: UserId) -> bool {
         self.lock().sockets.contains_key(&user)
     }
-
-    async fn online_among(&self, users: &[UserId]) -> Vec<UserId> {
-        let state = self.lock();
-        users
-            .iter()
-            .copied()
-            .filter(|u| state.sockets.contains_key(u))
-            .collect()
-    }
 }
 
 /// Typing signals with their expiry, in this process.

@@ -10,9 +10,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use confab_domain::Error;
 use confab_domain::logs::{Clip, LogGate};
 use confab_domain::ports::ClientAddr;
-use confab_domain::{Error, Identity};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -21,12 +21,11 @@ use socketioxide::handler::{ConnectHandler, FromConnectParts, Value as SioValue}
 use socketioxide::socket::DisconnectReason;
 use socketioxide::socket::Socket;
 use socketioxide_core::adapter::DefinedAdapter;
-use tracing::Instrument as _;
 
 use crate::hub::Hub;
-use crate::reply::Reply;
-use crate::trace::{ConnectionSpan, connection_span};
-use crate::{events, presence, user_room};
+use crate::reply::Ack;
+use crate::rooms::user_room;
+use crate::{events, presence};
 
 /// Why a handshake was refused. socketioxide sends only a `message` in `connect_error`
 /// (no `data`), so the machine-readable code leads the message: `unauthorized: …`.
@@ -165,28 +164,28 @@ async fn accept<A: Adapter>(
             message: format!("a user holds at most {cap} sockets on this node"),
         });
     }
-    s.extensions.insert(identity.clone());
-    s.extensions.insert(ConnectionSpan(connection_span(
-        &s,
-        auth.as_ref(),
-        identity.user_id,
-    )));
+    Hub::set_identity(&s, identity.clone());
     s.join(user_room(identity.user_id));
     if let Some(expires_at) = identity.expires_at {
         s.extensions.insert(expire_at(&s, expires_at));
     }
+    // The parent of the socket's event spans, for as long as the socket lives.
+    let connection =
+        tracing::info_span!("socket.connection", sid = %s.id, user = %identity.user_id);
+    crate::trace::continue_trace(&connection, &s, auth.as_ref());
+    connection.in_scope(|| tracing::info!(transport = ?s.transport_type(), "socket connected"));
     let on_event = {
         let hub = hub.clone();
         let identity = identity.clone();
-        move |s: SocketRef<A>,
-              Event(event): Event,
-              TryData(data): TryData<Value>,
-              reply: Reply<A>| {
+        let connection = connection.clone();
+        move |s: SocketRef<A>, Event(event): Event, TryData(data): TryData<Value>, ack: Ack<A>| {
             let hub = hub.clone();
             let identity = identity.clone();
-            let span = in_connection_span(&s);
-            async move { events::dispatch(&hub, &s, &identity, &event, data.ok(), reply).await }
-                .instrument(span)
+            let connection = connection.clone();
+            async move {
+                let event = (event.as_str(), data.ok());
+                events::dispatch(&hub, &s, &identity, &connection, event, ack).await;
+            }
         }
     };
     s.on_fallback(on_event);
@@ -196,22 +195,10 @@ async fn accept<A: Adapter>(
         if let Some(SessionTimer(timer)) = s.extensions.get::<SessionTimer>() {
             timer.abort();
         }
-        // The connection's span ends with this handler (events still running hold it open).
-        let span = s
-            .extensions
-            .remove::<ConnectionSpan>()
-            .map_or_else(tracing::Span::none, |c| c.0);
-        async move { presence::socket_disconnected(&hub, &s, &identity, reason).await }
-            .instrument(span)
+        connection.in_scope(|| tracing::info!(?reason, "socket disconnected"));
+        async move { presence::socket_disconnected(&hub, &s, &identity).await }
     });
     Ok(())
-}
-
-/// The span a handler of `s` runs in: its connection's.
-fn in_connection_span<A: Adapter>(s: &SocketRef<A>) -> tracing::Span {
-    s.extensions
-        .get::<ConnectionSpan>()
-        .map_or_else(tracing::Span::none, |c| c.0)
 }
 
 /// Charges a refused handshake to the client's address; how long it must wait when over.
@@ -324,11 +311,6 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The socket's authenticated user.
-pub(crate) fn identity<A: Adapter>(s: &SocketRef<A>) -> Option<Arc<Identity>> {
-    s.extensions.get::<Arc<Identity>>()
 }
 
 #[cfg(test)]

@@ -1,33 +1,35 @@
-//! What every socket handler shares.
+//! What every socket handler shares: the use cases, the settings, the presence and typing
+//! stores, and each socket's authenticated identity.
 
 use std::sync::Arc;
 
-use confab_domain::Services;
-use confab_domain::ports::{AddressLimiter, Presence, TypingState};
+use confab_domain::ports::{AddressLimiter, Presence};
+use confab_domain::{Identity, Services};
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::extract::SocketRef;
 
 use crate::config::GatewayConfig;
+use crate::typing::Typing;
 
 pub struct Hub<A: Adapter> {
     pub(crate) io: SocketIo<A>,
     pub(crate) services: Arc<Services>,
     pub(crate) config: GatewayConfig,
     pub(crate) presence: Arc<dyn Presence>,
-    pub(crate) typing: Arc<dyn TypingState>,
+    pub(crate) typing: Arc<Typing<A>>,
+    /// The per-address allowance of failed handshakes (`None`: unlimited).
     pub(crate) address_limit: Option<Arc<dyn AddressLimiter>>,
-    /// Typing broadcasts held back by the 2 s allowance, one pending flush each.
-    pub(crate) typing_flushes: crate::typing::Flushes,
 }
 
 impl<A: Adapter> Hub<A> {
-    pub fn services(&self) -> &Arc<Services> {
-        &self.services
+    /// Records who the socket is (the handshake, once it verified the token).
+    pub(crate) fn set_identity(s: &SocketRef<A>, identity: Arc<Identity>) {
+        s.extensions.insert(identity);
     }
 
-    /// Clean shutdown: forgets this node's sockets in the presence store and announces the
-    /// users who left with them. Call before closing the sockets.
-    pub async fn leave(&self) {
-        crate::presence::leave(self).await;
+    /// The socket's authenticated user (`None` before the handshake accepted it).
+    pub(crate) fn identity(s: &SocketRef<A>) -> Option<Arc<Identity>> {
+        s.extensions.get::<Arc<Identity>>()
     }
 }

@@ -6,6 +6,10 @@
 //! Depends on the domain's use cases and on socketioxide; knows nothing of databases or HTTP
 //! routes. Generic over the socketioxide adapter, so rooms span nodes when a cluster adapter
 //! is plugged in.
+//!
+//! The files import one another in one direction, no loop: this file on top, then
+//! `handshake`; `events` and `presence` below it; `hub`; `typing` and `notifier`; and at
+//! the ground `reply`, `rooms`, `metrics`, `config`.
 
 mod config;
 mod events;
@@ -15,6 +19,7 @@ pub mod metrics;
 mod notifier;
 mod presence;
 mod reply;
+mod rooms;
 mod trace;
 mod typing;
 
@@ -27,20 +32,12 @@ use socketioxide::adapter::Adapter;
 use socketioxide_core::adapter::DefinedAdapter;
 
 pub use config::GatewayConfig;
+pub use events::ClientEvent;
 #[doc(hidden)]
 pub use events::check_payload;
 pub use hub::Hub;
 pub use notifier::SocketNotifier;
-
-/// Room of every socket of a user.
-pub fn user_room(user: impl std::fmt::Display) -> String {
-    format!("user:{user}")
-}
-
-/// Room of a joined conversation.
-pub fn conversation_room(conversation: impl std::fmt::Display) -> String {
-    format!("conversation:{conversation}")
-}
+pub use rooms::{conversation_room, user_room};
 
 /// The gateway's collaborators besides the use cases.
 pub struct Stores {
@@ -59,25 +56,27 @@ pub fn register<A: Adapter + DefinedAdapter>(
     stores: Stores,
     config: GatewayConfig,
 ) -> (Arc<Hub<A>>, A::InitRes) {
+    let typing = typing::Typing::new(
+        io.clone(),
+        services.clone(),
+        stores.typing,
+        config.typing_ttl,
+    );
     let hub = Arc::new(Hub {
         io: io.clone(),
         services,
         config,
         presence: stores.presence,
-        typing: stores.typing,
+        typing: Arc::new(typing),
         address_limit: stores.address_limit,
-        typing_flushes: Default::default(),
     });
     tokio::spawn(presence::maintain(Arc::downgrade(&hub)));
     let init = handshake::register(io, hub.clone());
     (hub, init)
 }
 
-/// The default namespace's broadcast operators, or `None` once `SocketIo::close` has removed
-/// it: a broadcast that comes late during shutdown (an offline grace ending, a typing expiry)
-/// has nobody left to reach, and socketioxide's `io.to(..)` would panic.
-pub(crate) fn root<A: socketioxide::adapter::Adapter>(
-    io: &socketioxide::SocketIo<A>,
-) -> Option<socketioxide::operators::BroadcastOperators<A>> {
-    io.of("/")
+/// Clean shutdown: forgets this node's sockets in the presence store and announces the
+/// users who left with them. Call before closing the sockets.
+pub async fn shutdown<A: Adapter>(hub: &Hub<A>) {
+    presence::leave(hub).await;
 }

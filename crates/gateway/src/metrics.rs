@@ -5,6 +5,8 @@ use std::time::Duration;
 
 pub const SOCKETS_CONNECTED: &str = "confab_sockets_connected";
 pub const EVENTS_RECEIVED: &str = "confab_socket_events_received_total";
+pub const EVENTS_HANDLED: &str = "confab_socket_events_total";
+pub const EVENT_SECONDS: &str = "confab_socket_event_duration_seconds";
 pub const MESSAGES_SENT: &str = "confab_messages_sent_total";
 pub const BROADCASTS: &str = "confab_broadcasts_total";
 pub const FANOUT: &str = "confab_broadcast_fanout_total";
@@ -19,6 +21,15 @@ pub fn describe() {
         "Socket.IO sockets connected to this node"
     );
     metrics::describe_counter!(EVENTS_RECEIVED, "Client events received, by event name");
+    metrics::describe_counter!(
+        EVENTS_HANDLED,
+        "Client events handled, by event name and outcome (`ok` or the error code)"
+    );
+    metrics::describe_histogram!(
+        EVENT_SECONDS,
+        metrics::Unit::Seconds,
+        "Time from receiving a client event to having handled it (ack sent, broadcasts emitted), by event name"
+    );
     metrics::describe_counter!(MESSAGES_SENT, "Messages stored and broadcast");
     metrics::describe_counter!(BROADCASTS, "Broadcasts emitted, by event name");
     metrics::describe_counter!(
@@ -47,6 +58,13 @@ pub(crate) fn connected(delta: f64) {
 
 pub(crate) fn event(name: &'static str) {
     metrics::counter!(EVENTS_RECEIVED, "event" => name).increment(1);
+}
+
+/// One event handled: `event` is the contract name or `unknown`, `outcome` is `ok` or the
+/// error code (both bounded sets, so the label sets stay small).
+pub(crate) fn event_handled(event: &'static str, outcome: &'static str, took: Duration) {
+    metrics::counter!(EVENTS_HANDLED, "event" => event, "outcome" => outcome).increment(1);
+    metrics::histogram!(EVENT_SECONDS, "event" => event).record(took.as_secs_f64());
 }
 
 pub(crate) fn message_sent(ack_latency: Duration) {

@@ -11,7 +11,7 @@ use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 
-use crate::{conversation_room, user_room};
+use crate::rooms::{conversation_room, root, user_room};
 
 /// One broadcast in this many is counted for the fan-out metric, and its count scaled up.
 /// Counting a room's sockets on this node builds a list of them (a lookup per socket): in a
@@ -42,11 +42,11 @@ impl<A: Adapter> SocketNotifier<A> {
         let sampled = self.sent[kind]
             .fetch_add(1, Ordering::Relaxed)
             .is_multiple_of(FANOUT_SAMPLE);
-        let Some(root) = crate::root(&self.io) else {
+        let Some(root) = root(&self.io) else {
             return; // shutting down: no sockets left to reach
         };
         let local = match sampled {
-            true => crate::root(&self.io).map_or(0, |local| {
+            true => crate::rooms::root(&self.io).map_or(0, |local| {
                 local.local().to(room.clone()).sockets().len() * FANOUT_SAMPLE as usize
             }),
             false => 0,
@@ -98,7 +98,7 @@ impl<A: Adapter> Notifier for SocketNotifier<A> {
                 user_id,
             } => {
                 // On every node: the adapter forwards the leave to the others.
-                let Some(root) = crate::root(&self.io) else {
+                let Some(root) = root(&self.io) else {
                     return; // shutting down: no sockets left to move
                 };
                 if let Err(e) = root
@@ -109,7 +109,6 @@ impl<A: Adapter> Notifier for SocketNotifier<A> {
                     tracing::error!(%conversation_id, %user_id, error = %e, "could not remove a removed participant's sockets from the room");
                 }
             }
-            Event::ParticipantAdded { .. } | Event::ConversationUpdated(_) => {}
         }
     }
 }

@@ -10,16 +10,16 @@ use confab_domain::ids::UserId;
 use serde_json::json;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
-use socketioxide::socket::DisconnectReason;
 
-use crate::handshake::identity;
 use crate::hub::Hub;
-use crate::{conversation_room, user_room};
+use crate::rooms::{conversation_room, root, user_room};
 
 /// Runs after the CONNECT ack.
 pub(crate) async fn socket_connected<A: Adapter>(hub: &Arc<Hub<A>>, s: SocketRef<A>) {
     crate::metrics::connected(1.0);
-    let Some(identity) = identity(&s) else { return };
+    let Some(identity) = Hub::identity(&s) else {
+        return;
+    };
     let user = identity.user_id;
     let sid = s.id.to_string();
     let arrived = hub.presence.connect(user, &sid).await;
@@ -40,16 +40,14 @@ pub(crate) async fn socket_disconnected<A: Adapter>(
     hub: &Arc<Hub<A>>,
     s: &SocketRef<A>,
     identity: &Identity,
-    reason: DisconnectReason,
 ) {
     crate::metrics::connected(-1.0);
-    tracing::debug!(sid = %s.id, user = %identity.user_id, ?reason, "socket disconnected");
     for room in s.rooms() {
         if let Some(conversation) = room
             .strip_prefix("conversation:")
             .and_then(|c| c.parse().ok())
         {
-            crate::typing::stop(hub, identity.user_id, conversation).await;
+            hub.typing.stop(identity.user_id, conversation).await;
         }
     }
     if hub
@@ -106,7 +104,7 @@ async fn announce<A: Adapter>(hub: &Hub<A>, user: UserId, event: &'static str) {
     }
     let rooms: Vec<String> = conversations.iter().map(conversation_room).collect();
     let payload = json!({ "userId": user });
-    let Some(root) = crate::root(&hub.io) else {
+    let Some(root) = root(&hub.io) else {
         return; // shutting down: nobody left to tell
     };
     if let Err(e) = root

@@ -1,29 +1,50 @@
-//! Answers to client events: `{ ok: true, ... }` or `{ error: { code, message } }` through
-//! the ack callback when the client asked for one. Failures are logged either way, so an
-//! event sent without a callback never fails silently.
+//! Answers to client events, through the ack callback when the client asked for one:
+//! `{ ok: true, ...fields }` or the contract's error body (`confab_domain::error::wire`, the
+//! same mapping REST uses). `events::dispatch` answers every event once; the only earlier
+//! answer is `message:send`'s, sent at the commit, before the broadcast.
 
 use std::convert::Infallible;
-use std::sync::Arc;
-
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use confab_domain::Error;
-use confab_domain::logs::{Clip, LogGate};
-use confab_domain::{gated_error, gated_warn};
+use confab_domain::error::wire::{self, Surface};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::AckSender;
 use socketioxide::handler::{FromMessageParts, Value as SioValue};
 use socketioxide::socket::Socket;
 
-/// The ack of the event being handled, and whether the client is waiting for it.
-pub struct Reply<A: Adapter> {
-    ack: AckSender<A>,
-    wants_ack: bool,
+/// A handler's success: the ack's fields besides `ok: true`.
+#[derive(Debug, Default)]
+pub(crate) struct Reply(Map<String, Value>);
+
+impl Reply {
+    /// `{ ok: true }` and nothing else.
+    pub(crate) fn done() -> Self {
+        Self::default()
+    }
+
+    /// `fields` as the ack's fields. They must serialise to a JSON object: anything else is
+    /// an internal error, answered as one (never an `{ ok: true }` without its data).
+    pub(crate) fn of<T: Serialize + ?Sized>(fields: &T) -> Result<Self, Error> {
+        match serde_json::to_value(fields) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(other) => Err(Error::internal(format!(
+                "an ack's fields serialised to {other:.40}, not an object"
+            ))),
+            Err(e) => Err(Error::internal(format!(
+                "an ack could not be serialised: {e}"
+            ))),
+        }
+    }
 }
 
-impl<A: Adapter> FromMessageParts<A> for Reply<A> {
+/// The ack of the event being handled: `None` once answered, or when the client did not
+/// ask for one.
+pub struct Ack<A: Adapter>(Mutex<Option<AckSender<A>>>);
+
+impl<A: Adapter> FromMessageParts<A> for Ack<A> {
     type Error = Infallible;
 
     fn from_message_parts(
@@ -32,75 +53,52 @@ impl<A: Adapter> FromMessageParts<A> for Reply<A> {
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
         let ack = AckSender::from_message_parts(s, v, ack_id)?;
-        Ok(Self {
-            ack,
-            wants_ack: ack_id.is_some(),
-        })
+        Ok(Self(Mutex::new(ack_id.is_some().then_some(ack))))
     }
 }
 
-/// The error payload of the contract (`retryAfterMs` for rate limits).
-pub fn error_body(error: &Error) -> Value {
-    let mut body = json!({ "code": error.code(), "message": error.public_message() });
-    if let Error::RateLimited { retry_after, .. } = error {
-        body["retryAfterMs"] = json!(u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX));
-    }
-    if let Error::Validation {
-        details: Some(details),
-        ..
-    } = error
-    {
-        body["details"] = details.clone();
-    }
-    json!({ "error": body })
-}
-
-impl<A: Adapter> Reply<A> {
-    /// Sends `{ ok: true, ..fields }`; `fields` must serialise to an object.
-    pub fn ok<T: Serialize>(self, fields: &T) {
-        if !self.wants_ack {
+impl<A: Adapter> Ack<A> {
+    /// Answers the event with its outcome; only the first answer is sent.
+    pub(crate) fn answer(&self, outcome: &Result<Reply, Error>) {
+        let Some(ack) = self.0.lock().unwrap_or_else(PoisonError::into_inner).take() else {
             return;
-        }
-        let mut body = serde_json::to_value(fields).unwrap_or_else(|_| json!({}));
-        if let Value::Object(map) = &mut body {
-            map.insert("ok".into(), Value::Bool(true));
-        } else {
-            body = json!({ "ok": true });
-        }
-        if let Err(e) = self.ack.send(&body) {
+        };
+        let sent = match outcome {
+            Ok(Reply(fields)) => ack.send(&Success { ok: true, fields }),
+            Err(error) => ack.send(&wire::body(error, Surface::Socket)),
+        };
+        if let Err(e) = sent {
             tracing::debug!(error = %e, "could not send ack");
         }
     }
+}
 
-    /// Sends `{ ok: true }`.
-    pub fn done(self) {
-        self.ok(&json!({}));
-    }
+/// `{ ok: true, ...fields }`, serialised without copying the fields.
+#[derive(Serialize)]
+struct Success<'a> {
+    ok: bool,
+    #[serde(flatten)]
+    fields: &'a Map<String, Value>,
+}
 
-    /// Logs the failure and answers it. A client's mistake (bad payload, unknown event,
-    /// refusal) is logged at DEBUG: clients can send those at will. Failures of ours are
-    /// logged at WARN/ERROR, rate-limited, since a client can provoke them at will too.
-    /// Client-controlled text (the event name, messages quoting the payload) is clipped.
-    pub fn fail(self, event: &str, error: &Error) {
-        static INTERNAL: LogGate = LogGate::new(20, Duration::from_secs(1));
-        static UNAVAILABLE: LogGate = LogGate::new(5, Duration::from_secs(1));
-        crate::metrics::error(error.code());
-        let event = Clip(event);
-        match error {
-            Error::Internal(cause) => {
-                gated_error!(INTERNAL, %event, cause = %Clip(cause), "socket event failed")
-            }
-            Error::Unavailable(cause) => {
-                gated_warn!(UNAVAILABLE, %event, cause = %Clip(cause), "socket event failed: dependency unavailable")
-            }
-            other => {
-                tracing::debug!(%event, code = other.code(), error = %Clip(other), wants_ack = self.wants_ack, "socket event refused")
-            }
-        }
-        if self.wants_ack
-            && let Err(e) = self.ack.send(&error_body(error))
-        {
-            tracing::debug!(error = %e, "could not send error ack");
-        }
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn fields_that_are_no_object_are_an_internal_error_not_an_empty_success() {
+        assert_eq!(
+            Reply::of(&json!([1, 2])).err().map(|e| e.code()),
+            Some("internal_error")
+        );
+        let unserialisable = std::collections::BTreeMap::from([((1, 2), 3)]);
+        assert_eq!(
+            Reply::of(&unserialisable).err().map(|e| e.code()),
+            Some("internal_error")
+        );
+        let reply = Reply::of(&json!({ "lastSeq": 3 })).map(|Reply(map)| map);
+        assert_eq!(reply.ok(), json!({ "lastSeq": 3 }).as_object().cloned());
     }
 }

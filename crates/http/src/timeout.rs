@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ErrorBody, ErrorDetail};
+use crate::error::ErrorBody;
 
 /// Runs the request under `limit`.
 pub async fn bounded(limit: Duration, request: Request, next: Next) -> Response {
@@ -26,13 +26,10 @@ pub async fn bounded(limit: Duration, request: Request, next: Next) -> Response 
 
 /// The 408 answer (with `Connection: close`) for a request not completed within `limit`.
 pub(crate) fn timed_out(limit: Duration) -> Response {
-    let body = ErrorBody {
-        error: ErrorDetail {
-            code: "request_timeout".to_owned(),
-            message: format!("the request was not completed within {}", humanize(limit)),
-            details: None,
-        },
-    };
+    let body = ErrorBody::new(
+        "request_timeout",
+        format!("the request was not completed within {}", humanize(limit)),
+    );
     let mut response = (StatusCode::REQUEST_TIMEOUT, Json(body)).into_response();
     response
         .headers_mut()

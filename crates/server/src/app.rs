@@ -96,13 +96,12 @@ impl App {
         };
         let services = |notifier: Arc<dyn Notifier>| {
             Arc::new(
-                Services::new(database.store(), auth)
-                    .with_notifier(notifier)
-                    .with_limiter(limiter)
+                Services::builder(database.store(), auth)
                     .with_admin(database.store())
                     .with_files(database.store())
                     .with_flags(config.features.messaging.flags())
-                    .with_max_reactions(config.limits.max_reactions_per_message),
+                    .with_max_reactions(config.limits.max_reactions_per_message)
+                    .build(limiter, notifier),
             )
         };
         let mut checks: Vec<Arc<dyn ReadinessCheck>> =
@@ -110,9 +109,10 @@ impl App {
         if let Some(cluster) = &cluster {
             checks.push(Arc::new(RedisCheck(cluster.clone())));
         }
-        let mut file_settings = config.files.settings(config.limits.max_file_bytes);
-        file_settings.max_parts = config.limits.upload_max_parts;
-        let files = Arc::new(Files::new(storage.clone(), file_settings));
+        let files = Arc::new(Files::new(
+            storage.clone(),
+            config.files.settings(&config.limits),
+        ));
         let http = |services: Arc<Services>| {
             let mut state = AppState::new(services);
             state.metrics = Some(crate::metrics::renderer());
@@ -121,8 +121,7 @@ impl App {
             state.request_timeout = config.http.request_timeout();
             confab_http::router(state)
         };
-        let mut gateway = config.realtime.gateway();
-        config.limits.apply_to(&mut gateway);
+        let gateway = config.gateway();
         let (router, services, closer) = match cluster {
             None => {
                 let parts = realtime::assemble::<LocalAdapter>(gateway, (), stores, services, http);

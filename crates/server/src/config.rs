@@ -117,68 +117,22 @@ impl Default for AnalyticsConfig {
     }
 }
 
-/// Socket.IO settings (`CONFAB_REALTIME__*`); engine values default to Node's.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-#[serde(default)]
-pub struct RealtimeConfig {
-    #[serde(with = "humantime_serde")]
-    pub ping_interval: Duration,
-    #[serde(with = "humantime_serde")]
-    pub ping_timeout: Duration,
-    #[serde(with = "humantime_serde")]
-    pub connect_timeout: Duration,
-    /// Largest Engine.IO payload in bytes (Node: 1 MB).
-    pub max_payload: u64,
-    /// A user is announced offline this long after their last socket went.
-    #[serde(with = "humantime_serde")]
-    pub offline_grace: Duration,
-    /// A `typing:start` with no stop ends after this long.
-    #[serde(with = "humantime_serde")]
-    pub typing_ttl: Duration,
-    /// How often presence upkeep runs (node heartbeat, clearing dead nodes' users).
-    #[serde(with = "humantime_serde")]
-    pub presence_interval: Duration,
-    /// Bytes each websocket reads at a time (a buffer every socket keeps).
-    pub ws_read_buffer: usize,
-}
+/// Socket.IO settings (`CONFAB_REALTIME__*`): the gateway's own settings struct, read as it is
+/// (engine values default to Node's; the defaults live in `GatewayConfig::default`). Its caps
+/// (`sockets_per_user`, `rooms_per_socket`) are not read here but from [`LimitsConfig`]; see
+/// [`Config::gateway`].
+pub type RealtimeConfig = confab_gateway::GatewayConfig;
 
-impl LimitsConfig {
-    /// The gateway's caps from `CONFAB_LIMITS__SOCKETS_PER_USER` / `ROOMS_PER_SOCKET`.
-    pub fn apply_to(&self, gateway: &mut confab_gateway::GatewayConfig) {
-        gateway.sockets_per_user = self.sockets_per_user;
-        gateway.rooms_per_socket = self.rooms_per_socket;
-    }
-}
-
-impl Default for RealtimeConfig {
-    fn default() -> Self {
-        let d = confab_gateway::GatewayConfig::default();
-        Self {
-            ping_interval: d.ping_interval,
-            ping_timeout: d.ping_timeout,
-            connect_timeout: d.connect_timeout,
-            max_payload: d.max_payload,
-            offline_grace: d.offline_grace,
-            typing_ttl: d.typing_ttl,
-            presence_interval: d.presence_interval,
-            ws_read_buffer: d.ws_read_buffer,
-        }
-    }
-}
-
-impl RealtimeConfig {
+impl Config {
+    /// The gateway's settings: `[realtime]` with the caps of `[limits]`
+    /// (`CONFAB_LIMITS__SOCKETS_PER_USER` / `ROOMS_PER_SOCKET`), and a read buffer of at
+    /// least 256 bytes.
     pub fn gateway(&self) -> confab_gateway::GatewayConfig {
-        confab_gateway::GatewayConfig {
-            ping_interval: self.ping_interval,
-            ping_timeout: self.ping_timeout,
-            connect_timeout: self.connect_timeout,
-            max_payload: self.max_payload,
-            offline_grace: self.offline_grace,
-            typing_ttl: self.typing_ttl,
-            presence_interval: self.presence_interval,
-            ws_read_buffer: self.ws_read_buffer.max(256),
-            ..confab_gateway::GatewayConfig::default()
-        }
+        let mut gateway = self.realtime.clone();
+        gateway.ws_read_buffer = gateway.ws_read_buffer.max(256);
+        gateway.sockets_per_user = self.limits.sockets_per_user;
+        gateway.rooms_per_socket = self.limits.rooms_per_socket;
+        gateway
     }
 }
 
@@ -245,21 +199,25 @@ pub struct LimitsConfig {
 }
 
 impl Default for LimitsConfig {
+    /// The contract's defaults, each taken from the crate that enforces it.
     fn default() -> Self {
+        let rates = confab_domain::limits::Limits::default();
+        let files = confab_http::files::FileSettings::default();
+        let gateway = confab_gateway::GatewayConfig::default();
         Self {
-            messages_per_minute: 30,
-            uploads_per_hour: 50,
-            searches_per_minute: 10,
-            max_file_bytes: 10 * 1024 * 1024,
-            edits_per_minute: 60,
-            reactions_per_minute: 60,
-            reports_per_hour: 20,
-            conversations_per_hour: 30,
-            reads_per_minute: 240,
-            max_reactions_per_message: 50,
-            sockets_per_user: 20,
-            rooms_per_socket: 200,
-            upload_max_parts: 8,
+            messages_per_minute: rates.messages.limit,
+            uploads_per_hour: rates.uploads.limit,
+            searches_per_minute: rates.searches.limit,
+            max_file_bytes: files.max_file_bytes,
+            edits_per_minute: rates.edits.limit,
+            reactions_per_minute: rates.reactions.limit,
+            reports_per_hour: rates.reports.limit,
+            conversations_per_hour: rates.conversations.limit,
+            reads_per_minute: rates.reads.limit,
+            max_reactions_per_message: confab_domain::service::DEFAULT_MAX_REACTIONS,
+            sockets_per_user: gateway.sockets_per_user,
+            rooms_per_socket: gateway.rooms_per_socket,
+            upload_max_parts: files.max_parts,
             unauthenticated_per_minute: 60,
             unauthenticated_burst: 120,
         }
@@ -450,6 +408,33 @@ mod tests {
                 config.cors_origins,
                 vec!["http://localhost:3000".to_owned()]
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_gateway_reads_realtime_settings_and_takes_its_caps_from_limits() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CONFAB_REALTIME__OFFLINE_GRACE", "750ms");
+            jail.set_env("CONFAB_REALTIME__WS_READ_BUFFER", "16");
+            jail.set_env("CONFAB_LIMITS__SOCKETS_PER_USER", "3");
+            let gateway = Config::load(None).map_err(|e| e.to_string())?.gateway();
+            let defaults = confab_gateway::GatewayConfig::default();
+            assert_eq!(gateway.offline_grace, Duration::from_millis(750));
+            assert_eq!(gateway.ws_read_buffer, 256);
+            assert_eq!(gateway.sockets_per_user, 3);
+            assert_eq!(gateway.rooms_per_socket, defaults.rooms_per_socket);
+            assert_eq!(gateway.sync_max, defaults.sync_max);
+            assert_eq!(gateway.ping_interval, defaults.ping_interval);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_cap_of_the_gateway_is_not_a_realtime_setting() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CONFAB_REALTIME__SOCKETS_PER_USER", "3");
+            assert!(Config::load(None).is_err());
             Ok(())
         });
     }

@@ -55,7 +55,7 @@ pub fn assemble<A: Adapter + DefinedAdapter>(
         .layer(axum::middleware::map_request(detach_request_head));
     let closer: Closer = Box::new(move || {
         Box::pin(async move {
-            hub.leave().await;
+            confab_gateway::shutdown(&hub).await;
             io.close().await;
         })
     });

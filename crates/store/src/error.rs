@@ -2,7 +2,8 @@
 //! Inside the repositories a [`Failure`] carries either a database error or a domain error;
 //! at the port boundary ([`run`]) it becomes a `confab_domain::Error`: unreachable database
 //! -> `Unavailable`, unique-key violation -> `Conflict`, anything else -> `Internal`. The
-//! cause is logged there, once; the domain error never carries SQL or driver text.
+//! cause is logged there; an `Internal` keeps the database error as its source (for logs),
+//! and no message a client sees carries SQL or driver text.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -74,28 +75,28 @@ impl Failure {
             Self::Domain(err) => err,
             Self::Corrupt(what) => {
                 tracing::error!(op, %what, "unexpected value in the database");
-                Error::Internal(format!("unexpected stored data in {op}"))
+                Error::internal(format!("unexpected stored data in {op}"))
             }
-            Self::Db(err) => classify(op, &err),
+            Self::Db(err) => classify(op, err),
         }
     }
 }
 
-fn classify(op: &'static str, err: &DbErr) -> Error {
+fn classify(op: &'static str, err: DbErr) -> Error {
     if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
         tracing::debug!(op, error = %err, "unique key violation");
         return Error::Conflict("a record with the same key already exists".to_owned());
     }
-    if is_unstorable_text(err) {
+    if is_unstorable_text(&err) {
         tracing::debug!(op, error = %err, "text the database cannot store");
         return Error::validation("text must not contain NUL characters");
     }
-    if is_unavailable(err) {
+    if is_unavailable(&err) {
         tracing::warn!(op, error = %err, "database unavailable");
         return Error::Unavailable(format!("database unavailable in {op}"));
     }
     tracing::error!(op, error = %err, "database error");
-    Error::Internal(format!("database error in {op}"))
+    Error::internal_in(format!("database error in {op}"), err)
 }
 
 /// PostgreSQL refuses NUL in text (SQLSTATE 22021, and 22P05 for untranslatable
@@ -164,10 +165,21 @@ mod tests {
             Error::Unavailable(_)
         ));
         let err = DbErr::Custom("boom".into());
-        assert!(matches!(
-            Failure::Db(err).into_domain("test"),
-            Error::Internal(_)
-        ));
+        let mapped = Failure::Db(err).into_domain("test");
+        assert!(matches!(mapped, Error::Internal(_)));
+        assert_eq!(mapped.public_message(), "internal error");
+        let chain: Vec<String> =
+            std::iter::successors(std::error::Error::source(&mapped), |e| e.source())
+                .map(ToString::to_string)
+                .collect();
+        assert_eq!(
+            chain.first().map(String::as_str),
+            Some("database error in test")
+        );
+        assert!(
+            chain.last().is_some_and(|cause| cause.contains("boom")),
+            "the database's own error stays in the chain: {chain:?}"
+        );
     }
 
     #[test]

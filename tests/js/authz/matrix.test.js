@@ -1,5 +1,5 @@
 // The authorization matrix: every REST operation in the running binary's /api/openapi.json and
-// every client event in crates/gateway/src/events/mod.rs, called as each kind of caller, must
+// every client event in crates/gateway/src/events/request.rs, called as each kind of caller, must
 // answer exactly what tests/authz/matrix.json says. A route or event without a row fails the
 // suite, so a new one cannot escape it.
 //
@@ -21,13 +21,15 @@ const matrix = JSON.parse(readFileSync(join(root, "tests", "authz", "matrix.json
 const ROLES = matrix.roles;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
-/** The client events the gateway dispatches (its `EVENTS` list), read from the source. */
+/** The client events the gateway dispatches (its `client_events!` list), read from the source. */
 function gatewayEvents() {
-  const source = readFileSync(join(root, "crates", "gateway", "src", "events", "mod.rs"), "utf8");
-  const list = source.match(/const EVENTS: &\[&str\] = &\[([^\]]*)\]/);
-  if (!list) throw new Error("no `const EVENTS: &[&str]` in crates/gateway/src/events/mod.rs");
-  const names = [...list[1].matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-  if (names.length === 0) throw new Error("the gateway's EVENTS list is empty");
+  const file = join(root, "crates", "gateway", "src", "events", "request.rs");
+  const source = readFileSync(file, "utf8");
+  // The one list of names: `client_events! { Variant = "name", ... }`.
+  const list = source.match(/^client_events! \{([\s\S]*?)^\}/m);
+  if (!list) throw new Error(`no \`client_events! { ... }\` list in ${file}`);
+  const names = [...list[1].matchAll(/^\s*\w+ = "([^"]+)",/gm)].map((m) => m[1]);
+  if (names.length === 0) throw new Error("the gateway's client_events! list is empty");
   return names;
 }
 

@@ -68,11 +68,6 @@ impl Services {
             details,
         )
         .await;
-        self.publish(Event::ParticipantAdded {
-            conversation_id: conversation,
-            user_id: user,
-        })
-        .await;
         Ok(participant)
     }
 
@@ -139,8 +134,6 @@ impl Services {
             details.into(),
         )
         .await;
-        self.publish(Event::ConversationUpdated(updated.clone()))
-            .await;
         Ok(updated)
     }
 

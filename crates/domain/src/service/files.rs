@@ -47,12 +47,6 @@ pub struct NewFile {
 }
 
 impl Services {
-    /// The upload records; without one the file routes answer `Unavailable`.
-    pub fn with_files(mut self, files: std::sync::Arc<dyn crate::files::FileRepository>) -> Self {
-        self.files = files;
-        self
-    }
-
     /// Whether `actor` may upload into `conversation`: someone who may post there (a
     /// participant, or an admin) while it is open; counts against the uploads limit. Runs
     /// before the body is read, so a refused upload costs no storage.

@@ -20,8 +20,7 @@ use crate::identity::{Identity, MessagingFlags};
 use crate::ids::{ConversationId, UserId};
 use crate::model::User;
 use crate::ports::{
-    Access, Authenticator, Clock, Event, LimitKind, NoopNotifier, Notifier, RateLimiter, Store,
-    SystemClock, Unlimited,
+    Access, Authenticator, Clock, Event, LimitKind, Notifier, RateLimiter, Store, SystemClock,
 };
 
 /// Users whose row is known to match their claims; bounded so it cannot grow without end.
@@ -53,45 +52,30 @@ impl std::fmt::Debug for Services {
     }
 }
 
-impl Services {
-    /// Use cases over `store` and `auth`, with no notifier, no limits and the system clock;
-    /// the `with_*` methods replace those.
-    pub fn new(store: Arc<dyn Store>, auth: Arc<dyn Authenticator>) -> Self {
-        Self {
-            store,
-            auth,
-            notifier: Arc::new(NoopNotifier),
-            limiter: Arc::new(Unlimited),
-            clock: Arc::new(SystemClock),
-            admin: Arc::new(UnavailableAdmin),
-            files: Arc::new(crate::files::UnavailableFiles),
-            flags: RwLock::new(MessagingFlags::default()),
-            known_users: Mutex::new(HashMap::new()),
-            max_reactions: DEFAULT_MAX_REACTIONS,
-        }
-    }
+/// Assembles [`Services`]: `Services::builder(store, auth)`, the optional parts through
+/// `with_*`, then [`ServicesBuilder::build`] with the rate limiter and the notifier. Those two
+/// are arguments of `build`, not defaults, so a node cannot be wired without rate limits or
+/// without broadcasts by forgetting a call (pass [`Unlimited`] or [`NoopNotifier`] to mean it).
+///
+/// [`Unlimited`]: crate::ports::Unlimited
+/// [`NoopNotifier`]: crate::ports::NoopNotifier
+#[must_use = "a builder does nothing until `build`"]
+pub struct ServicesBuilder {
+    store: Arc<dyn Store>,
+    auth: Arc<dyn Authenticator>,
+    admin: Arc<dyn AdminRepository>,
+    files: Arc<dyn crate::files::FileRepository>,
+    flags: MessagingFlags,
+    max_reactions: u32,
+}
 
-    /// Distinct emoji one message may carry (0: no cap).
-    pub fn with_max_reactions(mut self, max: u32) -> Self {
-        self.max_reactions = max;
-        self
+impl std::fmt::Debug for ServicesBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServicesBuilder").finish_non_exhaustive()
     }
+}
 
-    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Self {
-        self.notifier = notifier;
-        self
-    }
-
-    pub fn with_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = limiter;
-        self
-    }
-
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
+impl ServicesBuilder {
     /// The admin views (listing, analytics, audit log, exports); without one they answer
     /// `Unavailable` and admin actions go unaudited (logged instead).
     pub fn with_admin(mut self, admin: Arc<dyn AdminRepository>) -> Self {
@@ -99,9 +83,53 @@ impl Services {
         self
     }
 
-    pub fn with_flags(self, flags: MessagingFlags) -> Self {
-        self.set_flags(flags);
+    /// The upload records; without one the file routes answer `Unavailable`.
+    pub fn with_files(mut self, files: Arc<dyn crate::files::FileRepository>) -> Self {
+        self.files = files;
         self
+    }
+
+    /// The messaging feature flags (default: [`MessagingFlags::default`]).
+    pub fn with_flags(mut self, flags: MessagingFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Distinct emoji one message may carry (0: no cap; default [`DEFAULT_MAX_REACTIONS`]).
+    pub fn with_max_reactions(mut self, max: u32) -> Self {
+        self.max_reactions = max;
+        self
+    }
+
+    /// The use cases, limited by `limiter` and broadcasting through `notifier`, on the
+    /// system clock.
+    pub fn build(self, limiter: Arc<dyn RateLimiter>, notifier: Arc<dyn Notifier>) -> Services {
+        Services {
+            store: self.store,
+            auth: self.auth,
+            notifier,
+            limiter,
+            clock: Arc::new(SystemClock),
+            admin: self.admin,
+            files: self.files,
+            flags: RwLock::new(self.flags),
+            known_users: Mutex::new(HashMap::new()),
+            max_reactions: self.max_reactions,
+        }
+    }
+}
+
+impl Services {
+    /// Starts a [`ServicesBuilder`] over `store` and `auth`.
+    pub fn builder(store: Arc<dyn Store>, auth: Arc<dyn Authenticator>) -> ServicesBuilder {
+        ServicesBuilder {
+            store,
+            auth,
+            admin: Arc::new(UnavailableAdmin),
+            files: Arc::new(crate::files::UnavailableFiles),
+            flags: MessagingFlags::default(),
+            max_reactions: DEFAULT_MAX_REACTIONS,
+        }
     }
 
     /// Replaces the messaging feature flags at run time (e.g. on a configuration reload).
@@ -114,18 +142,6 @@ impl Services {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    pub fn clock(&self) -> &Arc<dyn Clock> {
-        &self.clock
-    }
-
-    pub fn notifier(&self) -> &Arc<dyn Notifier> {
-        &self.notifier
     }
 
     /// Verifies `token`, applies the messaging feature flags, and creates or refreshes the

@@ -439,6 +439,7 @@ impl RateLimiter for Capped {
 
 struct World {
     services: Services,
+    store: Arc<Fake>,
     events: Arc<Recorder>,
     alice: Identity,
     bob: Identity,
@@ -446,10 +447,21 @@ struct World {
     conversation: ConversationId,
 }
 
+fn services(store: Arc<Fake>, limiter: Arc<dyn RateLimiter>, events: Arc<Recorder>) -> Services {
+    Services::builder(store, Arc::new(UuidTokens)).build(limiter, events)
+}
+
+impl World {
+    /// The same store and recorder, now rate limited by `limiter`.
+    fn limit_with(&mut self, limiter: Arc<dyn RateLimiter>) {
+        self.services = services(self.store.clone(), limiter, self.events.clone());
+    }
+}
+
 async fn world() -> World {
     let events = Arc::new(Recorder::default());
-    let services = Services::new(Arc::new(Fake::default()), Arc::new(UuidTokens))
-        .with_notifier(events.clone());
+    let store = Arc::new(Fake::default());
+    let services = services(store.clone(), Arc::new(Unlimited), events.clone());
     let admin = services
         .authenticate(&format!("admin:{}", UserId::new()))
         .await
@@ -476,6 +488,7 @@ async fn world() -> World {
         .id;
     World {
         services,
+        store,
         events,
         alice,
         bob,
@@ -570,7 +583,7 @@ async fn an_unknown_conversation_is_not_found() {
 #[tokio::test]
 async fn the_rate_limit_answers_with_a_retry_time_and_stores_nothing() {
     let mut w = world().await;
-    w.services = w.services.with_limiter(Arc::new(Capped(Mutex::new(1))));
+    w.limit_with(Arc::new(Capped(Mutex::new(1))));
     w.services
         .send_message(&w.alice, w.conversation, text("one", None), |_| {})
         .await
@@ -597,7 +610,7 @@ async fn the_rate_limit_answers_with_a_retry_time_and_stores_nothing() {
 #[tokio::test]
 async fn a_retry_of_a_stored_message_is_answered_even_when_rate_limited() {
     let mut w = world().await;
-    w.services = w.services.with_limiter(Arc::new(Capped(Mutex::new(1))));
+    w.limit_with(Arc::new(Capped(Mutex::new(1))));
     let first = w
         .services
         .send_message(&w.alice, w.conversation, text("once", Some("k1")), |_| {})
@@ -694,6 +707,27 @@ async fn only_the_sender_edits_and_an_edit_is_broadcast() {
     assert!(
         matches!(w.events.0.lock().unwrap().last(), Some(Event::MessageUpdated(m)) if m.content == "final")
     );
+}
+
+#[tokio::test]
+async fn a_conversation_update_broadcasts_nothing_since_no_client_event_carries_it() {
+    let w = world().await;
+    let admin = Identity {
+        is_admin: true,
+        ..Identity::user(UserId::new())
+    };
+    w.events.0.lock().unwrap().clear();
+    let input = crate::input::UpdateConversationInput {
+        status: Some("archived".into()),
+        title: None,
+    };
+    let updated = w
+        .services
+        .update_conversation(&admin, w.conversation, input)
+        .await
+        .unwrap();
+    assert_eq!(updated.status, ConversationStatus::Archived);
+    assert!(w.events.0.lock().unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -1,96 +1,124 @@
-//! The contract's client events, dispatched by name. Every handler answers through the ack
-//! (when the client gave one) and never disconnects the socket for bad input.
+//! The contract's client events: [`dispatch`] decodes each into a typed [`Request`], runs its
+//! handler and answers the ack once, then logs, counts and times it. Handlers return
+//! `Result<Reply, Error>` and never disconnect the socket for bad input.
 
 mod conversation;
 mod message;
 mod read;
+mod request;
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use confab_domain::logs::{Clip, clip};
+use confab_domain::error::wire;
+use confab_domain::ids::ConversationId;
+use confab_domain::logs::Clip;
 use confab_domain::{Error, Identity};
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
+use tracing::{Instrument, Span, field};
+
+pub use request::ClientEvent;
+use request::Request;
 
 use crate::hub::Hub;
-use crate::reply::Reply;
+use crate::reply::{Ack, Reply};
 
-/// The events clients may send, as `&'static str` for metric labels.
-const EVENTS: &[&str] = &[
-    "join",
-    "leave",
-    "message:send",
-    "typing:start",
-    "typing:stop",
-    "message:read",
-    "message:sync",
-];
-
+/// Handles one event from `me` on socket `s`, inside a `socket.event` span under the
+/// connection's span: the one place every event passes. Logs one INFO line per event
+/// (event, conversationId when known, outcome code, latency) and records its metrics.
 pub(crate) async fn dispatch<A: Adapter>(
-    hub: &Arc<Hub<A>>,
+    hub: &Hub<A>,
     s: &SocketRef<A>,
     me: &Identity,
-    event: &str,
-    data: Option<Value>,
-    reply: Reply<A>,
+    connection: &Span,
+    (name, data): (&str, Option<Value>),
+    ack: Ack<A>,
 ) {
     let received = Instant::now();
-    let Some(name) = EVENTS.iter().copied().find(|e| *e == event) else {
-        crate::metrics::event("unknown");
-        let error = Error::validation(format!("unknown event {:?}", clip(event)));
-        return reply.fail(event, &error);
+    let event = name.parse::<ClientEvent>();
+    let label = event.as_ref().map_or("unknown", |e| e.as_str());
+    crate::metrics::event(label);
+    let span = tracing::info_span!(parent: connection, "socket.event", event = label, conversation_id = field::Empty);
+    let request = event.and_then(|event| Request::decode(event, data, hub.config.sync_max));
+    let conversation = request.as_ref().ok().and_then(Request::conversation_id);
+    if let Some(id) = conversation {
+        span.record("conversation_id", field::display(id));
+    }
+    let outcome = match request {
+        Ok(request) => {
+            handle(hub, s, me, request, &ack, received)
+                .instrument(span.clone())
+                .await
+        }
+        Err(error) => Err(error),
     };
-    crate::metrics::event(name);
-    let result = match name {
-        "join" => conversation::join(hub, s, me, data, reply).await,
-        "leave" => conversation::leave(s, data, reply),
-        "message:send" => message::send(hub, me, data, reply, received).await,
-        "typing:start" => conversation::typing(hub, s, me, data, reply, true).await,
-        "typing:stop" => conversation::typing(hub, s, me, data, reply, false).await,
-        "message:read" => read::read(hub, me, data, reply).await,
-        "message:sync" => read::sync(hub, me, data, reply).await,
-        _ => return,
-    };
-    if let Err((error, reply)) = result {
-        reply.fail(name, &error);
+    ack.answer(&outcome);
+    span.in_scope(|| finish(name, conversation, &outcome, label, received));
+}
+
+async fn handle<A: Adapter>(
+    hub: &Hub<A>,
+    s: &SocketRef<A>,
+    me: &Identity,
+    request: Request,
+    ack: &Ack<A>,
+    received: Instant,
+) -> Result<Reply, Error> {
+    match request {
+        Request::Join(p) => conversation::join(hub, s, me, p).await,
+        Request::Leave(p) => conversation::leave(s, p),
+        Request::Send(p) => message::send(hub, me, p, ack, received).await,
+        Request::Typing(p, start) => conversation::typing(hub, s, me, p, start).await,
+        Request::Read(p) => read::read(hub, me, p).await,
+        Request::Sync(p) => read::sync(hub, me, p).await,
     }
 }
 
-/// The checks an event's payload goes through before any IO: its shape (the same decoding as
-/// the handlers) and, for `message:send`, the message's own validation, which the use case runs
-/// first. Unknown events are refused as [`dispatch`] refuses them. A pure function for the fuzz
-/// target (`fuzz/fuzz_targets/socket_event.rs`); the server does not call it.
+/// The event's log line and metrics; a failure's cause is logged here, once.
+fn finish(
+    name: &str,
+    conversation: Option<ConversationId>,
+    outcome: &Result<Reply, Error>,
+    label: &'static str,
+    received: Instant,
+) {
+    let code = match outcome {
+        Ok(_) => "ok",
+        Err(error) => {
+            wire::report(error, "socket event");
+            crate::metrics::error(error.code());
+            error.code()
+        }
+    };
+    let elapsed = received.elapsed();
+    crate::metrics::event_handled(label, code, elapsed);
+    tracing::info!(
+        event = %Clip(name),
+        conversation_id = conversation.map(field::display),
+        outcome = code,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "socket event"
+    );
+}
+
+/// The checks an event's payload goes through before any IO: its decoding (the same as
+/// [`dispatch`]'s) and, for `message:send`, the message's own validation, which the use case
+/// runs first. A pure function for the fuzz target (`fuzz/fuzz_targets/socket_event.rs`);
+/// the server does not call it.
 #[doc(hidden)]
 pub fn check_payload(event: &str, data: Option<Value>, sync_max: u32) -> Result<(), Error> {
-    match event {
-        "join" | "leave" | "typing:start" | "typing:stop" => {
-            conversation::conversation_id(data).map(drop)
-        }
-        "message:send" => message::decode(data).and_then(|(_, input)| input.parse().map(drop)),
-        "message:read" => read::decode_read(data).map(drop),
-        "message:sync" => read::decode_sync(data, sync_max).map(drop),
-        other => Err(Error::validation(format!("unknown event {other:?}"))),
+    match Request::decode(event.parse()?, data, sync_max)? {
+        Request::Send(send) => send.message.parse().map(drop),
+        _ => Ok(()),
     }
-}
-
-/// A handler's failure, with the reply it still has to send.
-pub(crate) type Outcome<A> = Result<(), (Error, Reply<A>)>;
-
-/// Decodes an event's payload, turning shape errors into validation errors.
-pub(crate) fn payload<T: DeserializeOwned>(data: Option<Value>) -> Result<T, Error> {
-    let value = data.ok_or_else(|| Error::validation("missing payload object"))?;
-    serde_json::from_value(value)
-        .map_err(|e| Error::validation(format!("invalid payload: {}", Clip(e))))
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
-    use super::check_payload;
+    use super::{ClientEvent, check_payload};
 
     const ID: &str = "0192f0c1-7b7a-7cc3-9a4e-3f1c2d4b5a60";
 
@@ -99,6 +127,33 @@ mod tests {
             Ok(()) => "ok",
             Err(e) => e.code(),
         }
+    }
+
+    #[test]
+    fn every_contract_event_parses_from_its_name_and_nothing_else_does() {
+        let names: Vec<_> = ClientEvent::ALL.iter().map(|e| e.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "join",
+                "leave",
+                "message:send",
+                "typing:start",
+                "typing:stop",
+                "message:read",
+                "message:sync"
+            ]
+        );
+        for event in ClientEvent::ALL {
+            assert_eq!(event.as_str().parse::<ClientEvent>().ok(), Some(*event));
+        }
+        let unknown = "x".repeat(10_000).parse::<ClientEvent>().err();
+        assert_eq!(
+            unknown.as_ref().map(|e| e.code()),
+            Some("validation_failed")
+        );
+        assert!(unknown.is_some_and(|e| e.to_string().len() < 300));
+        assert!("Join".parse::<ClientEvent>().is_err());
     }
 
     #[test]
@@ -152,5 +207,16 @@ mod tests {
             Some(invalid)
         );
         assert_ne!(invalid, "ok");
+    }
+
+    #[test]
+    fn a_field_that_does_not_decode_is_named() {
+        let error = check_payload("join", Some(json!({ "conversationId": "nope" })), 500).err();
+        assert_eq!(
+            error.map(|e| e.to_string()),
+            Some("conversationId: must be a UUID".to_owned())
+        );
+        let error = check_payload("message:read", Some(json!({ "messageId": 7 })), 500).err();
+        assert!(error.is_some_and(|e| e.to_string().starts_with("messageId: invalid type")),);
     }
 }

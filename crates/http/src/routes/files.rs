@@ -117,7 +117,7 @@ async fn upload_file(
     let services = state.services.clone();
     let stored = tokio::spawn(store_upload(services, files, permit, multipart))
         .await
-        .map_err(|e| ApiError(Error::internal(format!("upload task failed: {e}"))))??;
+        .map_err(|e| ApiError(Error::internal_in("upload task failed", e)))??;
     Ok((StatusCode::CREATED, Json(stored.into())))
 }
 
@@ -259,7 +259,7 @@ fn redirect(url: &str) -> ApiResult<Response> {
 /// Our header values are ASCII by construction (sanitised names are percent-encoded).
 fn header_value(value: &str) -> ApiResult<HeaderValue> {
     HeaderValue::from_str(value)
-        .map_err(|e| ApiError(Error::internal(format!("invalid header value: {e}"))))
+        .map_err(|e| ApiError(Error::internal_in("invalid header value", e)))
 }
 
 fn storage_error(e: object_store::Error) -> ApiError {

@@ -323,16 +323,6 @@ impl Presence for RedisPresence {
         }
     }
 
-    async fn online_among(&self, users: &[UserId]) -> Vec<UserId> {
-        let mut online = Vec::new();
-        for user in users {
-            if self.is_online(*user).await {
-                online.push(*user);
-            }
-        }
-        online
-    }
-
     async fn maintain(&self) -> Vec<UserId> {
         match self.link.run(async |conn| self.heartbeat(conn).await).await {
             Ok(gone) => {

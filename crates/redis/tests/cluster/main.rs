@@ -9,7 +9,9 @@
     reason = "test code: a panic is how a test reports failure"
 )]
 
-mod client;
+// The shared Engine.IO test client (crates/test-client).
+use confab_test_client as client;
+
 mod fault;
 mod helpers;
 mod requests;

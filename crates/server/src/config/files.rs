@@ -11,7 +11,7 @@ use confab_http::files::{
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use super::{masked, secret, string_list};
+use super::{LimitsConfig, masked, secret, string_list};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
@@ -88,13 +88,14 @@ impl FilesConfig {
         }
     }
 
-    pub fn settings(&self, max_file_bytes: u64) -> FileSettings {
+    /// The upload rules: these settings with the size and part caps of `[limits]`.
+    pub fn settings(&self, limits: &LimitsConfig) -> FileSettings {
         FileSettings {
-            max_file_bytes,
+            max_file_bytes: limits.max_file_bytes,
             types: TypePolicy::new(&self.allowed_types),
             presign_downloads: self.presign_downloads,
             presign_ttl: self.presign_ttl,
-            max_parts: 8,
+            max_parts: limits.upload_max_parts,
         }
     }
 }
@@ -123,7 +124,7 @@ mod tests {
             assert_eq!(config.files.unattached_ttl, Duration::from_secs(86_400));
             assert_eq!(config.files.sweep_interval, Duration::from_secs(600));
             assert!(!config.files.presign_downloads);
-            let settings = config.files.settings(config.limits.max_file_bytes);
+            let settings = config.files.settings(&config.limits);
             assert_eq!(settings.max_file_bytes, 10 * 1024 * 1024);
             assert!(settings.types.allows("image/png"));
             assert!(settings.types.allows("application/msword"));
@@ -163,7 +164,7 @@ mod tests {
                     .map(|s| s.expose_secret().to_owned()),
                 Some("12345".to_owned())
             );
-            let settings = files.settings(config.limits.max_file_bytes);
+            let settings = files.settings(&config.limits);
             assert_eq!(settings.max_file_bytes, 1024 * 1024);
             assert!(!settings.types.allows("text/plain"));
             Ok(())

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp};
-use crate::socket::client::SocketClient;
+use confab_test_client::Client as SocketClient;
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -268,11 +268,11 @@ async fn typing_floods_are_coalesced_to_one_broadcast_per_two_seconds(backend: B
     // After a quiet spell the next change goes out at once.
     assert_eq!(typist.ask("typing:start", room.clone()).await["ok"], true);
     let started = watcher
-        .expect("user:typing", Duration::from_millis(500))
+        .wait_for("user:typing", Duration::from_millis(500))
         .await;
     assert_eq!(started["isTyping"], true);
     typist.ask("typing:stop", room).await;
-    let stopped = watcher.expect("user:typing", WAIT).await;
+    let stopped = watcher.wait_for("user:typing", WAIT).await;
     assert_eq!(stopped["isTyping"], false);
     app.stop().await;
 }

@@ -40,10 +40,10 @@ async fn messages_cross_nodes_in_both_directions() {
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(
-        on_two.expect("message:new", WAIT).await["content"],
+        on_two.wait_for("message:new", WAIT).await["content"],
         "from one"
     );
-    let echo = on_one.expect("message:new", WAIT).await;
+    let echo = on_one.wait_for("message:new", WAIT).await;
     assert_eq!(
         echo["content"], "from one",
         "the sender's own sockets get it too"
@@ -55,12 +55,12 @@ async fn messages_cross_nodes_in_both_directions() {
         )
         .await;
     assert_eq!(ack["message"]["seq"], 2);
-    let got = on_one.expect("message:new", WAIT).await;
+    let got = on_one.wait_for("message:new", WAIT).await;
     assert_eq!(got["content"], "from two", "{got}");
     // REST writes on one node reach sockets on the other.
     two.send(&conversation, &bob, "over REST on two").await;
     assert_eq!(
-        on_one.expect("message:new", WAIT).await["content"],
+        on_one.wait_for("message:new", WAIT).await["content"],
         "over REST on two"
     );
 }
@@ -74,7 +74,7 @@ async fn presence_is_shared_across_nodes() {
 
     let first = one.socket(&alice).await;
     assert_eq!(
-        watcher.expect("user:online", WAIT).await["userId"],
+        watcher.wait_for("user:online", WAIT).await["userId"],
         alice.id.to_string()
     );
     let second = two.socket(&alice).await;
@@ -95,7 +95,7 @@ async fn presence_is_shared_across_nodes() {
     );
     second.close();
     assert_eq!(
-        watcher.expect("user:offline", WAIT).await["userId"],
+        watcher.wait_for("user:offline", WAIT).await["userId"],
         alice.id.to_string()
     );
 }
@@ -110,11 +110,17 @@ async fn typing_crosses_nodes() {
     typist
         .ask("typing:start", json!({ "conversationId": conversation }))
         .await;
-    assert_eq!(watcher.expect("user:typing", WAIT).await["isTyping"], true);
+    assert_eq!(
+        watcher.wait_for("user:typing", WAIT).await["isTyping"],
+        true
+    );
     typist
         .ask("typing:stop", json!({ "conversationId": conversation }))
         .await;
-    assert_eq!(watcher.expect("user:typing", WAIT).await["isTyping"], false);
+    assert_eq!(
+        watcher.wait_for("user:typing", WAIT).await["isTyping"],
+        false
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

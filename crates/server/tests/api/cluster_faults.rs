@@ -9,8 +9,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, SECRET, TestApp, unique_prefix};
-use crate::socket::client::SocketClient;
 use crate::socket::polling::PollingClient;
+use confab_test_client::Client as SocketClient;
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -67,7 +67,7 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_delivery_resumes_by_it
         let ack = send(format!("before {i}")).await;
         acked.push(ack["message"]["seq"].as_i64().unwrap());
         assert_eq!(
-            receiver.expect("message:new", WAIT).await["seq"],
+            receiver.wait_for("message:new", WAIT).await["seq"],
             ack["message"]["seq"]
         );
     }
@@ -220,17 +220,17 @@ async fn when_a_node_dies_a_live_node_announces_its_users_offline() {
     let mut watcher = live.joined(&bob, &conversation).await;
 
     let mut doomed = NodeProcess::start(live.database_url(), &url, &prefix).await;
-    let _alice = SocketClient::connect(&doomed.base, Some(json!({ "token": alice.token })), "")
+    let _alice = SocketClient::handshake(&doomed.base, Some(json!({ "token": alice.token })), "")
         .await
         .connected();
     assert_eq!(
-        watcher.expect("user:online", WAIT).await["userId"],
+        watcher.wait_for("user:online", WAIT).await["userId"],
         alice.id.to_string()
     );
 
     doomed.crash();
     let offline = watcher
-        .expect("user:offline", Duration::from_secs(15))
+        .wait_for("user:offline", Duration::from_secs(15))
         .await;
     assert_eq!(offline["userId"], alice.id.to_string());
 }
@@ -337,9 +337,10 @@ async fn polling_and_websocket_clients_work_through_nginx_in_front_of_two_nodes(
             .await["ok"],
         true
     );
-    let mut websocket = SocketClient::connect(&nginx.base, Some(json!({ "token": bob.token })), "")
-        .await
-        .connected();
+    let mut websocket =
+        SocketClient::handshake(&nginx.base, Some(json!({ "token": bob.token })), "")
+            .await
+            .connected();
     assert_eq!(
         websocket
             .ask("join", json!({ "conversationId": conversation }))
@@ -358,15 +359,15 @@ async fn polling_and_websocket_clients_work_through_nginx_in_front_of_two_nodes(
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(
-        websocket.expect("message:new", WAIT).await["content"],
+        websocket.wait_for("message:new", WAIT).await["content"],
         "via polling"
     );
     assert_eq!(
-        direct_one.expect("message:new", WAIT).await["content"],
+        direct_one.wait_for("message:new", WAIT).await["content"],
         "via polling"
     );
     assert_eq!(
-        direct_two.expect("message:new", WAIT).await["content"],
+        direct_two.wait_for("message:new", WAIT).await["content"],
         "via polling"
     );
 

@@ -280,8 +280,8 @@ macro_rules! on_both_backends {
 
 impl TestApp {
     /// A connected Socket.IO client for `who`.
-    pub async fn socket(&self, who: &User) -> crate::socket::client::SocketClient {
-        crate::socket::client::SocketClient::connect(
+    pub async fn socket(&self, who: &User) -> confab_test_client::Client {
+        confab_test_client::Client::handshake(
             &self.base,
             Some(serde_json::json!({ "token": who.token })),
             "",
@@ -291,11 +291,7 @@ impl TestApp {
     }
 
     /// A socket that has joined `conversation`.
-    pub async fn joined(
-        &self,
-        who: &User,
-        conversation: &str,
-    ) -> crate::socket::client::SocketClient {
+    pub async fn joined(&self, who: &User, conversation: &str) -> confab_test_client::Client {
         let socket = self.socket(who).await;
         let ack = socket
             .ask(

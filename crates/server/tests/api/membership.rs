@@ -272,7 +272,7 @@ async fn an_outsider_cannot_watch_a_strangers_presence(backend: Backend) {
     // Whoever shares a conversation with the stranger still sees them come and go.
     let mut friends = app.joined(&friend, &shared).await;
     let theirs = app.socket(&stranger).await;
-    let online = friends.expect("user:online", WAIT).await;
+    let online = friends.wait_for("user:online", WAIT).await;
     assert_eq!(online["userId"], stranger.id.to_string());
     theirs.close();
     app.stop().await;

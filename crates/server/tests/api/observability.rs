@@ -17,8 +17,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use confab_test_client::Client as SocketClient;
+
 use crate::helpers::{SECRET, User, token_for};
-use crate::socket::client::SocketClient;
 
 /// A span as the receiver decoded it, with the service that sent it.
 #[derive(Clone, Debug)]
@@ -434,7 +435,7 @@ async fn a_socket_message_send_is_one_trace_with_its_database_spans() {
     let sender = user();
     let conversation = conversation(&node.base, &sender).await;
     let (traceparent, trace, parent) = caller_trace();
-    let socket = SocketClient::connect(
+    let socket = SocketClient::handshake(
         &node.base,
         Some(json!({ "token": sender.token, "traceparent": traceparent })),
         "",
@@ -453,48 +454,65 @@ async fn a_socket_message_send_is_one_trace_with_its_database_spans() {
         )
         .await;
     assert_eq!(sent["ok"], true, "{sent}");
-    // The connection's span ends (and is exported) when the socket does.
     socket.close();
-    let spans = receiver.wait_for("the socket's trace", |spans| {
-        spans
-            .iter()
-            .any(|s| s.span.name == "socket.connection" && s.trace_id() == trace)
+    let is_insert = |s: &Received| {
+        s.trace_id() == trace
+            && s.attribute("db.operation").as_deref() == Some("INSERT")
+            && s.attribute("db.system").as_deref() == Some("sqlite")
+    };
+    let spans = receiver.wait_for("the message:send event's spans", |spans| {
+        spans.iter().any(is_insert)
             && spans.iter().any(|s| {
-                s.trace_id() == trace && s.attribute("db.operation").as_deref() == Some("INSERT")
+                s.span.name == "socket.event"
+                    && s.attribute("event").as_deref() == Some("message:send")
             })
     });
-    let in_trace: Vec<Received> = spans
-        .into_iter()
-        .filter(|s| s.trace_id() == trace)
-        .collect();
-    let connection = in_trace
-        .iter()
-        .find(|s| s.span.name == "socket.connection")
-        .unwrap();
-    assert_eq!(
-        connection.parent_id(),
-        parent,
-        "the connection continues the trace the handshake's auth.traceparent names"
-    );
-    let insert = in_trace
+    let show = |spans: &[Received]| {
+        spans
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} {} <- {}",
+                    s.span.name,
+                    s.trace_id(),
+                    s.span_id(),
+                    s.parent_id()
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let event = spans
         .iter()
         .find(|s| {
-            s.attribute("db.operation").as_deref() == Some("INSERT")
-                && s.attribute("db.system").as_deref() == Some("sqlite")
+            s.span.name == "socket.event" && s.attribute("event").as_deref() == Some("message:send")
         })
-        .expect("the message's INSERT is a span of the trace");
-    assert!(descends_from(&in_trace, insert, connection));
-    let event = in_trace
+        .unwrap();
+    assert_eq!(
+        event.trace_id(),
+        trace,
+        "the event continues the trace the handshake's auth.traceparent names: {:#?}",
+        show(&spans)
+    );
+    let in_trace: Vec<Received> = spans
         .iter()
-        .find(|s| s.span.name == "socket.event" && descends_from(&in_trace, insert, s))
-        .unwrap_or_else(|| {
-            panic!(
-                "the INSERT sits under a socket.event span: {:#?}",
-                in_trace
-                    .iter()
-                    .map(|s| format!("{} {} <- {}", s.span.name, s.span_id(), s.parent_id()))
-                    .collect::<Vec<_>>()
-            )
-        });
-    assert!(descends_from(&in_trace, event, connection));
+        .filter(|s| s.trace_id() == trace)
+        .cloned()
+        .collect();
+    let insert = in_trace.iter().find(|s| is_insert(s)).unwrap();
+    assert!(
+        descends_from(&in_trace, insert, event),
+        "the message's INSERT sits under the socket.event span: {:#?}",
+        show(&in_trace)
+    );
+    // The connection's span (the event's parent) is exported once the socket is gone; when it
+    // has been, it is the child of the caller's span.
+    if let Some(connection) = in_trace.iter().find(|s| s.span_id() == event.parent_id()) {
+        assert_eq!(connection.span.name, "socket.connection");
+        assert_eq!(connection.parent_id(), parent);
+    }
+    assert_ne!(
+        event.parent_id(),
+        parent,
+        "the event sits under its connection"
+    );
 }

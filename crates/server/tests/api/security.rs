@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::files::{BOUNDARY, png};
 use crate::helpers::{Backend, SECRET, TestApp, User, token_for};
-use crate::socket::client::SocketClient;
+use confab_test_client::Client as SocketClient;
 
 /// A token for `id` with `exp` and `nbf` relative to now (seconds).
 fn token_at(id: Uuid, exp_in: i64, nbf_in: Option<i64>) -> String {
@@ -35,16 +35,18 @@ async fn a_socket_is_told_its_session_expired_and_is_disconnected_at_exp(backend
     let app = TestApp::spawn_with(backend, |c| c.auth.leeway = Duration::ZERO).await;
     let id = Uuid::new_v4();
     let short = token_for(id, false, Duration::from_secs(2));
-    let mut expiring = SocketClient::connect(&app.base, Some(json!({ "token": short })), "")
+    let mut expiring = SocketClient::handshake(&app.base, Some(json!({ "token": short })), "")
         .await
         .connected();
     let mut lasting = app.socket(&app.user()).await;
 
     let expired = expiring
-        .expect("session:expired", Duration::from_secs(6))
+        .wait_for("session:expired", Duration::from_secs(6))
         .await;
     assert_eq!(expired, json!({}));
-    expiring.expect("disconnect", Duration::from_secs(2)).await;
+    expiring
+        .wait_for("disconnect", Duration::from_secs(2))
+        .await;
     assert!(
         lasting
             .maybe("session:expired", Duration::from_millis(500))
@@ -85,7 +87,7 @@ async fn exp_and_nbf_have_a_sixty_second_leeway_on_rest_and_handshakes(backend: 
             .contains("not valid yet"),
         "{body}"
     );
-    let refused = SocketClient::connect(&app.base, Some(json!({ "token": early })), "")
+    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": early })), "")
         .await
         .refused();
     assert!(
@@ -100,7 +102,7 @@ async fn exp_and_nbf_have_a_sixty_second_leeway_on_rest_and_handshakes(backend: 
         app.get(path, &user_with(skewed.clone())).await.0,
         StatusCode::OK
     );
-    SocketClient::connect(&app.base, Some(json!({ "token": skewed })), "")
+    SocketClient::handshake(&app.base, Some(json!({ "token": skewed })), "")
         .await
         .connected();
     app.stop().await;
@@ -113,7 +115,7 @@ async fn a_user_holds_at_most_the_configured_sockets_per_node(backend: Backend) 
     for _ in 0..3 {
         sockets.push(app.socket(&user).await);
     }
-    let refused = SocketClient::connect(&app.base, Some(json!({ "token": user.token })), "")
+    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": user.token })), "")
         .await
         .refused();
     assert!(
@@ -128,12 +130,12 @@ async fn a_user_holds_at_most_the_configured_sockets_per_node(backend: Backend) 
     sockets.pop().unwrap().close();
     let mut reconnected = None;
     for _ in 0..50 {
-        match SocketClient::connect(&app.base, Some(json!({ "token": user.token })), "").await {
-            crate::socket::client::Handshake::Connected(s) => {
+        match SocketClient::handshake(&app.base, Some(json!({ "token": user.token })), "").await {
+            confab_test_client::Handshake::Connected(s) => {
                 reconnected = Some(s);
                 break;
             }
-            crate::socket::client::Handshake::Refused(_) => {
+            confab_test_client::Handshake::Refused(_) => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
@@ -327,7 +329,7 @@ async fn failed_authentication_is_limited_per_address_and_valid_tokens_pass() {
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.get("/api/projects", &user).await.0, StatusCode::OK);
     // Handshakes: a bad token is refused as rate limited, a valid one connects.
-    let refused = SocketClient::connect(&app.base, Some(json!({ "token": "garbage" })), "")
+    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": "garbage" })), "")
         .await
         .refused();
     assert!(
@@ -350,7 +352,7 @@ async fn failed_handshakes_count_toward_the_address_limit() {
     })
     .await;
     for _ in 0..3 {
-        let refused = SocketClient::connect(&app.base, Some(json!({ "token": "bad" })), "")
+        let refused = SocketClient::handshake(&app.base, Some(json!({ "token": "bad" })), "")
             .await
             .refused();
         assert!(
@@ -360,7 +362,7 @@ async fn failed_handshakes_count_toward_the_address_limit() {
                 .starts_with("unauthorized")
         );
     }
-    let refused = SocketClient::connect(&app.base, None, "").await.refused();
+    let refused = SocketClient::handshake(&app.base, None, "").await.refused();
     assert!(
         refused["message"]
             .as_str()
@@ -487,17 +489,17 @@ async fn tokens_appear_in_no_log_line_even_at_trace_level() {
             .await
             .unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
-        let socket = SocketClient::connect(&base, Some(json!({ "token": sent })), "")
+        let socket = SocketClient::handshake(&base, Some(json!({ "token": sent })), "")
             .await
             .connected();
         socket
             .ask("join", json!({ "conversationId": Uuid::new_v4() }))
             .await;
         socket.close();
-        SocketClient::connect(&base, None, &format!("&token={sent}"))
+        SocketClient::handshake(&base, None, &format!("&token={sent}"))
             .await
             .connected();
-        SocketClient::connect(&base, Some(json!({ "token": format!("{sent}x") })), "")
+        SocketClient::handshake(&base, Some(json!({ "token": format!("{sent}x") })), "")
             .await
             .refused();
     })

@@ -37,7 +37,7 @@ async fn limited(kind: &'static str) -> (World, Message) {
         .await
         .unwrap()
         .message;
-    w.services = w.services.with_limiter(Refuse::new(kind));
+    w.limit_with(Refuse::new(kind));
     w.events.0.lock().unwrap().clear();
     (w, message)
 }
@@ -138,7 +138,7 @@ async fn members_are_limited_in_creating_conversations_and_admins_are_not() {
 async fn typing_broadcasts_are_counted_per_user_and_conversation() {
     let mut w = world().await;
     let limiter = Refuse::new("typing");
-    w.services = w.services.with_limiter(limiter.clone());
+    w.limit_with(limiter.clone());
     let wait = w
         .services
         .typing_allowance(w.alice.user_id, w.conversation)

@@ -163,7 +163,9 @@ async fn a_file_message_carries_its_files_in_the_ack_the_broadcast_history_and_s
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(ack["message"]["files"], expected);
     assert_eq!(ack["message"]["type"], "file");
-    let broadcast = watcher.expect("message:new", Duration::from_secs(5)).await;
+    let broadcast = watcher
+        .wait_for("message:new", Duration::from_secs(5))
+        .await;
     assert_eq!(broadcast["files"], expected);
     assert_eq!(broadcast["id"], ack["message"]["id"]);
 
@@ -186,7 +188,9 @@ async fn a_file_message_carries_its_files_in_the_ack_the_broadcast_history_and_s
         .await;
     assert_eq!(status, StatusCode::CREATED, "{sent}");
     assert_eq!(sent["message"]["files"], attachment_of(&second));
-    let broadcast = watcher.expect("message:new", Duration::from_secs(5)).await;
+    let broadcast = watcher
+        .wait_for("message:new", Duration::from_secs(5))
+        .await;
     assert_eq!(broadcast["files"], attachment_of(&second));
     app.stop().await;
 }

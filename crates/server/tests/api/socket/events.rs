@@ -54,10 +54,10 @@ async fn a_send_is_acked_then_broadcast_to_the_room_including_the_sender(backend
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(ack["message"]["seq"], 1);
     assert_eq!(ack["message"]["clientMsgId"], "c1");
-    let seen = theirs.expect("message:new", WAIT).await;
+    let seen = theirs.wait_for("message:new", WAIT).await;
     assert_eq!(seen["id"], ack["message"]["id"]);
     assert_eq!(seen["content"], "hello");
-    let echoed = mine.expect("message:new", WAIT).await;
+    let echoed = mine.wait_for("message:new", WAIT).await;
     assert_eq!(echoed["id"], ack["message"]["id"]);
 
     let retry = mine.ask("message:send", payload).await;
@@ -83,14 +83,17 @@ async fn typing_reaches_others_and_expires(backend: Backend) {
             .await["ok"],
         true
     );
-    let typing = theirs.expect("user:typing", WAIT).await;
+    let typing = theirs.wait_for("user:typing", WAIT).await;
     assert_eq!(
         typing,
         json!({ "userId": alice.id, "conversationId": conversation, "isTyping": true })
     );
     mine.ask("typing:stop", json!({ "conversationId": conversation }))
         .await;
-    assert_eq!(theirs.expect("user:typing", WAIT).await["isTyping"], false);
+    assert_eq!(
+        theirs.wait_for("user:typing", WAIT).await["isTyping"],
+        false
+    );
     assert!(
         mine.maybe("user:typing", QUIET).await.is_none(),
         "the typist hears nothing"
@@ -100,9 +103,12 @@ async fn typing_reaches_others_and_expires(backend: Backend) {
 
     mine.ask("typing:start", json!({ "conversationId": conversation }))
         .await;
-    assert_eq!(theirs.expect("user:typing", WAIT).await["isTyping"], true);
+    assert_eq!(theirs.wait_for("user:typing", WAIT).await["isTyping"], true);
     let started = tokio::time::Instant::now();
-    assert_eq!(theirs.expect("user:typing", WAIT).await["isTyping"], false);
+    assert_eq!(
+        theirs.wait_for("user:typing", WAIT).await["isTyping"],
+        false
+    );
     assert!(
         started.elapsed() >= Duration::from_millis(500),
         "expired too early: {:?}",
@@ -128,7 +134,7 @@ async fn reads_are_broadcast_as_read_updates(backend: Backend) {
         .ask("message:read", json!({ "messageId": message["id"] }))
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
-    let update = mine.expect("message:read:update", WAIT).await;
+    let update = mine.wait_for("message:read:update", WAIT).await;
     assert_eq!(update["messageId"], message["id"]);
     assert_eq!(update["userId"], bob.id.to_string());
     assert_eq!(update["conversationId"], conversation.as_str());
@@ -274,7 +280,7 @@ async fn malformed_payloads_get_error_acks_and_the_socket_stays(backend: Backend
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
     assert_eq!(
-        socket.expect("message:new", WAIT).await["content"],
+        socket.wait_for("message:new", WAIT).await["content"],
         "still here"
     );
     app.stop().await;

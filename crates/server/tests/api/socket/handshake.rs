@@ -1,12 +1,12 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::client::SocketClient;
 use crate::helpers::{Backend, TestApp, expired_token_for};
+use confab_test_client::Client as SocketClient;
 
 async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let refused = SocketClient::connect(&app.base, None, "").await.refused();
+    let refused = SocketClient::handshake(&app.base, None, "").await.refused();
     assert!(
         refused["message"]
             .as_str()
@@ -14,7 +14,7 @@ async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backe
             .starts_with("unauthorized"),
         "{refused}"
     );
-    let refused = SocketClient::connect(&app.base, Some(json!({ "token": "garbage" })), "")
+    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": "garbage" })), "")
         .await
         .refused();
     assert!(
@@ -25,7 +25,7 @@ async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backe
         "{refused}"
     );
     let expired = expired_token_for(Uuid::new_v4());
-    let refused = SocketClient::connect(&app.base, Some(json!({ "token": expired })), "")
+    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": expired })), "")
         .await
         .refused();
     assert!(
@@ -38,7 +38,7 @@ async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backe
 async fn the_token_is_also_read_from_the_query_string(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user();
-    let socket = SocketClient::connect(&app.base, None, &format!("&token={}", user.token))
+    let socket = SocketClient::handshake(&app.base, None, &format!("&token={}", user.token))
         .await
         .connected();
     assert!(!socket.sid.is_empty());
@@ -47,9 +47,10 @@ async fn the_token_is_also_read_from_the_query_string(backend: Backend) {
 
 async fn users_outside_the_rollout_are_refused_but_admins_connect(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.features.messaging.enabled = false).await;
-    let refused = SocketClient::connect(&app.base, Some(json!({ "token": app.user().token })), "")
-        .await
-        .refused();
+    let refused =
+        SocketClient::handshake(&app.base, Some(json!({ "token": app.user().token })), "")
+            .await
+            .refused();
     assert!(
         refused["message"]
             .as_str()
@@ -73,7 +74,7 @@ async fn a_thousand_connect_then_emit_clients_lose_no_event(backend: Backend) {
         let token = owner.token.clone();
         let conversation = conversation.clone();
         tasks.push(tokio::spawn(async move {
-            let socket = SocketClient::connect(&base, Some(json!({ "token": token })), "")
+            let socket = SocketClient::handshake(&base, Some(json!({ "token": token })), "")
                 .await
                 .connected();
             // The join goes out the moment CONNECT is acked.

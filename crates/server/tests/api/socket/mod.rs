@@ -1,6 +1,5 @@
 //! The Socket.IO gateway over a real websocket.
 
-pub mod client;
 pub mod polling;
 
 mod events;

@@ -16,7 +16,7 @@ async fn a_users_first_socket_announces_online_and_the_last_one_offline_after_gr
     let mut theirs = app.joined(&bob, &conversation).await;
 
     let first = app.socket(&alice).await;
-    let online = theirs.expect("user:online", WAIT).await;
+    let online = theirs.wait_for("user:online", WAIT).await;
     assert_eq!(online["userId"], alice.id.to_string());
     let second = app.socket(&alice).await;
     assert!(
@@ -36,7 +36,7 @@ async fn a_users_first_socket_announces_online_and_the_last_one_offline_after_gr
         "another socket is still there"
     );
     second.close();
-    let offline = theirs.expect("user:offline", WAIT).await;
+    let offline = theirs.wait_for("user:offline", WAIT).await;
     assert_eq!(offline["userId"], alice.id.to_string());
     app.stop().await;
 }
@@ -50,7 +50,7 @@ async fn a_reconnect_within_the_grace_period_announces_nothing(backend: Backend)
     let conversation = app.conversation(&alice, &[&bob]).await;
     let mut theirs = app.joined(&bob, &conversation).await;
     let socket = app.socket(&alice).await;
-    theirs.expect("user:online", WAIT).await;
+    theirs.wait_for("user:online", WAIT).await;
     socket.close();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let _again = app.socket(&alice).await;

@@ -16,7 +16,10 @@ async fn rest_writes_are_broadcast_to_the_room(backend: Backend) {
 
     let message = app.send(&conversation, &alice, "over REST").await;
     let id = message["id"].as_str().unwrap().to_owned();
-    assert_eq!(theirs.expect("message:new", WAIT).await["id"], id.as_str());
+    assert_eq!(
+        theirs.wait_for("message:new", WAIT).await["id"],
+        id.as_str()
+    );
 
     app.patch(
         &format!("/api/messages/{id}"),
@@ -24,7 +27,7 @@ async fn rest_writes_are_broadcast_to_the_room(backend: Backend) {
         json!({ "content": "edited" }),
     )
     .await;
-    let updated = theirs.expect("message:updated", WAIT).await;
+    let updated = theirs.wait_for("message:updated", WAIT).await;
     assert_eq!(updated["content"], "edited");
     assert!(updated["editedAt"].is_string());
 
@@ -34,7 +37,7 @@ async fn rest_writes_are_broadcast_to_the_room(backend: Backend) {
         json!({ "emoji": "🎉" }),
     )
     .await;
-    let reacted = theirs.expect("message:updated", WAIT).await;
+    let reacted = theirs.wait_for("message:updated", WAIT).await;
     assert_eq!(
         reacted["metadata"]["reactions"]["🎉"],
         json!([bob.id.to_string()])
@@ -47,12 +50,12 @@ async fn rest_writes_are_broadcast_to_the_room(backend: Backend) {
     )
     .await;
     assert_eq!(
-        theirs.expect("message:read:update", WAIT).await["userId"],
+        theirs.wait_for("message:read:update", WAIT).await["userId"],
         alice.id.to_string()
     );
 
     app.delete(&format!("/api/messages/{id}"), &alice).await;
-    let deleted = theirs.expect("message:deleted", WAIT).await;
+    let deleted = theirs.wait_for("message:deleted", WAIT).await;
     assert_eq!(
         deleted,
         json!({ "messageId": id, "conversationId": conversation })
@@ -95,13 +98,13 @@ async fn admin_moderation_broadcasts_the_deletion(backend: Backend) {
     let conversation = app.conversation(&alice, &[&bob]).await;
     let mut theirs = app.joined(&bob, &conversation).await;
     let message = app.send(&conversation, &alice, "bad").await;
-    theirs.expect("message:new", WAIT).await;
+    theirs.wait_for("message:new", WAIT).await;
     app.delete(
         &format!("/api/admin/messages/{}", message["id"].as_str().unwrap()),
         &admin,
     )
     .await;
-    let deleted = theirs.expect("message:deleted", WAIT).await;
+    let deleted = theirs.wait_for("message:deleted", WAIT).await;
     assert_eq!(deleted["messageId"], message["id"]);
     app.stop().await;
 }

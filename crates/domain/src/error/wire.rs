@@ -1,0 +1,196 @@
+//! What a client receives for an [`Error`], REST and Socket.IO alike: the contract's error
+//! table (code, public message, HTTP status, retry hint, validation details) in one place.
+//! The adapters only wrap it: `confab-http` in a response with the status and `Retry-After`,
+//! `confab-gateway` in the ack. [`report`] is the one place a failure is logged on its way
+//! out, so each internal cause is logged once.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::Error;
+use crate::logs::{Clip, LogGate};
+use crate::{gated_error, gated_warn};
+
+/// Where a failure is answered. The contract puts the retry hint of a rate limit in a
+/// different place on each: REST in `details.retryAfterMs` (beside a `Retry-After`
+/// header), socket acks beside `code` as `retryAfterMs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    Rest,
+    Socket,
+}
+
+/// The JSON body of every failure: `{ "error": { "code", "message", "details"? } }`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`,
+    /// `not_a_project_member`, `not_found`, `conflict`, `too_many_reactions`,
+    /// `rate_limited`, `payload_too_large`, `unsupported_media_type`, `messaging_disabled`,
+    /// `service_unavailable`, `internal_error`, ...
+    pub code: String,
+    pub message: String,
+    /// Socket acks only: when a rate-limited event may be retried (REST has it in
+    /// `details`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub retry_after_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub details: Option<Value>,
+}
+
+impl ErrorBody {
+    /// A body with just a code and a message (for answers that are no domain [`Error`],
+    /// such as a request timeout).
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+                retry_after_ms: None,
+                details: None,
+            },
+        }
+    }
+}
+
+/// The wire body of `error` on `surface`: the one mapping from [`Error`] to what a client
+/// sees. Internal causes never leave: the message is [`Error::public_message`].
+pub fn body(error: &Error, surface: Surface) -> ErrorBody {
+    let mut body = ErrorBody::new(error.code(), error.public_message());
+    if let Error::Validation { details, .. } = error {
+        body.error.details.clone_from(details);
+    }
+    if let Some(wait) = retry_after(error) {
+        let millis = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        match surface {
+            Surface::Rest => body.error.details = Some(json!({ "retryAfterMs": millis })),
+            Surface::Socket => body.error.retry_after_ms = Some(millis),
+        }
+    }
+    body
+}
+
+/// The HTTP status the contract gives `error`.
+pub fn status(error: &Error) -> u16 {
+    match error {
+        Error::Validation { .. } => 400,
+        Error::Unauthenticated(_) => 401,
+        Error::Forbidden { .. } => 403,
+        Error::NotFound(_) => 404,
+        Error::Conflict(_) | Error::LimitReached { .. } => 409,
+        Error::RateLimited { .. } => 429,
+        Error::TooLarge(_) => 413,
+        Error::UnsupportedType(_) => 415,
+        Error::Unavailable(_) => 503,
+        Error::Internal(_) => 500,
+    }
+}
+
+/// How long a refused caller should wait before trying again, when the error says.
+pub fn retry_after(error: &Error) -> Option<Duration> {
+    match error {
+        Error::RateLimited { retry_after, .. } => Some(*retry_after),
+        _ => None,
+    }
+}
+
+/// Logs a failure that is about to be answered (`what` failed: "request", "socket event").
+/// Failures of ours (internal, a dependency down) at ERROR/WARN, rate-limited: a client can
+/// provoke them at will. A client's mistake or a refusal at DEBUG. Client-controlled text is
+/// clipped. Adapters call this once per answer and log the cause nowhere else.
+pub fn report(error: &Error, what: &str) {
+    static INTERNAL: LogGate = LogGate::new(20, Duration::from_secs(1));
+    static UNAVAILABLE: LogGate = LogGate::new(5, Duration::from_secs(1));
+    match error {
+        Error::Internal(cause) => {
+            gated_error!(INTERNAL, cause = %Clip(cause), "{what} failed")
+        }
+        Error::Unavailable(cause) => {
+            gated_warn!(UNAVAILABLE, cause = %Clip(cause), "{what} failed: dependency unavailable")
+        }
+        other => tracing::debug!(code = other.code(), error = %Clip(other), "{what} refused"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limited() -> Error {
+        Error::RateLimited {
+            kind: "messages",
+            retry_after: Duration::from_millis(1500),
+        }
+    }
+
+    fn json(error: &Error, surface: Surface) -> Value {
+        serde_json::to_value(body(error, surface)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_rate_limit_carries_its_retry_hint_where_each_surface_expects_it() {
+        assert_eq!(
+            json(&limited(), Surface::Rest),
+            json!({ "error": {
+                "code": "rate_limited",
+                "message": "rate limit exceeded for messages",
+                "details": { "retryAfterMs": 1500 },
+            }})
+        );
+        assert_eq!(
+            json(&limited(), Surface::Socket),
+            json!({ "error": {
+                "code": "rate_limited",
+                "message": "rate limit exceeded for messages",
+                "retryAfterMs": 1500,
+            }})
+        );
+        assert_eq!(status(&limited()), 429);
+        assert_eq!(retry_after(&limited()), Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn internal_causes_never_reach_the_body() {
+        let error = Error::internal("password=hunter2 in the connection string");
+        for surface in [Surface::Rest, Surface::Socket] {
+            let text = json(&error, surface).to_string();
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("internal_error"), "{text}");
+        }
+        assert_eq!(status(&error), 500);
+    }
+
+    #[test]
+    fn validation_details_are_kept_on_both_surfaces() {
+        let error = Error::Validation {
+            message: "content: too long".into(),
+            details: Some(json!({ "content": "too long" })),
+        };
+        for surface in [Surface::Rest, Surface::Socket] {
+            assert_eq!(
+                json(&error, surface),
+                json!({ "error": {
+                    "code": "validation_failed",
+                    "message": "content: too long",
+                    "details": { "content": "too long" },
+                }})
+            );
+        }
+        assert_eq!(status(&error), 400);
+        assert_eq!(
+            json(&Error::NotFound("conversation"), Surface::Rest),
+            json!({ "error": { "code": "not_found", "message": "conversation not found" } })
+        );
+    }
+}

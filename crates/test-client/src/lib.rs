@@ -1,0 +1,14 @@
+//! A Socket.IO v5 / Engine.IO v4 client over websocket for confab's tests, and its frame codec.
+//!
+//! - [`frame`] parses and writes the text frames (zero-copy); the load generator
+//!   (`confab-loadgen`) drives its own connections with it.
+//! - [`Client`] drives the gateway from Rust tests: CONNECT with auth (or a refusal),
+//!   events with binary attachments, acks both ways, ping answers.
+//!
+//! It is a test tool: no confab crate that ships depends on it, and it depends on no confab
+//! crate.
+
+mod client;
+pub mod frame;
+
+pub use client::{Client, Event, Handshake};
