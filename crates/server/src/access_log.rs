@@ -52,7 +52,8 @@ pub async fn access_log(mut request: Request, next: Next) -> Response {
     );
     // Without an OpenTelemetry layer (no OTLP endpoint) there is no trace to continue.
     let _ = span.set_parent(remote_context(request.headers()));
-    tracing::debug!(parent: &span, "request started");
+    // In scope, not `parent: &span`: the JSON formatter lists the current spans only.
+    span.in_scope(|| tracing::debug!("request started"));
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let user = caller.user_id();

@@ -321,7 +321,7 @@ async fn every_http_request_writes_one_json_access_log_line() {
     assert_eq!(listed.status(), StatusCode::OK);
     let refused = client
         .get(format!(
-            "{}/api/conversations/{}",
+            "{}/api/conversations/{}/participants",
             node.base,
             Uuid::new_v4()
         ))
@@ -354,7 +354,7 @@ async fn every_http_request_writes_one_json_access_log_line() {
     assert_eq!(listed["request_id"], "req-42");
     assert_eq!(listed["user_id"], caller.id.to_string());
     assert!(listed["latency_ms"].as_f64().unwrap() >= 0.0, "{listed}");
-    assert_eq!(refused["route"], "/api/conversations/{id}");
+    assert_eq!(refused["route"], "/api/conversations/{id}/participants");
     assert_eq!(refused["status"], 401);
     assert!(refused.get("user_id").is_none(), "{refused}");
     assert!(
