@@ -52,6 +52,10 @@ const SQLITE_DOWN: &[&str] = &[
     "DROP TABLE IF EXISTS messages_fts",
 ];
 
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "sea-orm-migration's MigrationTrait declares `&SchemaManager` with an elided lifetime; async_trait refuses `SchemaManager<'_>` here"
+)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

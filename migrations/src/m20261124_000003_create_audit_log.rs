@@ -25,6 +25,10 @@ enum AuditLog {
 
 const CREATED_AT_INDEX: &str = "idx_audit_log_created_at";
 
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "sea-orm-migration's MigrationTrait declares `&SchemaManager` with an elided lifetime; async_trait refuses `SchemaManager<'_>` here"
+)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

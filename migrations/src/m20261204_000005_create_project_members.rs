@@ -34,6 +34,10 @@ enum Users {
 
 const USER_INDEX: &str = "idx_project_members_user_id";
 
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "sea-orm-migration's MigrationTrait declares `&SchemaManager` with an elided lifetime; async_trait refuses `SchemaManager<'_>` here"
+)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

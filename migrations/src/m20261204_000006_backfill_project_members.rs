@@ -22,6 +22,10 @@ const BACKFILL: &str = "INSERT INTO project_members (project_id, user_id, role, 
     GROUP BY c.project_id, p.user_id \
     ON CONFLICT (project_id, user_id) DO NOTHING";
 
+#[expect(
+    elided_lifetimes_in_paths,
+    reason = "sea-orm-migration's MigrationTrait declares `&SchemaManager` with an elided lifetime; async_trait refuses `SchemaManager<'_>` here"
+)]
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {

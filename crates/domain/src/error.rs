@@ -114,6 +114,14 @@ impl Error {
     }
 
     /// The contract's snake_case code for this error.
+    ///
+    /// ```
+    /// use confab_domain::Error;
+    ///
+    /// assert_eq!(Error::NotFound("conversation").code(), "not_found");
+    /// assert_eq!(Error::validation("content: too long").code(), "validation_failed");
+    /// assert_eq!(Error::not_a_project_member("not a member").code(), "not_a_project_member");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self {
             Self::Validation { .. } => "validation_failed",
@@ -131,6 +139,14 @@ impl Error {
     }
 
     /// The message a client may see. Internal causes stay in the logs.
+    ///
+    /// ```
+    /// use confab_domain::Error;
+    ///
+    /// let error = Error::internal("connection reset by db-3.internal");
+    /// assert_eq!(error.public_message(), "internal error");
+    /// assert_eq!(Error::NotFound("message").public_message(), "message not found");
+    /// ```
     pub fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "internal error".to_owned(),

@@ -54,6 +54,19 @@ impl Default for MessagingFlags {
 
 impl MessagingFlags {
     /// Whether `who` may use messaging. Admins always may.
+    ///
+    /// ```
+    /// use confab_domain::ids::UserId;
+    /// use confab_domain::{Identity, MessagingFlags};
+    ///
+    /// let off = MessagingFlags { enabled: false, ..MessagingFlags::default() };
+    /// let user = Identity::user(UserId::new());
+    /// assert!(!off.allows(&user));
+    /// assert!(off.allows(&Identity { is_admin: true, ..user.clone() }));
+    ///
+    /// let listed = MessagingFlags { enabled_users: vec![user.user_id.to_string()], ..off };
+    /// assert!(listed.allows(&user));
+    /// ```
     pub fn allows(&self, who: &Identity) -> bool {
         if who.is_admin || self.is_listed(who) {
             return true;

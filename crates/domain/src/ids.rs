@@ -1,5 +1,25 @@
 //! Typed identifiers. Each wraps a UUID so a `UserId` can never be passed where a
 //! `ConversationId` is expected; on the wire they are plain UUID strings.
+//!
+//! ```
+//! use confab_domain::ids::{ConversationId, UserId};
+//!
+//! let id: UserId = "0191d7a4-6a2b-7c3d-8e4f-5a6b7c8d9e0f".parse()?;
+//! assert_eq!(id.to_string(), "0191d7a4-6a2b-7c3d-8e4f-5a6b7c8d9e0f");
+//! // JSON carries the bare UUID string, not an object.
+//! assert_eq!(serde_json::to_string(&id)?, r#""0191d7a4-6a2b-7c3d-8e4f-5a6b7c8d9e0f""#);
+//! assert!("not-a-uuid".parse::<ConversationId>().is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Mixing two kinds of id does not compile:
+//!
+//! ```compile_fail
+//! use confab_domain::ids::{ConversationId, UserId};
+//!
+//! fn leave(conversation: ConversationId) {}
+//! leave(UserId::new());
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,15 +37,32 @@ macro_rules! typed_id {
         pub struct $name(Uuid);
 
         impl $name {
-            /// A fresh, time-ordered id (UUID v7): new rows land at the end of the index.
+            /// A fresh, time-ordered id (UUID v7): new rows land at the end of the index, and
+            /// a later id compares greater.
+            ///
+            /// ```
+            #[doc = concat!("let first = confab_domain::ids::", stringify!($name), "::new();")]
+            #[doc = concat!("let second = confab_domain::ids::", stringify!($name), "::new();")]
+            /// assert!(first < second);
+            /// ```
             pub fn new() -> Self {
                 Self(Uuid::now_v7())
             }
 
+            /// Wraps an existing UUID (read from a row, a token or a path) without checking it.
+            ///
+            /// ```
+            /// use uuid::Uuid;
+            #[doc = concat!("use confab_domain::ids::", stringify!($name), ";")]
+            ///
+            /// let uuid = Uuid::from_u128(7);
+            #[doc = concat!("assert_eq!(", stringify!($name), "::from_uuid(uuid).as_uuid(), uuid);")]
+            /// ```
             pub const fn from_uuid(id: Uuid) -> Self {
                 Self(id)
             }
 
+            /// The UUID inside, for the storage and wire layers.
             pub const fn as_uuid(&self) -> Uuid {
                 self.0
             }

@@ -113,7 +113,8 @@ pub struct SendMessageInput {
     pub client_msg_id: Option<String>,
 }
 
-/// A send that passed validation.
+/// A send that passed validation: what [`Services::send_message`](crate::Services::send_message)
+/// stores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidSend {
     pub content: String,
@@ -123,6 +124,34 @@ pub struct ValidSend {
 }
 
 impl SendMessageInput {
+    /// Checks a send as it came from a client (REST body or `message:send` payload) and
+    /// returns the typed values, or a validation error naming the field at fault.
+    ///
+    /// ```
+    /// use confab_domain::input::SendMessageInput;
+    /// use confab_domain::model::MessageKind;
+    ///
+    /// let input: SendMessageInput = serde_json::from_value(serde_json::json!({
+    ///     "content": "hello",
+    ///     "clientMsgId": "c-1",
+    /// }))?;
+    /// let send = input.parse()?;
+    /// assert_eq!(send.kind, MessageKind::Text); // `type` defaults to "text"
+    /// assert_eq!(send.client_msg_id.as_deref(), Some("c-1"));
+    ///
+    /// // A file message needs files; the error says which field and why.
+    /// let input: SendMessageInput = serde_json::from_value(serde_json::json!({
+    ///     "content": "the report",
+    ///     "type": "file",
+    /// }))?;
+    /// let error = input.parse().unwrap_err();
+    /// assert_eq!(error.code(), "validation_failed");
+    /// assert_eq!(error.to_string(), "fileIds: a file message needs at least one file id");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Blank content, more than [`MAX_CONTENT_CHARS`] characters, an unknown `type` (or
+    /// `system`, which only the server writes) and malformed file ids are refused too.
     pub fn parse(self) -> Result<ValidSend> {
         at_most("fileIds", self.file_ids.len(), MAX_FILES_PER_MESSAGE)?;
         checked(&self)?;
@@ -170,6 +199,17 @@ pub struct EditMessageInput {
 }
 
 impl EditMessageInput {
+    /// The new content of an edited message, under the same rules as a send's.
+    ///
+    /// ```
+    /// use confab_domain::input::EditMessageInput;
+    ///
+    /// let edit = EditMessageInput { content: "fixed typo".into() };
+    /// assert_eq!(edit.parse()?, "fixed typo");
+    /// let blank = EditMessageInput { content: " \n ".into() };
+    /// assert_eq!(blank.parse().unwrap_err().code(), "validation_failed");
+    /// # Ok::<(), confab_domain::Error>(())
+    /// ```
     pub fn parse(self) -> Result<String> {
         checked(&self)?;
         Ok(self.content)
@@ -367,6 +407,16 @@ impl UpdateReportInput {
 }
 
 /// `limit` of a page: 1..=100, 50 by default.
+///
+/// ```
+/// use confab_domain::input::page_limit;
+///
+/// assert_eq!(page_limit(None)?, 50);
+/// assert_eq!(page_limit(Some(100))?, 100);
+/// assert!(page_limit(Some(0)).is_err());
+/// assert!(page_limit(Some(101)).is_err());
+/// # Ok::<(), confab_domain::Error>(())
+/// ```
 pub fn page_limit(limit: Option<i64>) -> Result<u32> {
     page_limit_up_to(limit, 50, 100)
 }
@@ -385,6 +435,14 @@ pub fn page_limit_up_to(limit: Option<i64>, default: u32, max: u32) -> Result<u3
 }
 
 /// A search query: 1..=256 characters after trimming.
+///
+/// ```
+/// use confab_domain::input::search_query;
+///
+/// assert_eq!(search_query(Some("  release notes ")).unwrap(), "release notes");
+/// assert!(search_query(Some("   ")).is_err());
+/// assert!(search_query(None).is_err());
+/// ```
 pub fn search_query(q: Option<&str>) -> Result<String> {
     let q = q.map(str::trim).unwrap_or_default();
     if q.is_empty() || q.chars().count() > 256 || q.contains('\0') {

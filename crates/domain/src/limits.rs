@@ -96,6 +96,19 @@ impl Limits {
 
 /// One GCRA step. `tat` is the stored "theoretical arrival time" (as an offset from a fixed
 /// origin), `now` likewise. Returns the new TAT when allowed, or how long to wait.
+///
+/// ```
+/// use std::time::Duration;
+/// use confab_domain::limits::{Quota, gcra};
+///
+/// let quota = Quota::per_minute(2); // a burst of 2, then one every 30 s
+/// let now = Duration::ZERO;
+/// let tat = gcra(quota, None, now).unwrap();
+/// let tat = gcra(quota, Some(tat), now).unwrap();
+/// assert_eq!(gcra(quota, Some(tat), now), Err(Duration::from_secs(30)));
+/// // 30 s later one more action is allowed.
+/// assert!(gcra(quota, Some(tat), now + Duration::from_secs(30)).is_ok());
+/// ```
 pub fn gcra(quota: Quota, tat: Option<Duration>, now: Duration) -> Result<Duration, Duration> {
     let interval = quota.interval();
     let start = tat.map_or(now, |t| t.max(now));

@@ -7,11 +7,28 @@ use serde::Serializer;
 pub type Timestamp = DateTime<Utc>;
 
 /// Truncates to whole microseconds so a value reads back from either database unchanged.
+///
+/// ```
+/// use confab_domain::time::{Timestamp, truncate_micros};
+///
+/// let t: Timestamp = "2026-01-02T03:04:05.123456789Z".parse()?;
+/// assert_eq!(truncate_micros(t).to_rfc3339(), "2026-01-02T03:04:05.123456+00:00");
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
 pub fn truncate_micros(t: Timestamp) -> Timestamp {
     let micros = t.timestamp_micros();
     DateTime::from_timestamp_micros(micros).unwrap_or(t)
 }
 
+/// The wire form of a timestamp: RFC 3339, milliseconds, `Z`.
+///
+/// ```
+/// use confab_domain::time::{Timestamp, format};
+///
+/// let t: Timestamp = "2026-01-02T03:04:05.678901Z".parse()?;
+/// assert_eq!(format(&t), "2026-01-02T03:04:05.678Z");
+/// # Ok::<(), chrono::ParseError>(())
+/// ```
 pub fn format(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }

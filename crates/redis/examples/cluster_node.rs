@@ -59,6 +59,10 @@ fn arg(flag: &str, default: &str) -> String {
 }
 
 #[tokio::main]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test binary's log filter; it has no confab configuration"
+)]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "confab_redis=info".into()))

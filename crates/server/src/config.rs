@@ -1,9 +1,9 @@
 //! Typed configuration: defaults, then an optional `confab.toml`, then `CONFAB_*`
 //! environment variables (nested with `__`). Loaded once in `main` and passed down. The other
 //! readers of the environment are few and each reads a variable another tool defines: the CLI
-//! (`CONFAB_CONFIG`, through clap), `main` (`RUST_LOG`, for the log filter), [`Config::load`]
-//! (`OTEL_EXPORTER_OTLP_ENDPOINT` and the `OTEL_*` variables of [`otel`]), and confab-http's
-//! S3 storage (`AWS_*` credentials, through `AmazonS3Builder::from_env`).
+//! (`CONFAB_CONFIG`, through clap), [`rust_log`] (`RUST_LOG`, for the log filter),
+//! [`Config::load`] (`OTEL_EXPORTER_OTLP_ENDPOINT` and the `OTEL_*` variables of [`otel`]), and
+//! confab-http's S3 storage (`AWS_*` credentials, through `AmazonS3Builder::from_env`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -370,6 +370,15 @@ impl Config {
             ),
         }
     }
+}
+
+/// `RUST_LOG`, the log filter the environment asks for (it wins over `log_filter`).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the config module is the one place that reads the process environment"
+)]
+pub fn rust_log() -> Option<String> {
+    std::env::var("RUST_LOG").ok()
 }
 
 #[cfg(test)]

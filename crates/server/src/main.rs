@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::Parser;
 use confab_server::cli::{Cli, Command, ConfigCommand};
-use confab_server::config::{Sources, check, print};
+use confab_server::config::{Sources, check, print, rust_log};
 use confab_server::{App, Config, app, healthcheck, telemetry};
 
 #[tokio::main]
@@ -25,13 +25,13 @@ async fn main() -> anyhow::Result<()> {
     };
     match command {
         Command::Serve => {
-            let _telemetry = telemetry::init(&config, std::env::var("RUST_LOG").ok());
+            let _telemetry = telemetry::init(&config, rust_log());
             let app = App::build(config).await?;
             reload_flags_on_sighup(app.services().clone(), cli.config.clone());
             app.run(shutdown_signal()).await
         }
         Command::Migrate => {
-            let _telemetry = telemetry::init(&config, std::env::var("RUST_LOG").ok());
+            let _telemetry = telemetry::init(&config, rust_log());
             let database = app::open_database(&config).await?;
             database.migrate().await.context("applying migrations")?;
             tracing::info!("migrations applied");

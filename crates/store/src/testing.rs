@@ -45,6 +45,10 @@ enum Place {
 }
 
 /// A new, empty PostgreSQL database. Panics when PostgreSQL is unreachable.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test fixture's service address, not a confab setting"
+)]
 pub async fn fresh_postgres() -> TestDb {
     let admin_url =
         std::env::var(POSTGRES_URL_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());

@@ -13,6 +13,10 @@ pub type Adapter = RedisAdapter<Emitter>;
 pub type Io = SocketIo<Adapter>;
 
 /// The shared test Redis (`CONFAB_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test fixture's service address, not a confab setting"
+)]
 pub fn redis_url() -> String {
     std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }

@@ -69,6 +69,10 @@ pub struct Sources {
 }
 
 impl Sources {
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the config module is the one place that reads the process environment"
+    )]
     pub fn from_process(file: Option<&Path>) -> Self {
         Self {
             file: file.map(Path::to_path_buf),
