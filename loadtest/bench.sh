@@ -12,6 +12,9 @@
 #   --confab-db LIST       sqlite, postgres or both, comma-separated [postgres]
 #   --refs LIST            references to run: node, uws (skipped when uWebSockets.js is not
 #                          installed), none [node,uws]
+#   --observability LIST   confab's logs and traces: off (RUST_LOG=warn), on (the default INFO
+#                          level, JSON access and event logs, every span exported over OTLP to
+#                          a local sink), or off,on (both, one after the other) [off]
 #   --no-build             use the existing release binaries
 #   --pg URL               PostgreSQL server (no database part) [postgres://postgres@127.0.0.1:5432]
 #   --redis URL            Redis for the cluster scenario [redis://127.0.0.1:6379]
@@ -25,6 +28,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/confab-target}
 scenario=fanout
 confab_dbs=postgres
 refs=node,uws
+observability=off
 build=1
 pg=postgres://postgres@127.0.0.1:5432
 redis=redis://127.0.0.1:6379
@@ -35,12 +39,13 @@ while [ $# -gt 0 ]; do
     --scenario) scenario=$2; shift 2 ;;
     --confab-db) confab_dbs=$2; shift 2 ;;
     --refs) refs=$2; shift 2 ;;
+    --observability) observability=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --pg) pg=${2%/}; shift 2 ;;
     --redis) redis=$2; shift 2 ;;
     --out-dir) out_dir=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench: unknown flag $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,7 +96,9 @@ healthy() { # healthy <url> <pid>
 
 databases=()
 pids=()
+pids_sink=
 cleanup() {
+  [ -n "$pids_sink" ] && kill "$pids_sink" 2>/dev/null || true
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   for db in "${databases[@]}"; do
@@ -141,8 +148,27 @@ run_target() {
   sleep 2 # let sockets in TIME_WAIT and the database settle between targets
 }
 
-start_confab() { # start_confab <sqlite|postgres>
-  local db=$1 url=
+# An OTLP/HTTP sink for `--observability on`: answers every export with 200 and counts bytes.
+start_otlp_sink() {
+  [ -n "${otlp_url:-}" ] && return 0
+  local port; port=$(free_port)
+  python3 loadtest/otlp-sink.py "$port" >"$out_dir/otlp-sink.log" 2>&1 &
+  pids_sink=$!
+  otlp_url=http://127.0.0.1:$port
+  for _ in $(seq 1 50); do
+    curl -fsS -o /dev/null -X POST --data '' "$otlp_url/v1/traces" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  log "the OTLP sink did not start (see $out_dir/otlp-sink.log)"; return 1
+}
+
+start_confab() { # start_confab <sqlite|postgres> [off|on]
+  local db=$1 obs=${2:-off} url=
+  local obs_env=(RUST_LOG=warn)
+  if [ "$obs" = on ]; then
+    start_otlp_sink || return 1
+    obs_env=(RUST_LOG=info CONFAB_LOG_FORMAT=json OTEL_EXPORTER_OTLP_ENDPOINT="$otlp_url")
+  fi
   started_urls=() started_pids=()
   if [ "$db" = postgres ] || [ "$nodes" -gt 1 ]; then
     fresh_db "lt_confab_$$"
@@ -158,11 +184,11 @@ start_confab() { # start_confab <sqlite|postgres>
     [ "$nodes" -gt 1 ] && redis_env=(CONFAB_REDIS_URL="$redis")
     (cd "$data" && exec env -u CONFAB_CONFIG -u CONFAB_DATABASE_URL -u CONFAB_REDIS_URL \
       CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_DATABASE_URL="$url" \
-      CONFAB_JWT_SECRET="$secret" CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 RUST_LOG=warn \
-      "${redis_env[@]}" "$bin/confab" serve) >"$out_dir/confab-$db-$n.log" 2>&1 &
+      CONFAB_JWT_SECRET="$secret" CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 "${obs_env[@]}" \
+      "${redis_env[@]}" "$bin/confab" serve) >"$out_dir/confab-$db-$obs-$n.log" 2>&1 &
     local pid=$!
     pids+=("$pid")
-    healthy "http://127.0.0.1:$port" "$pid" || { log "confab did not start (see $out_dir/confab-$db-$n.log)"; return 1; }
+    healthy "http://127.0.0.1:$port" "$pid" || { log "confab did not start (see $out_dir/confab-$db-$obs-$n.log)"; return 1; }
     started_urls+=("http://127.0.0.1:$port")
     started_pids+=("$pid")
   done
@@ -192,12 +218,17 @@ start_reference() { # start_reference <node|uws>
 }
 
 IFS=, read -r -a dbs <<<"$confab_dbs"
+IFS=, read -r -a observabilities <<<"$observability"
 for db in "${dbs[@]}"; do
-  case $db in
-    sqlite) run_target confab-sqlite start_confab sqlite ;;
-    postgres|pg) run_target confab-pg start_confab postgres ;;
-    *) log "unknown --confab-db $db"; exit 2 ;;
-  esac
+  for obs in "${observabilities[@]}"; do
+    suffix=
+    case $obs in off) ;; on) suffix=-obs ;; *) log "unknown --observability $obs"; exit 2 ;; esac
+    case $db in
+      sqlite) run_target "confab-sqlite$suffix" start_confab sqlite "$obs" ;;
+      postgres|pg) run_target "confab-pg$suffix" start_confab postgres "$obs" ;;
+      *) log "unknown --confab-db $db"; exit 2 ;;
+    esac
+  done
 done
 IFS=, read -r -a ref_list <<<"$refs"
 for ref in "${ref_list[@]}"; do

@@ -172,6 +172,7 @@ async fn accept<A: Adapter>(
     // The parent of the socket's event spans, for as long as the socket lives.
     let connection =
         tracing::info_span!("socket.connection", sid = %s.id, user = %identity.user_id);
+    crate::trace::continue_trace(&connection, &s, auth.as_ref());
     connection.in_scope(|| tracing::info!(transport = ?s.transport_type(), "socket connected"));
     let on_event = {
         let hub = hub.clone();

@@ -20,6 +20,7 @@ mod notifier;
 mod presence;
 mod reply;
 mod rooms;
+mod trace;
 mod typing;
 
 use std::sync::Arc;

@@ -3,12 +3,14 @@
 //! and query strings.
 
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use bytes::Bytes;
+use confab_domain::ids::UserId;
 use confab_domain::{Error, Identity};
 use serde::de::DeserializeOwned;
 
@@ -18,6 +20,22 @@ use crate::state::AppState;
 /// The authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Auth(pub Identity);
+
+/// Who made a request, for the access log: the server's request middleware puts one in the
+/// request's extensions and reads it when the response is ready; [`Auth`] fills it.
+#[derive(Clone, Debug, Default)]
+pub struct Caller(Arc<OnceLock<UserId>>);
+
+impl Caller {
+    /// The authenticated user, once [`Auth`] has verified one.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.0.get().copied()
+    }
+
+    fn set(&self, user_id: UserId) {
+        let _ = self.0.set(user_id);
+    }
+}
 
 /// The bearer token of a request: `Authorization: Bearer <jwt>`.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
@@ -42,6 +60,9 @@ impl FromRequestParts<AppState> for Auth {
         let token = bearer_token(parts)
             .ok_or_else(|| ApiError(Error::Unauthenticated("missing bearer token".into())))?;
         let identity = state.services.authenticate(token).await?;
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            caller.set(identity.user_id);
+        }
         parts.extensions.insert(identity.clone());
         Ok(Self(identity))
     }

@@ -384,7 +384,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         if everything {
             let answers = self
                 .shared
-                .request(&self.channels, expected, |id| {
+                .request(&self.channels, expected, "all_rooms", |id| {
                     wire::encode_all_rooms_request(&self.uid, id)
                 })
                 .await?;
@@ -399,7 +399,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
             // Node's ALL_ROOMS has no selector: ask for the selected sockets and their rooms.
             let answers = self
                 .shared
-                .request(&self.channels, expected, |id| {
+                .request(&self.channels, expected, "fetch_sockets", |id| {
                     wire::encode_fetch_request(&self.uid, id, &node_opts)
                 })
                 .await?;
@@ -428,7 +428,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         }
         let answers = self
             .shared
-            .request(&self.channels, expected, |id| {
+            .request(&self.channels, expected, "fetch_sockets", |id| {
                 wire::encode_fetch_request(&self.uid, id, &node_opts)
             })
             .await?;

@@ -70,11 +70,19 @@ impl Shared {
             .saturating_sub(1))
     }
 
-    /// Publishes the request `body(request_id)` and waits for `expected` answers.
+    /// Publishes the request `body(request_id)` and waits for `expected` answers, in an INFO
+    /// span (`redis.request`, its `operation` the request's kind) so a trace shows the round trip.
+    #[tracing::instrument(
+        name = "redis.request",
+        level = "info",
+        skip_all,
+        fields(otel.kind = "client", db.system = "redis", db.operation = operation, expected)
+    )]
     pub(crate) async fn request(
         &self,
         channels: &Channels,
         expected: usize,
+        operation: &'static str,
         body: impl FnOnce(&str) -> Vec<u8>,
     ) -> Result<Vec<Mp>, Error> {
         let id = Sid::new();

@@ -177,7 +177,7 @@ impl RedisAdapterCtr {
         data.extend(args);
         let answers = self
             .shared
-            .request(&ns.channels, expected, |id| {
+            .request(&ns.channels, expected, "server_side_emit", |id| {
                 wire::encode_server_side_emit(&ns.uid, Some(id), &data)
             })
             .await?;

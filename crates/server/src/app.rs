@@ -26,7 +26,6 @@ use socketioxide::adapter::{Emitter, LocalAdapter};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::cluster::{Cluster, RedisCheck};
 use crate::config::Config;
@@ -353,9 +352,9 @@ fn limits(config: &Config) -> Limits {
     }
 }
 
-/// Request ids, access logs, CORS and the per-address limit on unauthenticated traffic,
-/// shared by REST and Socket.IO; outermost, a response sent before its request body was read
-/// closes its connection.
+/// Request ids, the access log and request spans (`crate::access_log`), CORS and the
+/// per-address limit on unauthenticated traffic, shared by REST and Socket.IO; outermost, a
+/// response sent before its request body was read closes its connection.
 fn with_layers(router: Router, config: &Config, limit: Arc<UnauthenticatedLimit>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
@@ -367,45 +366,11 @@ fn with_layers(router: Router, config: &Config, limit: Arc<UnauthenticatedLimit>
         .layer(axum::middleware::from_fn(confab_http::metrics::record))
         .layer(cors(&config.cors_origins))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(RequestSpan))
+        .layer(axum::middleware::from_fn(crate::access_log::access_log))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(axum::middleware::from_fn(
             transport::unread::close_if_unread,
         ))
-}
-
-/// The request span without secrets: the query's `token` values (Socket.IO clients that
-/// cannot set headers pass `?token=`) are replaced, at every log level and in exported traces.
-#[derive(Clone, Copy, Debug)]
-struct RequestSpan;
-
-impl<B> tower_http::trace::MakeSpan<B> for RequestSpan {
-    fn make_span(&mut self, request: &axum::http::Request<B>) -> tracing::Span {
-        tracing::debug_span!(
-            "request",
-            method = %request.method(),
-            uri = %redact_query(request.uri()),
-            version = ?request.version(),
-        )
-    }
-}
-
-/// `path?query` with the value of every parameter whose name mentions `token` replaced.
-pub fn redact_query(uri: &axum::http::Uri) -> String {
-    let path = uri.path();
-    let Some(query) = uri.query() else {
-        return path.to_owned();
-    };
-    let pairs: Vec<String> = query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, _)) if name.to_ascii_lowercase().contains("token") => {
-                format!("{name}=[redacted]")
-            }
-            _ => pair.to_owned(),
-        })
-        .collect();
-    format!("{path}?{}", pairs.join("&"))
 }
 
 /// Listed origins get credentials; with none listed any origin may call without them

@@ -1,9 +1,9 @@
 //! Typed configuration: defaults, then an optional `confab.toml`, then `CONFAB_*`
 //! environment variables (nested with `__`). Loaded once in `main` and passed down. The other
 //! readers of the environment are few and each reads a variable another tool defines: the CLI
-//! (`CONFAB_CONFIG`, through clap), [`rust_log`] (`RUST_LOG`, for the log filter), [`Config::load`]
-//! (`OTEL_EXPORTER_OTLP_ENDPOINT`), and confab-http's S3 storage (`AWS_*` credentials, through
-//! `AmazonS3Builder::from_env`).
+//! (`CONFAB_CONFIG`, through clap), [`rust_log`] (`RUST_LOG`, for the log filter),
+//! [`Config::load`] (`OTEL_EXPORTER_OTLP_ENDPOINT` and the `OTEL_*` variables of [`otel`]), and
+//! confab-http's S3 storage (`AWS_*` credentials, through `AmazonS3Builder::from_env`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,6 +19,7 @@ mod example;
 mod files;
 mod http;
 pub mod keys;
+pub mod otel;
 pub mod print;
 mod redis;
 
@@ -68,6 +69,9 @@ pub struct Config {
     pub log_filter: String,
     /// `OTEL_EXPORTER_OTLP_ENDPOINT`: where traces go, when set.
     pub otlp_endpoint: Option<String>,
+    /// The other standard `OTEL_*` variables (service name, resource, sampler): no file key.
+    #[serde(skip)]
+    pub otel: otel::OtelSettings,
     /// How long shutdown waits for in-flight requests.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
@@ -281,6 +285,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_filter: "info".into(),
             otlp_endpoint: None,
+            otel: otel::OtelSettings::default(),
             shutdown_timeout: Duration::from_secs(20),
             limits: LimitsConfig::default(),
             features: FeaturesConfig::default(),

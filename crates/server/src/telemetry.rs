@@ -1,16 +1,23 @@
 //! Logs and traces. Logs: human-readable text by default, JSON lines with
 //! `CONFAB_LOG_FORMAT=json`; the filter comes from `RUST_LOG`, else the configured
-//! `log_filter`. Traces: when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, spans (HTTP requests and
-//! everything under them) go to that OTLP collector over HTTP/protobuf.
+//! `log_filter`. Traces: when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, spans (HTTP requests,
+//! socket connections and events, and the database statements and Redis requests under them)
+//! go to that OTLP collector over HTTP/protobuf, named and sampled by the standard `OTEL_*`
+//! variables (`crate::config::otel`). A W3C `traceparent` a caller sends is continued
+//! (`crate::access_log`, and the gateway's handshake) through the global propagator set here.
 
+use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
+use crate::config::otel::{self, OtelSettings};
 use crate::config::{Config, LogFormat};
 
 /// Keeps the trace exporter alive; dropping it flushes the spans still queued.
@@ -75,7 +82,7 @@ pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
         .as_deref()
         .filter(|e| !e.trim().is_empty())
     {
-        Some(endpoint) => match tracer_provider(endpoint) {
+        Some(endpoint) => match tracer_provider(endpoint, &config.otel) {
             Ok(provider) => {
                 let layer = tracing_opentelemetry::layer().with_tracer(provider.tracer("confab"));
                 (Some(layer), Some(provider))
@@ -89,6 +96,7 @@ pub fn init(config: &Config, rust_log: Option<String>) -> Telemetry {
         },
         None => (None, None),
     };
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let installed = Registry::default()
         .with(logs)
         .with(traces)
@@ -140,16 +148,42 @@ fn from_client_data_logger(target: &str) -> bool {
 
 fn tracer_provider(
     endpoint: &str,
+    settings: &OtelSettings,
 ) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_endpoint(traces_url(endpoint))
         .with_timeout(std::time::Duration::from_secs(5))
         .build()?;
+    // From an empty resource: the SDK's own detectors would read the environment again.
+    let resource = Resource::builder_empty()
+        .with_detector(Box::new(TelemetryResourceDetector))
+        .with_attributes(
+            settings
+                .resource_attributes
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .with_service_name(settings.service_name.clone())
+        .build();
     Ok(SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
-        .with_resource(Resource::builder().with_service_name("confab").build())
+        .with_sampler(sampler(settings.sampler))
+        .with_resource(resource)
         .build())
+}
+
+fn sampler(setting: otel::Sampler) -> Sampler {
+    match setting {
+        otel::Sampler::AlwaysOn => Sampler::AlwaysOn,
+        otel::Sampler::AlwaysOff => Sampler::AlwaysOff,
+        otel::Sampler::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(ratio),
+        otel::Sampler::ParentBasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        otel::Sampler::ParentBasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        otel::Sampler::ParentBasedTraceIdRatio(ratio) => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))
+        }
+    }
 }
 
 #[cfg(test)]

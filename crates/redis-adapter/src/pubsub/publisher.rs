@@ -80,7 +80,14 @@ impl Publisher {
         }
     }
 
-    /// Publishes and waits until Redis took the message (or the publish timeout).
+    /// Publishes and waits until Redis took the message (or the publish timeout), in an INFO
+    /// span (`redis.publish`): room changes and disconnects that other nodes must apply.
+    #[tracing::instrument(
+        name = "redis.publish",
+        level = "info",
+        skip_all,
+        fields(otel.kind = "client", db.system = "redis", db.operation = "PUBLISH")
+    )]
     pub(crate) async fn publish_wait(
         &self,
         channel: String,

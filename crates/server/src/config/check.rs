@@ -63,8 +63,8 @@ pub struct Checked {
 pub struct Sources {
     /// `--config`/`CONFAB_CONFIG`; `None`: `confab.toml` when present.
     pub file: Option<PathBuf>,
-    /// Environment variables (all of them; only `CONFAB_*`, `OTEL_EXPORTER_OTLP_ENDPOINT` and
-    /// `RUST_LOG` are read).
+    /// Environment variables (all of them; only `CONFAB_*`, `OTEL_EXPORTER_OTLP_ENDPOINT`, the
+    /// other `OTEL_*` variables of `super::otel` and `RUST_LOG` are read).
     pub env: Vec<(String, String)>,
 }
 
@@ -122,7 +122,10 @@ pub fn check(sources: &Sources) -> Checked {
     if let Some(endpoint) = sources.var("OTEL_EXPORTER_OTLP_ENDPOINT") {
         figment = figment.merge(Serialized::default("otlp_endpoint", endpoint));
     }
+    let (otel, otel_problems) = super::otel::from_env(|name| sources.var(name));
+    problems.extend(otel_problems);
     let config = extract(&known, figment, &mut problems).map(|mut config| {
+        config.otel = otel;
         // `CONFAB_DATABASE_URL=` (set but empty, as compose files do) means the default.
         if config
             .database_url

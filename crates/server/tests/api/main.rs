@@ -35,4 +35,5 @@ mod reload;
 mod search;
 mod security;
 mod socket;
+mod telemetry;
 mod validation;
