@@ -673,7 +673,7 @@ export interface components {
         EditMessageInput: {
             content: string;
         };
-        /** @description The JSON body of every error response. */
+        /** @description The JSON body of every failure: `{ "error": { "code", "message", "details"? } }`. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
