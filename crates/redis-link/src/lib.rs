@@ -6,6 +6,7 @@
 //! Depends on deadpool-redis only (and redis for [`testing`]); never on Socket.IO, on
 //! confab-domain or on another confab crate.
 
+pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;
 
