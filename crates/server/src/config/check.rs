@@ -351,6 +351,15 @@ fn invalid_settings(config: &Config) -> Vec<Problem> {
             message: format!("expected a percentage from 0 to 100, found {rollout}"),
         });
     }
+    // The URL's form, the CA file and the settings that go with them (no connection made).
+    if let Some(url) = config.redis_url.as_deref().filter(|u| !u.trim().is_empty())
+        && let Err(e) = crate::cluster::link(url, config)
+    {
+        problems.push(Problem {
+            origin: "redis".into(),
+            message: format!("{e:#}"),
+        });
+    }
     problems
 }
 
