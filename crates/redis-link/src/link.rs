@@ -246,18 +246,32 @@ impl managed::Manager for Manager {
     ) -> managed::RecycleResult<RedisError> {
         let ping_number = self.ping_number.fetch_add(1, Ordering::Relaxed).to_string();
         // UNWATCH and PING in one round trip (a connection back from a failed transaction
-        // must not keep watching keys).
-        let (n,) = redis::Pipeline::with_capacity(2)
-            .cmd("UNWATCH")
-            .ignore()
-            .cmd("PING")
-            .arg(&ping_number)
-            .query_async::<(String,)>(conn)
-            .await?;
-        if n == ping_number {
-            Ok(())
+        // must not keep watching keys); behind Sentinel also ROLE, so that a connection to a
+        // master that was demoted (and still answers) is dropped and the next one asks the
+        // sentinels again.
+        let mut pipe = redis::Pipeline::with_capacity(3);
+        pipe.cmd("UNWATCH").ignore().cmd("PING").arg(&ping_number);
+        let (n, still_master) = if matches!(*self.link.connector, Connector::Sentinel(_)) {
+            pipe.cmd("ROLE");
+            let (n, role): (String, Vec<redis::Value>) = pipe.query_async(conn).await?;
+            let master = role
+                .into_iter()
+                .next()
+                .and_then(|v| redis::from_redis_value::<String>(v).ok())
+                .is_some_and(|r| r == "master");
+            (n, master)
         } else {
+            let (n,): (String,) = pipe.query_async(conn).await?;
+            (n, true)
+        };
+        if n != ping_number {
             Err(managed::RecycleError::message("Invalid PING response"))
+        } else if !still_master {
+            Err(managed::RecycleError::message(
+                "no longer the master Sentinel names",
+            ))
+        } else {
+            Ok(())
         }
     }
 }

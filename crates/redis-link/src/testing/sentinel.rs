@@ -109,6 +109,20 @@ impl SentinelGroup {
         self.master.kill();
     }
 
+    /// Asks the sentinels for a failover while the master is up (`SENTINEL FAILOVER`): the
+    /// replica is promoted and the old master, still running, becomes its replica.
+    pub fn failover(&self) {
+        let answer = cli(
+            self.sentinel_ports[0],
+            &["SENTINEL", "FAILOVER", MASTER_NAME],
+        );
+        assert_eq!(
+            answer.as_deref().map(str::trim),
+            Some("OK"),
+            "SENTINEL FAILOVER"
+        );
+    }
+
     /// Waits (at most `within`) until the sentinels name the replica as the master and it has
     /// taken the role.
     pub async fn wait_for_failover(&self, within: Duration) {

@@ -2,7 +2,7 @@
 //! on a Sentinel group whose master is killed mid-run.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use confab_redis_link::testing::{PrivateRedis, SentinelGroup, TlsFiles, ping};
@@ -160,16 +160,30 @@ async fn a_node_that_does_not_trust_the_redis_certificate_says_so() {
     ping(&link, WAIT).await.unwrap();
 }
 
-/// `confab config check` with `env` (and a clean environment otherwise).
-fn config_check(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_confab"))
-        .args(["config", "check"])
+/// `confab <args>` with `env` (and a clean environment otherwise); its exit code and stderr.
+/// Fails the test when it runs longer than 30 s.
+fn confab(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
+        .args(args)
         .env_clear()
         .env("CONFAB_DATA_DIR", dir.join("data"))
+        .env("CONFAB_BIND", "127.0.0.1:0")
+        .env("CONFAB_JWT_SECRET", "0123456789abcdef0123456789abcdef")
         .envs(env.iter().copied())
         .current_dir(dir)
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("confab {args:?} {env:?} still runs after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -177,15 +191,12 @@ fn config_check(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
 }
 
 #[test]
-fn config_check_accepts_tls_and_sentinel_settings_and_refuses_bad_ones() {
+fn config_check_accepts_tls_and_sentinel_settings_and_refuses_bad_urls() {
     let dir = tempfile::tempdir().unwrap();
-    let tls = TlsFiles::generate();
-    let ca = tls.ca.to_string_lossy().into_owned();
-    let secret = ("CONFAB_JWT_SECRET", "0123456789abcdef0123456789abcdef");
     for env in [
         vec![
             ("CONFAB_REDIS_URL", "rediss://:pw@127.0.0.1:6380/0"),
-            ("CONFAB_REDIS__TLS_CA_FILE", ca.as_str()),
+            ("CONFAB_REDIS__TLS_CA_FILE", "/etc/confab/redis-ca.pem"),
         ],
         vec![
             (
@@ -200,28 +211,10 @@ fn config_check_accepts_tls_and_sentinel_settings_and_refuses_bad_ones() {
             "rediss+sentinel://127.0.0.1:26379/mymaster",
         )],
     ] {
-        let mut env = env;
-        env.push(secret);
-        let (code, stderr) = config_check(dir.path(), &env);
+        let (code, stderr) = confab(dir.path(), &["config", "check"], &env);
         assert_eq!(code, Some(0), "{env:?}: {stderr}");
     }
-    let missing = dir.path().join("missing.pem");
-    let missing = missing.to_string_lossy();
     for (env, expected) in [
-        (
-            vec![
-                ("CONFAB_REDIS_URL", "redis://127.0.0.1:6379"),
-                ("CONFAB_REDIS__TLS_CA_FILE", ca.as_str()),
-            ],
-            "does not use TLS",
-        ),
-        (
-            vec![
-                ("CONFAB_REDIS_URL", "rediss://127.0.0.1:6380"),
-                ("CONFAB_REDIS__TLS_CA_FILE", &*missing),
-            ],
-            "CONFAB_REDIS__TLS_CA_FILE: cannot read",
-        ),
         (
             vec![(
                 "CONFAB_REDIS_URL",
@@ -237,16 +230,50 @@ fn config_check_accepts_tls_and_sentinel_settings_and_refuses_bad_ones() {
             "names the master",
         ),
         (
+            vec![("CONFAB_REDIS_URL", "http://:hunter2@127.0.0.1:6379")],
+            "use redis://",
+        ),
+        (
             vec![("CONFAB_REDIS__TLS_INSECURE", "true")],
             "unknown variable",
         ),
     ] {
-        let mut env = env;
-        env.push(secret);
-        let (code, stderr) = config_check(dir.path(), &env);
+        let (code, stderr) = confab(dir.path(), &["config", "check"], &env);
         assert_eq!(code, Some(1), "{env:?}: {stderr}");
         assert!(stderr.contains(expected), "{env:?}: {stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_node_refuses_to_start_with_a_ca_file_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let tls = TlsFiles::generate();
+    let ca = tls.ca.to_string_lossy().into_owned();
+    let missing = dir
+        .path()
+        .join("missing.pem")
+        .to_string_lossy()
+        .into_owned();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let junk = junk.to_string_lossy().into_owned();
+    for (url, file, expected) in [
+        ("redis://127.0.0.1:1", &ca, "does not use TLS"),
+        (
+            "rediss://127.0.0.1:1",
+            &missing,
+            "CONFAB_REDIS__TLS_CA_FILE: cannot read",
+        ),
+        ("rediss://127.0.0.1:1", &junk, "holds no PEM certificate"),
+    ] {
+        let env = [
+            ("CONFAB_REDIS_URL", url),
+            ("CONFAB_REDIS__TLS_CA_FILE", file.as_str()),
+        ];
+        let (code, stderr) = confab(dir.path(), &[], &env);
+        assert_ne!(code, Some(0), "{env:?}: {stderr}");
+        assert!(stderr.contains(expected), "{env:?}: {stderr}");
     }
 }
 
@@ -282,6 +309,35 @@ async fn nodes_follow_a_sentinel_failover() {
     eprintln!(
         "nodes ready again {:?} after the sentinels promoted the replica",
         start.elapsed()
+    );
+    delivery_and_presence_cross(&one, &two, "after the failover").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_leave_a_demoted_master_after_a_manual_sentinel_failover() {
+    let group = SentinelGroup::start().await;
+    let (one, two) = two_nodes(group.url(), |c| c.limits.messages_per_minute = 3).await;
+    delivery_and_presence_cross(&one, &two, "before the failover").await;
+
+    // The old master keeps running as a replica: connections to it still answer, but refuse
+    // writes. Pooled connections must notice and move to the new master.
+    group.failover();
+    group.wait_for_failover(Duration::from_secs(20)).await;
+    let dave = one.user();
+    let conversation = one.conversation(&dave, &[]).await;
+    let path = format!("/api/conversations/{conversation}/messages");
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let node = if i % 2 == 0 { &one } else { &two };
+        let (status, _) = node
+            .post(&path, &dave, json!({ "content": format!("m{i}") }))
+            .await;
+        statuses.push(status.as_u16());
+    }
+    assert_eq!(
+        statuses,
+        [201, 201, 201, 429],
+        "the shared limit is kept on the new master (a limiter that cannot write lets requests through)"
     );
     delivery_and_presence_cross(&one, &two, "after the failover").await;
 }
