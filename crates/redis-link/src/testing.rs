@@ -211,6 +211,8 @@ pub struct PrivateRedis {
     args: Vec<String>,
     /// `Some`: TLS only, trusting this CA.
     tls: Option<LinkOptions>,
+    /// Its working directory (a replica writes the master's snapshot there).
+    dir: TempDir,
 }
 
 impl PrivateRedis {
@@ -252,6 +254,7 @@ impl PrivateRedis {
             child: None,
             args,
             tls,
+            dir: TempDir::new("confab-redis"),
         };
         redis.restart().await;
         redis
@@ -288,6 +291,8 @@ impl PrivateRedis {
             .args(ports)
             .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir.0)
             .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
