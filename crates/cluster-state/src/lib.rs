@@ -8,7 +8,7 @@
 //! Socket.IO adapter's (confab-redis-adapter), which shares nothing with this crate but the
 //! pool and log throttle of confab-redis-link.
 //!
-//! Depends on confab-domain (the ports), redis, deadpool-redis and confab-redis-link; never on
+//! Depends on confab-domain (the ports), redis and confab-redis-link; never on
 //! Socket.IO, confab-store, confab-http, confab-gateway or confab-server.
 
 mod limiter;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use confab_domain::limits::Limits;
-use deadpool_redis::Pool;
+use confab_redis_link::Pool;
 
 pub use limiter::RedisLimiter;
 pub use presence::RedisPresence;
@@ -62,7 +62,7 @@ impl Link {
     /// Runs `work` on a pooled connection, bounded by the timeout.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, CallError>
     where
-        F: AsyncFnOnce(&mut deadpool_redis::Connection) -> Result<T, CallError>,
+        F: AsyncFnOnce(&mut confab_redis_link::Connection) -> Result<T, CallError>,
     {
         let bounded = async {
             let mut conn = self
@@ -131,13 +131,19 @@ impl RedisState {
         }
     }
 
-    /// Builds the pool from a URL, each wait and connect bounded by `redis_timeout`.
+    /// Builds the pool on `link`, each wait and connect bounded by `redis_timeout`.
+    pub fn from_link(link: &confab_redis_link::Link, config: StateConfig) -> Self {
+        let pool = link.pool(confab_redis_link::POOL_SIZE, config.redis_timeout);
+        Self::new(pool, config)
+    }
+
+    /// [`Self::from_link`] on a URL with default [`confab_redis_link::LinkOptions`].
     pub fn from_url(
         url: &str,
         config: StateConfig,
-    ) -> Result<Self, confab_redis_link::CreatePoolError> {
-        let pool = confab_redis_link::pool(url, config.redis_timeout)?;
-        Ok(Self::new(pool, config))
+    ) -> Result<Self, confab_redis_link::TargetError> {
+        let link = confab_redis_link::Link::open(url, &confab_redis_link::LinkOptions::default())?;
+        Ok(Self::from_link(&link, config))
     }
 
     /// `false` while the last Redis call of these stores failed.

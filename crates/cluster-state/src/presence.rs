@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use confab_domain::ids::UserId;
 use confab_domain::ports::Presence;
-use deadpool_redis::Connection;
+use confab_redis_link::Connection;
 use redis::{AsyncCommands, Script};
 
 use super::throttle::ErrorLog;

@@ -43,10 +43,10 @@ impl Error {
     }
 }
 
-impl From<deadpool_redis::PoolError> for Error {
-    fn from(e: deadpool_redis::PoolError) -> Self {
+impl From<confab_redis_link::PoolError> for Error {
+    fn from(e: confab_redis_link::PoolError) -> Self {
         match e {
-            deadpool_redis::PoolError::Backend(e) => Self::Redis(e),
+            confab_redis_link::PoolError::Backend(e) => Self::Redis(e),
             other => Self::unavailable(other),
         }
     }

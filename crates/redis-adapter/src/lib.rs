@@ -1,5 +1,5 @@
 //! confab-redis-adapter: the Socket.IO cluster adapter. A socketioxide adapter on Redis pub/sub
-//! (deadpool-redis for publishing, one dedicated subscriber connection) that speaks the wire
+//! (a pool for publishing, one dedicated subscriber connection; both from confab-redis-link) that speaks the wire
 //! format of the official Node.js `@socket.io/redis-adapter` 8.x, so confab nodes, Node.js
 //! Socket.IO servers on that adapter and `@socket.io/redis-emitter` share rooms. Rooms keep
 //! working on each node while Redis is down; the link reconnects by itself.
@@ -9,7 +9,7 @@
 //! subscribe). The real one is Redis (`pubsub`); the unit tests use an in-memory bus
 //! (`memory`) so the adapter's logic runs without a server.
 //!
-//! Depends on socketioxide-core, redis, deadpool-redis, the wire format's crates (rmpv, serde)
+//! Depends on socketioxide-core, redis, the wire format's crates (rmpv, serde)
 //! and confab-redis-link (the pool and the log throttle), as socketioxide-redis depends on
 //! socketioxide-core; never on confab-domain or any other confab crate: it knows Socket.IO,
 //! not chat.

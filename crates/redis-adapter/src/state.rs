@@ -58,8 +58,8 @@ impl RedisAdapterCtr {
     /// that an unreachable Redis fails fast; the adapter also bounds every operation by
     /// [`ClusterConfig::redis_timeout`].
     pub fn new(
-        pool: deadpool_redis::Pool,
-        subscriber: redis::Client,
+        pool: confab_redis_link::Pool,
+        subscriber: confab_redis_link::Link,
         config: ClusterConfig,
     ) -> Self {
         let driver = RedisDriver::new(pool, subscriber, &config);
@@ -81,13 +81,20 @@ impl RedisAdapterCtr {
         }
     }
 
-    /// Both connections from one URL (`redis://host:port/db`), with a pool of 16 whose waits
-    /// and connects are bounded by [`ClusterConfig::redis_timeout`].
+    /// Both connections from one [`confab_redis_link::Link`] (a server, TLS or Sentinel), with
+    /// a pool of [`confab_redis_link::POOL_SIZE`] whose waits and connects are bounded by
+    /// [`ClusterConfig::redis_timeout`].
+    pub fn from_link(link: &confab_redis_link::Link, config: ClusterConfig) -> Self {
+        let pool = link.pool(confab_redis_link::POOL_SIZE, config.redis_timeout);
+        Self::new(pool, link.clone(), config)
+    }
+
+    /// [`Self::from_link`] on a URL (`redis://host:port/db`, ...) with default
+    /// [`confab_redis_link::LinkOptions`].
     pub fn from_url(url: &str, config: ClusterConfig) -> Result<Self, Error> {
-        let client = redis::Client::open(url).map_err(|e| Error::Config(e.to_string()))?;
-        let pool = confab_redis_link::pool(url, config.redis_timeout)
+        let link = confab_redis_link::Link::open(url, &confab_redis_link::LinkOptions::default())
             .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Self::new(pool, client, config))
+        Ok(Self::from_link(&link, config))
     }
 
     /// The link's health (cloneable, for `/readyz`).

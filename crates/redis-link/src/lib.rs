@@ -1,35 +1,26 @@
 //! confab-redis-link: what the Socket.IO adapter (confab-redis-adapter) and the cluster state
-//! (confab-cluster-state) both need from Redis, written once: a connection [`pool`] whose waits
-//! and connects are bounded (an unreachable Redis fails fast instead of stalling a caller),
-//! and a [`Throttle`] that lets one log line per interval through while Redis is away.
+//! (confab-cluster-state) both need from Redis, written once: `CONFAB_REDIS_URL` parsed in one
+//! place ([`target::RedisTarget`]: a server, `rediss://` over TLS, Sentinel, Cluster), a
+//! [`Link`] that opens connections to it (a [`Pool`] whose waits and connects are bounded, so an
+//! unreachable Redis fails fast instead of stalling a caller, and the subscriber's dedicated
+//! Pub/Sub connection), and a [`Throttle`] that lets one log line per interval through while
+//! Redis is away.
 //!
-//! Depends on deadpool-redis only (and redis for [`testing`]); never on Socket.IO, on
-//! confab-domain or on another confab crate.
+//! Depends on redis, deadpool and tokio only; never on Socket.IO, on confab-domain or on
+//! another confab crate.
 
+mod link;
+pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;
 
 use std::time::{Duration, Instant};
 
-pub use deadpool_redis::{CreatePoolError, Pool};
+pub use link::{Connection, Link, LinkOptions, Manager, Pool, PoolError};
+pub use target::{RedisTarget, TargetError};
 
 /// Connections per pool.
-const POOL_SIZE: usize = 16;
-
-/// A pool of [`POOL_SIZE`] connections to `url` (`redis://host:port/db`). Waiting for a
-/// connection, opening one and recycling one are each bounded by `timeout`. Connects lazily:
-/// building the pool does not need Redis to be up.
-pub fn pool(url: &str, timeout: Duration) -> Result<Pool, CreatePoolError> {
-    let mut pool_config = deadpool_redis::PoolConfig::new(POOL_SIZE);
-    pool_config.timeouts = deadpool_redis::Timeouts {
-        wait: Some(timeout),
-        create: Some(timeout),
-        recycle: Some(timeout),
-    };
-    let mut config = deadpool_redis::Config::from_url(url);
-    config.pool = Some(pool_config);
-    config.create_pool(Some(deadpool_redis::Runtime::Tokio1))
-}
+pub const POOL_SIZE: usize = 16;
 
 /// Lets one log line through per interval and counts the ones it holds back, so an outage
 /// is reported at once and then once per interval with the number of errors not printed.
@@ -104,11 +95,5 @@ mod tests {
         assert_eq!(t.take_suppressed(), 1);
         assert_eq!(t.hit(), None, "still inside the interval");
         assert_eq!(t.take_suppressed(), 1);
-    }
-
-    #[test]
-    fn a_pool_is_built_without_redis_and_refuses_a_bad_url() {
-        assert!(pool("redis://127.0.0.1:1", Duration::from_millis(10)).is_ok());
-        assert!(pool("not a url", Duration::from_millis(10)).is_err());
     }
 }

@@ -1,9 +1,17 @@
 //! Test support (feature `testing`): a private `redis-server` that tests can crash and
-//! restart, for the outage tests of the adapter, the cluster state and the server.
+//! restart, for the outage tests of the adapter, the cluster state and the server; one that
+//! speaks TLS with certificates made for the test ([`TlsFiles`]); and a Sentinel group (a
+//! master, a replica and three sentinels, [`SentinelGroup`]) whose master a test can kill.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::{Link, LinkOptions};
+
+mod sentinel;
+pub use sentinel::SentinelGroup;
 
 /// The shared test Redis (`CONFAB_TEST_REDIS_URL`, default `redis://127.0.0.1:6379`).
 #[expect(
@@ -45,31 +53,224 @@ pub fn unique_prefix() -> String {
     )
 }
 
+/// A free loopback port (bound and released: another process may take it, rarely).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// A fresh directory under the system temp dir, removed on drop.
+#[derive(Debug)]
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(what: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("{what}-{}", unique_prefix()));
+        std::fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A certificate authority and a server certificate for `127.0.0.1` and `localhost` that it
+/// signed, plus a second, unrelated CA (made with the `openssl` CLI, in a temp dir).
+#[derive(Debug)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// A CA that did not sign the server's certificate.
+    pub other_ca: PathBuf,
+    _dir: TempDir,
+}
+
+impl TlsFiles {
+    /// Panics (with an install hint) when `openssl` is absent: TLS tests never skip.
+    pub fn generate() -> Self {
+        let dir = TempDir::new("confab-tls");
+        let path = |name: &str| dir.0.join(name);
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for (name, cn) in [("ca", "confab test CA"), ("other-ca", "someone else's CA")] {
+            openssl(&[
+                &["req", "-x509", "-days", "2", "-subj", &format!("/CN={cn}")][..],
+                &ec[..],
+                &[
+                    "-keyout",
+                    &path(&format!("{name}.key")).to_string_lossy(),
+                    "-out",
+                    &path(&format!("{name}.crt")).to_string_lossy(),
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ][..],
+            ]);
+        }
+        openssl(&[
+            &["req", "-subj", "/CN=localhost"][..],
+            &ec[..],
+            &[
+                "-keyout",
+                &path("server.key").to_string_lossy(),
+                "-out",
+                &path("server.csr").to_string_lossy(),
+            ][..],
+        ]);
+        std::fs::write(
+            path("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap_or_else(|e| panic!("cannot write server.ext: {e}"));
+        openssl(&[&[
+            "x509",
+            "-req",
+            "-days",
+            "2",
+            "-in",
+            &path("server.csr").to_string_lossy(),
+            "-CA",
+            &path("ca.crt").to_string_lossy(),
+            "-CAkey",
+            &path("ca.key").to_string_lossy(),
+            "-CAcreateserial",
+            "-extfile",
+            &path("server.ext").to_string_lossy(),
+            "-out",
+            &path("server.crt").to_string_lossy(),
+        ][..]]);
+        Self {
+            ca: path("ca.crt"),
+            cert: path("server.crt"),
+            key: path("server.key"),
+            other_ca: path("other-ca.crt"),
+            _dir: dir,
+        }
+    }
+
+    /// Options that trust this CA.
+    pub fn options(&self) -> LinkOptions {
+        LinkOptions {
+            tls_ca_pem: Some(
+                std::fs::read(&self.ca).unwrap_or_else(|e| panic!("cannot read the CA: {e}")),
+            ),
+            ..LinkOptions::default()
+        }
+    }
+}
+
+fn openssl(args: &[&[&str]]) {
+    let args: Vec<&str> = args.concat();
+    let out = Command::new("openssl")
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("openssl must be installed for the TLS tests (apt-get install openssl): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "openssl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// PING through `link` (bounded by `within`).
+pub async fn ping(link: &Link, within: Duration) -> Result<(), String> {
+    let ping = async {
+        let mut conn = link.connection().await?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await
+    };
+    match tokio::time::timeout(within, ping).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer in time".into()),
+    }
+}
+
 /// A private `redis-server` on its own port, killed on drop.
 #[derive(Debug)]
 pub struct PrivateRedis {
     pub port: u16,
     child: Option<Child>,
+    /// Extra arguments (TLS, replication).
+    args: Vec<String>,
+    /// `Some`: TLS only, trusting this CA.
+    tls: Option<LinkOptions>,
+    /// Its working directory (a replica writes the master's snapshot there).
+    dir: TempDir,
 }
 
 impl PrivateRedis {
     /// Starts one on a free port. Panics (with an install hint) when `redis-server` is absent:
     /// an outage test must fail, not skip, without it.
     pub async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
-        let mut redis = Self { port, child: None };
+        Self::start_with(Vec::new(), None).await
+    }
+
+    /// One that speaks TLS only (`rediss://`), with the server certificate of `tls`; clients
+    /// need not present a certificate.
+    pub async fn start_tls(tls: &TlsFiles) -> Self {
+        let args = [
+            "--tls-cert-file",
+            &tls.cert.to_string_lossy(),
+            "--tls-key-file",
+            &tls.key.to_string_lossy(),
+            "--tls-ca-cert-file",
+            &tls.ca.to_string_lossy(),
+            "--tls-auth-clients",
+            "no",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        Self::start_with(args, Some(tls.options())).await
+    }
+
+    /// A replica of the server on `master_port` (plain TCP).
+    pub async fn start_replica_of(master_port: u16) -> Self {
+        let args = ["--replicaof", "127.0.0.1", &master_port.to_string()]
+            .map(str::to_owned)
+            .to_vec();
+        Self::start_with(args, None).await
+    }
+
+    async fn start_with(args: Vec<String>, tls: Option<LinkOptions>) -> Self {
+        let mut redis = Self {
+            port: free_port(),
+            child: None,
+            args,
+            tls,
+            dir: TempDir::new("confab-redis"),
+        };
         redis.restart().await;
         redis
     }
 
+    /// `redis://127.0.0.1:port`, or `rediss://` for a TLS server.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
-    /// Kills the server at once (no shutdown, no save), like a crash.
+    /// Kills the server at once (SIGKILL: no shutdown, no save), like a crash.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
@@ -80,28 +281,36 @@ impl PrivateRedis {
     /// Starts the server again on the same port and waits until it answers.
     pub async fn restart(&mut self) {
         self.kill();
+        let port = self.port.to_string();
+        let ports: [&str; 4] = if self.tls.is_some() {
+            ["--port", "0", "--tls-port", &port]
+        } else {
+            ["--port", &port, "--tls-port", "0"]
+        };
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(ports)
+            .args(["--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir.0)
+            .args(&self.args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("redis-server must be installed for outage tests (apt-get install redis-server): {e}"));
         self.child = Some(child);
-        let url = self.url();
+        let options = self.tls.clone().unwrap_or_default();
+        let link =
+            Link::open(&self.url(), &options).unwrap_or_else(|e| panic!("the test Redis URL: {e}"));
         let start = Instant::now();
         loop {
-            let ping = async {
-                let client = redis::Client::open(url.as_str())?;
-                let mut conn = client.get_multiplexed_async_connection().await?;
-                redis::cmd("PING").query_async::<String>(&mut conn).await
-            };
-            if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(500), ping).await {
+            let answer = ping(&link, Duration::from_millis(500)).await;
+            if answer.is_ok() {
                 return;
             }
             assert!(
                 start.elapsed() < Duration::from_secs(10),
-                "redis-server on port {} did not start",
+                "redis-server on port {} did not start: {answer:?}",
                 self.port
             );
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -8,6 +8,8 @@ use confab_cluster_state::{RedisState, StateConfig};
 use confab_domain::limits::Limits;
 use confab_http::ReadinessCheck;
 use confab_redis_adapter::{ClusterConfig, RedisAdapterCtr};
+use confab_redis_link::{Link, LinkOptions};
+use secrecy::ExposeSecret;
 
 use crate::config::Config;
 
@@ -23,16 +25,21 @@ impl Cluster {
     /// unreachable Redis does not stop the node from starting).
     pub fn new(url: &str, config: &Config, limits: Limits) -> anyhow::Result<Self> {
         let redis = &config.redis;
+        let link = link(url, config)?;
+        tracing::info!(
+            kind = link.target().kind(),
+            tls = link.target().tls(),
+            "Redis"
+        );
         let cluster = ClusterConfig {
             prefix: redis.channel_prefix.clone(),
             request_timeout: redis.request_timeout,
             redis_timeout: redis.timeout,
             ..ClusterConfig::default()
         };
-        let adapter =
-            RedisAdapterCtr::from_url(url, cluster).context("configuring the Redis adapter")?;
-        let state = RedisState::from_url(
-            url,
+        let adapter = RedisAdapterCtr::from_link(&link, cluster);
+        let state = RedisState::from_link(
+            &link,
             StateConfig {
                 key_prefix: redis.key_prefix.clone(),
                 node_id: uuid::Uuid::new_v4().to_string(),
@@ -40,10 +47,29 @@ impl Cluster {
                 redis_timeout: redis.timeout,
                 limits,
             },
-        )
-        .context("configuring Redis state")?;
+        );
         Ok(Self { adapter, state })
     }
+}
+
+/// The connections `CONFAB_REDIS_URL` and `CONFAB_REDIS__*` describe (TLS, Sentinel).
+pub fn link(url: &str, config: &Config) -> anyhow::Result<Link> {
+    let redis = &config.redis;
+    let tls_ca_pem = match &redis.tls_ca_file {
+        Some(path) => Some(std::fs::read(path).with_context(|| {
+            format!("CONFAB_REDIS__TLS_CA_FILE: cannot read {}", path.display())
+        })?),
+        None => None,
+    };
+    let options = LinkOptions {
+        tls_ca_pem,
+        sentinel_username: redis.sentinel_username.clone(),
+        sentinel_password: redis
+            .sentinel_password
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned()),
+    };
+    Ok(Link::open(url, &options)?)
 }
 
 /// `/readyz`: Redis reachable for both the adapter and the shared state.

@@ -1,4 +1,4 @@
-//! The Redis driver: an ordered, pipelined [`Publisher`] on a deadpool-redis pool and one
+//! The Redis driver: an ordered, pipelined [`Publisher`] on a confab-redis-link pool and one
 //! dedicated [`Subscriber`] connection (Node's `pubClient` / `subClient`), sharing one
 //! [`ClusterHealth`].
 
@@ -27,8 +27,8 @@ impl RedisDriver {
     /// `pool` publishes (and answers `PUBSUB NUMSUB`); `subscriber` opens the dedicated
     /// subscriber connection. Both are bounded by [`ClusterConfig::redis_timeout`].
     pub(crate) fn new(
-        pool: deadpool_redis::Pool,
-        subscriber: redis::Client,
+        pool: confab_redis_link::Pool,
+        subscriber: confab_redis_link::Link,
         config: &ClusterConfig,
     ) -> Self {
         let health = ClusterHealth::new(config.error_log_interval);

@@ -1,4 +1,4 @@
-//! Publishing on the deadpool-redis pool, in order.
+//! Publishing on the pool (confab-redis-link), in order.
 //!
 //! Every message of this node goes through one queue and one worker, which sends what has
 //! piled up as a single pipeline: a node's messages reach Redis in the order they were made
@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use deadpool_redis::Pool;
+use confab_redis_link::Pool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Error;
@@ -176,7 +176,7 @@ impl Worker {
             let result: Result<(), redis::RedisError> = pipe.query_async(&mut *conn).await;
             if result.is_err() {
                 // A broken connection must not go back to the pool.
-                let _ = deadpool_redis::Connection::take(conn);
+                let _ = confab_redis_link::Connection::take(conn);
             }
             result.map_err(Error::from)
         };

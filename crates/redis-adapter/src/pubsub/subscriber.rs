@@ -37,7 +37,7 @@ pub(crate) struct Subscriber {
 }
 
 struct Inner {
-    client: redis::Client,
+    link: confab_redis_link::Link,
     health: ClusterHealth,
     timing: Timing,
     routes: RwLock<Routes>,
@@ -49,10 +49,14 @@ struct Inner {
 }
 
 impl Subscriber {
-    pub(crate) fn new(client: redis::Client, health: ClusterHealth, timing: Timing) -> Self {
+    pub(crate) fn new(
+        link: confab_redis_link::Link,
+        health: ClusterHealth,
+        timing: Timing,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
-                client,
+                link,
                 health,
                 timing,
                 routes: RwLock::default(),
@@ -235,7 +239,7 @@ async fn run(inner: Weak<Inner>) {
 /// Opens the connection and subscribes to everything registered so far.
 async fn connect(inner: &Inner) -> Result<PubSubStream, Error> {
     let timeout = inner.timing.op_timeout;
-    let pubsub = tokio::time::timeout(timeout, inner.client.get_async_pubsub())
+    let pubsub = tokio::time::timeout(timeout, inner.link.pubsub())
         .await
         .map_err(|_| Error::unavailable("connecting timed out"))??;
     let (sink, stream) = pubsub.split();

@@ -351,6 +351,15 @@ fn invalid_settings(config: &Config) -> Vec<Problem> {
             message: format!("expected a percentage from 0 to 100, found {rollout}"),
         });
     }
+    // The URL's form (the CA file is read, and checked against the URL, when the node starts).
+    if let Some(url) = config.redis_url.as_deref().filter(|u| !u.trim().is_empty())
+        && let Err(e) = confab_redis_link::RedisTarget::parse(url)
+    {
+        problems.push(Problem {
+            origin: "redis_url".into(),
+            message: e.to_string(),
+        });
+    }
     problems
 }
 

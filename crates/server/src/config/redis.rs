@@ -1,8 +1,12 @@
 //! `CONFAB_REDIS__*`: how a node joins a cluster (only used when `CONFAB_REDIS_URL` is set).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+
+use super::{masked, secret};
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
@@ -22,6 +26,16 @@ pub struct RedisConfig {
     /// then clears its users and announces them offline.
     #[serde(with = "humantime_serde")]
     pub node_dead_after: Duration,
+    /// `CONFAB_REDIS__TLS_CA_FILE`: a PEM bundle of the certificates to trust for `rediss…`
+    /// URLs instead of the system roots (a private CA, a self-signed server). Certificate
+    /// checks cannot be turned off.
+    pub tls_ca_file: Option<PathBuf>,
+    /// `CONFAB_REDIS__SENTINEL_USERNAME` / `CONFAB_REDIS__SENTINEL_PASSWORD`: the sentinels'
+    /// own credentials, when they differ from the data nodes' (the user info of a
+    /// `redis+sentinel://` URL is the data nodes').
+    pub sentinel_username: Option<String>,
+    #[serde(deserialize_with = "secret", serialize_with = "masked")]
+    pub sentinel_password: Option<SecretString>,
 }
 
 impl Default for RedisConfig {
@@ -32,6 +46,9 @@ impl Default for RedisConfig {
             request_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(2),
             node_dead_after: Duration::from_secs(15),
+            tls_ca_file: None,
+            sentinel_username: None,
+            sentinel_password: None,
         }
     }
 }
