@@ -103,6 +103,11 @@ pub async fn migrating_down_removes_everything_and_up_restores_it(db: &Database)
 /// left and users with no conversation do not.
 pub async fn existing_participants_become_members_of_their_conversations_projects(db: &Database) {
     let before_membership = 4;
+    if db.backend() == Backend::Postgres {
+        // What `migrate` does before it applies anything.
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", db.schema());
+        db.connection().execute_unprepared(&sql).await.unwrap();
+    }
     Migrator::up(db.connection().pool(), Some(before_membership))
         .await
         .unwrap();

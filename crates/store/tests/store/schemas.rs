@@ -80,9 +80,9 @@ async fn two_schemas_in_one_database_are_isolated_and_leave_public_users_alone()
     };
     let (a, b) = (open("chat_a").await, open("chat_b").await);
     let (fa, fb) = (fixture(&a).await, fixture(&b).await);
-    send(&fa.store, fa.conversation, fa.alice, "only in a").await;
+    send(&fa.store, fa.conversation, fa.alice, "apples in a").await;
     send(&fa.store, fa.conversation, fa.alice, "again in a").await;
-    send(&fb.store, fb.conversation, fb.alice, "only in b").await;
+    send(&fb.store, fb.conversation, fb.alice, "apples in b").await;
 
     let page_a = fa
         .store
@@ -108,7 +108,7 @@ async fn two_schemas_in_one_database_are_isolated_and_leave_public_users_alone()
     assert_eq!(seen_from_a, 0, "b's conversation is not visible from a");
     assert_eq!(
         fa.store
-            .search(fa.conversation, "only", 10)
+            .search(fa.conversation, "apples", 10)
             .await
             .unwrap()
             .len(),
@@ -116,7 +116,7 @@ async fn two_schemas_in_one_database_are_isolated_and_leave_public_users_alone()
     );
     assert_eq!(
         fb.store
-            .search(fb.conversation, "only", 10)
+            .search(fb.conversation, "apples", 10)
             .await
             .unwrap()
             .len(),
