@@ -63,7 +63,7 @@ impl App {
         let jwt = jwt_settings(&config)?;
         let database = open_database(&config).await?;
         if config.database.migrate_on_start {
-            database.migrate().await.context("applying migrations")?;
+            migrate(&config, &database).await?;
         }
         let auth = JwtAuthenticator::new(jwt)
             .await
@@ -280,15 +280,51 @@ impl App {
 pub async fn open_database(config: &Config) -> anyhow::Result<Database> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let url = config.database_url();
+    confab_store::connect(&url, &store_options(config))
+        .await
+        .with_context(|| format!("connecting to the database ({})", redact_url(&url)))
+}
+
+/// The database for migrations and imports: `database_migration_url` (a direct connection,
+/// so session mode) when set, otherwise the configured database.
+pub async fn open_direct_database(config: &Config) -> anyhow::Result<Database> {
+    let Some(url) = &config.database_migration_url else {
+        return open_database(config).await;
+    };
     let options = StoreOptions {
+        pooler: confab_store::Pooler::Session,
+        ..store_options(config)
+    };
+    confab_store::connect(url, &options).await.with_context(|| {
+        format!(
+            "connecting to the database's migration URL ({})",
+            redact_url(url)
+        )
+    })
+}
+
+/// Applies pending migrations: over `database_migration_url` when it is set, otherwise over
+/// `database` (through a transaction pooler too: the migration is one transaction holding a
+/// transaction-level lock).
+pub async fn migrate(config: &Config, database: &Database) -> anyhow::Result<()> {
+    if config.database_migration_url.is_none() {
+        return database.migrate().await.context("applying migrations");
+    }
+    let direct = open_direct_database(config).await?;
+    let result = direct.migrate().await.context("applying migrations");
+    let _ = direct.close().await;
+    result
+}
+
+fn store_options(config: &Config) -> StoreOptions {
+    StoreOptions {
         max_connections: config.database.max_connections,
         acquire_timeout: config.database.acquire_timeout,
         sqlite_synchronous_full: config.database.sqlite_synchronous_full,
-    };
-    let url = config.database_url();
-    confab_store::connect(&url, &options)
-        .await
-        .with_context(|| format!("connecting to the database ({})", redact_url(&url)))
+        schema: config.database_schema.clone(),
+        pooler: config.database_pooler.into(),
+    }
 }
 
 /// The least length of `CONFAB_JWT_SECRET` (contract: "Security defaults"): HS256 with a

@@ -44,6 +44,18 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `CONFAB_DATABASE_URL`: `postgres://…` or `sqlite://…`; unset: SQLite under the data dir.
     pub database_url: Option<String>,
+    /// `CONFAB_DATABASE_SCHEMA`: the PostgreSQL schema confab's tables, view, search index and
+    /// migration records live in (created when missing). On Supabase use `confab`: `public`
+    /// holds the app's own `users`, `conversations`, ….
+    #[serde(deserialize_with = "database_schema")]
+    pub database_schema: String,
+    /// `CONFAB_DATABASE_POOLER`: `session` (a direct connection or a session pooler) or
+    /// `transaction` (PgBouncer `pool_mode = transaction`, Supabase's pooler on port 6543).
+    pub database_pooler: DatabasePooler,
+    /// `CONFAB_DATABASE_MIGRATION_URL`: a direct PostgreSQL connection (no pooler) for
+    /// migrations (`confab migrate`, migrate on start) and `confab import`; unset: the
+    /// database URL.
+    pub database_migration_url: Option<String>,
     pub database: DatabaseConfig,
     /// `CONFAB_REDIS_URL`: unset runs a single node with in-process state.
     pub redis_url: Option<String>,
@@ -163,6 +175,24 @@ impl Default for DatabaseConfig {
     }
 }
 
+/// `CONFAB_DATABASE_POOLER`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabasePooler {
+    #[default]
+    Session,
+    Transaction,
+}
+
+impl From<DatabasePooler> for confab_store::Pooler {
+    fn from(pooler: DatabasePooler) -> Self {
+        match pooler {
+            DatabasePooler::Session => Self::Session,
+            DatabasePooler::Transaction => Self::Transaction,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -272,6 +302,9 @@ impl Default for Config {
             ops_bind: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            database_schema: confab_store::DEFAULT_SCHEMA.to_owned(),
+            database_pooler: DatabasePooler::Session,
+            database_migration_url: None,
             database: DatabaseConfig::default(),
             redis_url: None,
             redis: RedisConfig::default(),
@@ -323,6 +356,13 @@ fn string_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>
 /// masked.
 fn masked<S: Serializer>(value: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
     value.as_ref().map(|_| print::MASK).serialize(serializer)
+}
+
+/// A schema name PostgreSQL and confab accept (`confab_store::validate_schema`).
+fn database_schema<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    confab_store::validate_schema(&name).map_err(serde::de::Error::custom)?;
+    Ok(name)
 }
 
 /// A secret from any scalar: an environment value such as `123456` arrives as a number.

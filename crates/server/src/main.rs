@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let _telemetry = telemetry::init(&config, rust_log());
-            let database = app::open_database(&config).await?;
+            let database = app::open_direct_database(&config).await?;
             database.migrate().await.context("applying migrations")?;
             tracing::info!("migrations applied");
             Ok(())

@@ -8,13 +8,13 @@ use std::time::Duration;
 use confab_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DbBackend, SqliteTransactionMode, TransactionOptions,
 };
 
 use crate::error::StoreError;
 use crate::metrics::PoolStats;
 use crate::repo::SqlStore;
+use crate::scoped::{Db, Pooler, quoted, validate_schema};
 
 /// How long a SQLite writer waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -34,7 +34,15 @@ pub struct StoreOptions {
     /// SQLite only: `synchronous=FULL` (every commit survives power loss) rather than
     /// `NORMAL` (WAL commits may roll back on power loss, never corrupt).
     pub sqlite_synchronous_full: bool,
+    /// PostgreSQL only: the schema confab's tables, view and migration records live in
+    /// (created by [`Database::migrate`] when missing). SQLite has none and ignores it.
+    pub schema: String,
+    /// PostgreSQL only: what kind of pooler (if any) sits in front of the server.
+    pub pooler: Pooler,
 }
+
+/// The schema PostgreSQL puts unqualified names in by default.
+pub const DEFAULT_SCHEMA: &str = "public";
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -42,6 +50,8 @@ impl Default for StoreOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             sqlite_synchronous_full: true,
+            schema: DEFAULT_SCHEMA.to_owned(),
+            pooler: Pooler::Session,
         }
     }
 }
@@ -76,11 +86,13 @@ impl Backend {
 /// The open connection pools plus the repository adapter over them.
 #[derive(Clone, Debug)]
 pub struct Database {
-    connection: DatabaseConnection,
+    connection: Db,
     /// SQLite files only: the one-connection pool every write goes through (see
     /// [`SqlStore`]). Elsewhere writes share `connection`.
-    writer: Option<DatabaseConnection>,
+    writer: Option<Db>,
     backend: Backend,
+    /// PostgreSQL: the schema (validated).
+    schema: String,
     store: Arc<SqlStore>,
 }
 
@@ -88,12 +100,20 @@ pub struct Database {
 /// a second, one-connection pool for writes. Does not migrate.
 pub async fn connect(url: &str, options: &StoreOptions) -> Result<Database, StoreError> {
     let backend = Backend::from_url(url)?;
+    if backend == Backend::Postgres {
+        validate_schema(&options.schema).map_err(StoreError::InvalidSchema)?;
+    }
     let connection = open_pool(url, backend, options, options.max_connections).await?;
     let writer = match backend == Backend::Sqlite && !sqlite_in_memory(url) {
         true => Some(open_pool(url, backend, options, 1).await?),
         false => None,
     };
-    Ok(Database::new(connection, writer, backend))
+    Ok(Database::new(
+        connection,
+        writer,
+        backend,
+        options.schema.clone(),
+    ))
 }
 
 async fn open_pool(
@@ -101,7 +121,7 @@ async fn open_pool(
     backend: Backend,
     options: &StoreOptions,
     max_connections: u32,
-) -> Result<DatabaseConnection, StoreError> {
+) -> Result<Db, StoreError> {
     let mut connect = ConnectOptions::new(url);
     connect
         .max_connections(max_connections.max(1))
@@ -111,14 +131,30 @@ async fn open_pool(
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Trace)
         .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1));
-    if backend == Backend::Sqlite {
-        configure_sqlite(&mut connect, url, options)?;
+    let mut transaction_scope = None;
+    match (backend, options.pooler) {
+        (Backend::Sqlite, _) => configure_sqlite(&mut connect, url, options)?,
+        // Each pooled connection is a session of its own: set the schema once.
+        (Backend::Postgres, Pooler::Session) => {
+            connect.set_schema_search_path(quoted(&options.schema));
+        }
+        (Backend::Postgres, Pooler::Transaction) => {
+            // No statement outlives its transaction (see `scoped`); PgBouncer refuses
+            // startup parameters it does not know, `extra_float_digits` among them.
+            connect.map_sqlx_postgres_opts(|opts| {
+                opts.statement_cache_capacity(0).extra_float_digits(None)
+            });
+            transaction_scope = Some(format!(
+                "SET LOCAL search_path TO {}; DEALLOCATE ALL",
+                quoted(&options.schema)
+            ));
+        }
     }
     let mut connection = sea_orm::Database::connect(connect)
         .await
         .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))?;
     connection.set_metric_callback(crate::metrics::statement);
-    Ok(connection)
+    Ok(Db::new(connection, transaction_scope))
 }
 
 /// Every connection to an in-memory SQLite database is a database of its own.
@@ -177,17 +213,14 @@ fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
 }
 
 impl Database {
-    fn new(
-        connection: DatabaseConnection,
-        writer: Option<DatabaseConnection>,
-        backend: Backend,
-    ) -> Self {
+    fn new(connection: Db, writer: Option<Db>, backend: Backend, schema: String) -> Self {
         let writes = writer.clone().unwrap_or_else(|| connection.clone());
         let store = Arc::new(SqlStore::new(connection.clone(), writes));
         Self {
             connection,
             writer,
             backend,
+            schema,
             store,
         }
     }
@@ -196,9 +229,16 @@ impl Database {
         self.backend
     }
 
+    /// The PostgreSQL schema confab's tables live in.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
     /// Applies pending migrations (a no-op when there are none). Runs in one transaction that
-    /// first takes a lock (a PostgreSQL advisory lock; SQLite's write lock), so nodes started
-    /// together migrate one after the other instead of racing.
+    /// first takes a lock (a PostgreSQL transaction-level advisory lock, which works through a
+    /// transaction pooler too; SQLite's write lock), so nodes started together migrate one
+    /// after the other instead of racing. On PostgreSQL the schema is created first when it
+    /// is missing, and the migration records (`seaql_migrations`) live in it as well.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         let transaction = self
             .connection
@@ -217,6 +257,7 @@ impl Database {
                 ))
                 .await
                 .map_err(StoreError::Migrate)?;
+            create_schema(&transaction, &self.schema).await?;
         }
         Migrator::up(&transaction, None)
             .await
@@ -238,7 +279,8 @@ impl Database {
         stats
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
+    /// The pool, whose statements run in confab's schema.
+    pub fn connection(&self) -> &Db {
         &self.connection
     }
 
@@ -257,7 +299,33 @@ impl Database {
     }
 }
 
-fn pool_stats(pool: &'static str, connection: &DatabaseConnection, backend: Backend) -> PoolStats {
+/// `CREATE SCHEMA IF NOT EXISTS`, only when it is missing: creating needs the `CREATE`
+/// privilege on the database, which a role given an existing schema may not have.
+async fn create_schema(
+    transaction: &sea_orm::DatabaseTransaction,
+    schema: &str,
+) -> Result<(), StoreError> {
+    let exists = transaction
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 AS one FROM pg_namespace WHERE nspname = $1",
+            [schema.into()],
+        ))
+        .await
+        .map_err(StoreError::Migrate)?
+        .is_some();
+    if !exists {
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quoted(schema));
+        transaction
+            .execute_unprepared(&sql)
+            .await
+            .map_err(StoreError::Migrate)?;
+    }
+    Ok(())
+}
+
+fn pool_stats(pool: &'static str, connection: &Db, backend: Backend) -> PoolStats {
+    let connection = connection.pool();
     let (size, idle, max) = match backend {
         Backend::Postgres => {
             let p = connection.get_postgres_connection_pool();

@@ -31,6 +31,9 @@ pub enum StoreError {
     /// a password, is left out of the message).
     #[error("cannot connect to the database: {0}")]
     Connect(String),
+    /// `CONFAB_DATABASE_SCHEMA` is not a schema name confab accepts.
+    #[error("{0}")]
+    InvalidSchema(String),
     /// Applying the migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[source] DbErr),

@@ -15,10 +15,12 @@ pub mod entity;
 mod error;
 pub mod metrics;
 mod repo;
+mod scoped;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connect::{Backend, Database, StoreOptions, connect};
+pub use connect::{Backend, DEFAULT_SCHEMA, Database, StoreOptions, connect};
 pub use error::StoreError;
 pub use metrics::PoolStats;
 pub use repo::SqlStore;
+pub use scoped::{Db, Pooler, validate_schema};

@@ -2,7 +2,11 @@
 //!
 //! [`fresh_postgres`] creates `confab_test_<random>` on the PostgreSQL at
 //! `postgres://postgres@127.0.0.1:5432/postgres` (or at `$CONFAB_TEST_POSTGRES_URL`) and
-//! panics if that server is unreachable: tests never skip themselves. [`fresh_sqlite`] makes
+//! panics if that server is unreachable: tests never skip themselves. Its tables go in the
+//! schema [`TEST_SCHEMA`] (`confab`), not `public`, so every PostgreSQL test covers
+//! `CONFAB_DATABASE_SCHEMA`; [`fresh_postgres_in`] picks another. With
+//! `$CONFAB_TEST_PGBOUNCER_URL` set (a PgBouncer in transaction mode in front of that server,
+//! `scripts/pgbouncer`), [`TestDb::pooled_url`] is the same database through it. [`fresh_sqlite`] makes
 //! a file in a new temporary directory. Either is removed when the [`TestDb`] drops, or by
 //! [`TestDb::cleanup`].
 //!
@@ -28,12 +32,22 @@ use crate::{Backend, Database, StoreOptions, connect};
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Overrides [`DEFAULT_POSTGRES_URL`].
 pub const POSTGRES_URL_ENV: &str = "CONFAB_TEST_POSTGRES_URL";
+/// A PgBouncer (transaction mode) in front of the test PostgreSQL, e.g.
+/// `postgres://postgres@127.0.0.1:6432/postgres`: the server tests then reach their database
+/// through it.
+pub const PGBOUNCER_URL_ENV: &str = "CONFAB_TEST_PGBOUNCER_URL";
+/// The schema [`fresh_postgres`] databases keep confab's tables in.
+pub const TEST_SCHEMA: &str = "confab";
 
 /// A database that exists for one test.
 #[derive(Debug)]
 pub struct TestDb {
     /// What to hand to `confab_store::connect` (or to a server under test).
     pub url: String,
+    /// PostgreSQL: the schema confab's tables go in (`CONFAB_DATABASE_SCHEMA`).
+    schema: Option<String>,
+    /// PostgreSQL behind `$CONFAB_TEST_PGBOUNCER_URL`: this database through PgBouncer.
+    pooled_url: Option<String>,
     place: Place,
     removed: bool,
 }
@@ -44,14 +58,23 @@ enum Place {
     Sqlite { dir: PathBuf },
 }
 
-/// A new, empty PostgreSQL database. Panics when PostgreSQL is unreachable.
+/// A new, empty PostgreSQL database whose confab tables go in [`TEST_SCHEMA`]. Panics when
+/// PostgreSQL is unreachable.
+pub async fn fresh_postgres() -> TestDb {
+    fresh_postgres_in(TEST_SCHEMA).await
+}
+
+/// A new, empty PostgreSQL database whose confab tables go in `schema`.
 #[expect(
     clippy::disallowed_methods,
-    reason = "a test fixture's service address, not a confab setting"
+    reason = "a test fixture's service addresses, not confab settings"
 )]
-pub async fn fresh_postgres() -> TestDb {
+pub async fn fresh_postgres_in(schema: &str) -> TestDb {
     let admin_url =
         std::env::var(POSTGRES_URL_ENV).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+    let pgbouncer = std::env::var(PGBOUNCER_URL_ENV)
+        .ok()
+        .filter(|url| !url.is_empty());
     let name = format!("confab_test_{}", Uuid::new_v4().simple());
     let admin = admin_connection(&admin_url).await;
     if let Err(err) = admin
@@ -63,6 +86,8 @@ pub async fn fresh_postgres() -> TestDb {
     let _ = admin.close().await;
     TestDb {
         url: with_database(&admin_url, &name),
+        schema: Some(schema.to_owned()),
+        pooled_url: pgbouncer.map(|url| with_database(&url, &name)),
         place: Place::Postgres { admin_url, name },
         removed: false,
     }
@@ -76,6 +101,8 @@ pub fn fresh_sqlite() -> TestDb {
     }
     TestDb {
         url: format!("sqlite://{}?mode=rwc", dir.join("confab.db").display()),
+        schema: None,
+        pooled_url: None,
         place: Place::Sqlite { dir },
         removed: false,
     }
@@ -93,9 +120,31 @@ impl TestDb {
         }
     }
 
+    /// PostgreSQL: the schema confab's tables go in.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// PostgreSQL with `$CONFAB_TEST_PGBOUNCER_URL` set: this database through PgBouncer in
+    /// transaction mode.
+    pub fn pooled_url(&self) -> Option<&str> {
+        self.pooled_url.as_deref()
+    }
+
+    /// The options to connect with directly (this database's schema).
+    pub fn options(&self) -> StoreOptions {
+        StoreOptions {
+            schema: self
+                .schema
+                .clone()
+                .unwrap_or_else(|| crate::DEFAULT_SCHEMA.to_owned()),
+            ..StoreOptions::default()
+        }
+    }
+
     /// A connection pool on the database as it is (not migrated).
     pub async fn connect(&self) -> Database {
-        connect(&self.url, &StoreOptions::default())
+        connect(&self.url, &self.options())
             .await
             .unwrap_or_else(|err| panic!("cannot connect to the test database: {err}"))
     }

@@ -30,6 +30,10 @@ pub const OTHER_VARIABLES: &[(&str, &str)] = &[
     ),
     ("CONFAB_TEST_POSTGRES_URL", "tests: the PostgreSQL server"),
     ("CONFAB_TEST_REDIS_URL", "tests: the Redis server"),
+    (
+        "CONFAB_TEST_PGBOUNCER_URL",
+        "tests: a PgBouncer in transaction mode (scripts/pgbouncer)",
+    ),
     ("CONFAB_TEST_PG_HOST", "tests/support: the PostgreSQL host"),
     ("CONFAB_TEST_PG_PORT", "tests/support: the PostgreSQL port"),
     ("CONFAB_TEST_PG_USER", "tests/support: the PostgreSQL user"),

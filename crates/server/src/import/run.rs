@@ -32,7 +32,8 @@ pub async fn seed(config: &Config, args: &SeedArgs) -> anyhow::Result<Summary> {
     if let Some(unknown) = map.seeds().find(|id| !seeds.contains(id)) {
         bail!("--project-map names the project {unknown}, which the seed database does not have");
     }
-    let database = app::open_database(config).await?;
+    // Migrations and the bulk writes go over the direct connection when there is one.
+    let database = app::open_direct_database(config).await?;
     let migrated = if args.dry_run {
         Target::has_tables(database.connection()).await
     } else {

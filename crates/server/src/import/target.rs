@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use confab_store::Backend;
+use confab_store::{Backend, Db};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait, Value,
+    ConnectionTrait, DatabaseTransaction, SqliteTransactionMode, Statement, TransactionOptions,
+    Value,
 };
 use uuid::Uuid;
 
@@ -25,14 +25,14 @@ pub struct Stored {
 
 /// confab's database, or (dry run) a reader of it.
 pub struct Target {
-    db: DatabaseConnection,
+    db: Db,
     backend: Backend,
     /// False on a dry run against a database that was never migrated: it holds nothing.
     migrated: bool,
 }
 
 impl Target {
-    pub fn new(db: DatabaseConnection, backend: Backend, migrated: bool) -> Self {
+    pub fn new(db: Db, backend: Backend, migrated: bool) -> Self {
         Self {
             db,
             backend,
@@ -41,7 +41,7 @@ impl Target {
     }
 
     /// Whether confab's tables exist (a dry run does not create them).
-    pub async fn has_tables(db: &DatabaseConnection) -> bool {
+    pub async fn has_tables(db: &Db) -> bool {
         let sql = "SELECT COUNT(*) AS n FROM project_members";
         db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
             .await
@@ -124,7 +124,7 @@ impl Target {
             .context("starting a transaction on confab's database")
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
+    pub fn connection(&self) -> &Db {
         &self.db
     }
 }

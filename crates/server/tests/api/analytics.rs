@@ -8,10 +8,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use confab_domain::admin::AdminRepository;
 use confab_domain::admin::analytics::mean_seconds;
+use confab_store::Database;
 use confab_store::testing::seed::{
     OracleTotals, SeedMessage, analytics_oracle, analytics_refreshed_at, insert_messages,
 };
-use confab_store::{Database, StoreOptions};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -202,7 +202,7 @@ async fn analytics_are_exact_and_equal_a_direct_computation(backend: Backend) {
         config.analytics.refresh_interval = Duration::ZERO;
     })
     .await;
-    let db = confab_store::connect(app.database_url(), &StoreOptions::default())
+    let db = confab_store::connect(app.database_url(), &app.store_options())
         .await
         .unwrap();
     let store = db.store();
@@ -363,7 +363,7 @@ async fn the_server_refreshes_the_view_in_the_background(backend: Backend) {
         config.analytics.refresh_interval = Duration::from_millis(100);
     })
     .await;
-    let db = confab_store::connect(app.database_url(), &StoreOptions::default())
+    let db = confab_store::connect(app.database_url(), &app.store_options())
         .await
         .unwrap();
     match backend {

@@ -148,7 +148,7 @@ struct NodeProcess {
 }
 
 impl NodeProcess {
-    async fn start(database_url: &str, redis_url: &str, prefix: &str) -> Self {
+    async fn start(database_url: &str, schema: &str, redis_url: &str, prefix: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -160,6 +160,7 @@ impl NodeProcess {
             .env("CONFAB_BIND", format!("127.0.0.1:{port}"))
             .env("CONFAB_DATA_DIR", dir.path())
             .env("CONFAB_DATABASE_URL", database_url)
+            .env("CONFAB_DATABASE_SCHEMA", schema)
             .env("CONFAB_REDIS_URL", redis_url)
             .env("CONFAB_REDIS__KEY_PREFIX", prefix)
             .env("CONFAB_REDIS__CHANNEL_PREFIX", prefix)
@@ -219,7 +220,8 @@ async fn when_a_node_dies_a_live_node_announces_its_users_offline() {
     let conversation = live.conversation(&alice, &[&bob]).await;
     let mut watcher = live.joined(&bob, &conversation).await;
 
-    let mut doomed = NodeProcess::start(live.database_url(), &url, &prefix).await;
+    let mut doomed =
+        NodeProcess::start(live.database_url(), &live.database_schema(), &url, &prefix).await;
     let _alice = SocketClient::handshake(&doomed.base, Some(json!({ "token": alice.token })), "")
         .await
         .connected();

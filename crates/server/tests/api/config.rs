@@ -361,3 +361,52 @@ fn answers_200(url: &str) -> bool {
     let _ = stream.read_to_string(&mut answer);
     answer.starts_with("HTTP/1.1 200")
 }
+
+#[test]
+fn config_check_and_print_know_the_database_schema_pooler_and_migration_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = confab(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("CONFAB_DATABASE_SCHEMA", "Confab-Chat"),
+            ("CONFAB_DATABASE_POOLER", "statement"),
+        ],
+    );
+    let stderr = text(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    for expected in [
+        "invalid configuration (2 problems)",
+        "CONFAB_DATABASE_SCHEMA: invalid database schema \"Confab-Chat\"",
+        "CONFAB_DATABASE_POOLER: `statement` is not one of `session`, `transaction`",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+
+    let settings = [
+        ("CONFAB_DATABASE_SCHEMA", "confab"),
+        ("CONFAB_DATABASE_POOLER", "transaction"),
+        (
+            "CONFAB_DATABASE_MIGRATION_URL",
+            "postgres://confab:direct-password-42@db.internal:5432/postgres",
+        ),
+    ];
+    let checked = confab(dir.path(), &["config", "check"], &settings);
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stderr));
+    let printed = confab(dir.path(), &["config", "print"], &settings);
+    let printed = text(&printed.stdout);
+    assert!(!printed.contains("direct-password-42"), "{printed}");
+    for expected in [
+        "database_schema = \"confab\"",
+        "database_pooler = \"transaction\"",
+        "database_migration_url = \"postgres://confab:********@db.internal:5432/postgres\"",
+    ] {
+        assert!(
+            printed.contains(expected),
+            "missing {expected:?} in:\n{printed}"
+        );
+    }
+}

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use confab_store::StoreOptions;
 use confab_store::testing::seed::{SeedFile, insert_file};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -69,7 +68,7 @@ async fn conversation(app: &TestApp) -> Sent {
     app.send(&conversation, &alice, "héllo 👋 ünïcödé").await;
     let edited = app.send(&conversation, &bob, "-5 apples").await;
     let deleted = app.send(&conversation, &carol, "@everyone spam").await;
-    let db = confab_store::connect(app.database_url(), &StoreOptions::default())
+    let db = confab_store::connect(app.database_url(), &app.store_options())
         .await
         .unwrap();
     let file = SeedFile {

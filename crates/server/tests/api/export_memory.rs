@@ -43,11 +43,12 @@ impl Drop for Node {
 }
 
 impl Node {
-    fn start(url: &str, dir: &std::path::Path) -> Self {
+    fn start(url: &str, schema: &str, dir: &std::path::Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
             .arg("serve")
             .env("CONFAB_BIND", "127.0.0.1:0")
             .env("CONFAB_DATABASE_URL", url)
+            .env("CONFAB_DATABASE_SCHEMA", schema)
             .env("CONFAB_DATA_DIR", dir)
             .env("CONFAB_JWT_SECRET", std::str::from_utf8(SECRET).unwrap())
             .env("CONFAB_LOG_FORMAT", "json")
@@ -258,7 +259,11 @@ async fn a_100k_message_export_streams_with_flat_memory(backend: Backend) {
     };
     let conversation = seed(&test_db).await;
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::start(test_db.url(), dir.path());
+    let node = Node::start(
+        test_db.url(),
+        test_db.schema().unwrap_or("public"),
+        dir.path(),
+    );
     let admin = token_for(Uuid::new_v4(), true, Duration::from_secs(3600));
     // Warm up: authentication, pools, the route.
     let warm = reqwest::Client::new()

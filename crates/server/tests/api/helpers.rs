@@ -86,6 +86,15 @@ impl TestApp {
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.data_dir = dir.path().to_path_buf();
         config.database_url = Some(db.url().to_owned());
+        if let Some(schema) = db.schema() {
+            config.database_schema = schema.to_owned();
+        }
+        // Under scripts/pgbouncer: serve through PgBouncer in transaction mode, migrate directly.
+        if let Some(pooled) = db.pooled_url() {
+            config.database_url = Some(pooled.to_owned());
+            config.database_pooler = confab_server::config::DatabasePooler::Transaction;
+            config.database_migration_url = Some(db.url().to_owned());
+        }
         config.jwt_secret = Some(SecretString::from(
             String::from_utf8(SECRET.to_vec()).unwrap(),
         ));
@@ -135,6 +144,16 @@ impl TestApp {
     /// The node's database, for tests that seed or inspect it directly.
     pub fn database_url(&self) -> &str {
         self.db.url()
+    }
+
+    /// The options to connect to [`Self::database_url`] with (its schema).
+    pub fn store_options(&self) -> confab_store::StoreOptions {
+        self.db.options()
+    }
+
+    /// The schema the node's tables are in (`public` on SQLite, which has none).
+    pub fn database_schema(&self) -> String {
+        self.config.database_schema.clone()
     }
 
     /// The node's data dir (local uploads live in `files/` under it).

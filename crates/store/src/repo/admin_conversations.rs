@@ -10,9 +10,10 @@ use confab_domain::admin::{PageCursor, ParticipantDetails};
 use confab_domain::ids::ConversationId;
 use confab_domain::model::ParticipantRole;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
-    QueryResult, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryResult, Value,
 };
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::convert::{self, CONVERSATION_COLUMNS};
@@ -23,7 +24,7 @@ use crate::error::{Failure, Outcome};
 
 /// Conversations matching `filter`, newest created first, strictly after `after`.
 pub(crate) async fn list(
-    db: &DatabaseConnection,
+    db: &Db,
     filter: &ConversationFilter,
     after: Option<&PageCursor>,
     limit: u32,
@@ -60,10 +61,7 @@ pub(crate) async fn list(
 }
 
 /// One conversation's details and its last message (unredacted, with files).
-pub(crate) async fn one(
-    db: &DatabaseConnection,
-    id: ConversationId,
-) -> Outcome<Option<ConversationDetail>> {
+pub(crate) async fn one(db: &Db, id: ConversationId) -> Outcome<Option<ConversationDetail>> {
     let mut found = details(db, "WHERE c.id = $1", vec![id.as_uuid().into()]).await?;
     let Some(details) = found.pop() else {
         return Ok(None);
@@ -85,11 +83,7 @@ pub(crate) async fn one(
 
 /// The conversations selected by `tail` (a WHERE / ORDER BY / LIMIT over alias `c`) with
 /// their participants. `last_seq` is the message count: `seq` has no gaps.
-async fn details(
-    db: &DatabaseConnection,
-    tail: &str,
-    values: Vec<Value>,
-) -> Outcome<Vec<ConversationDetails>> {
+async fn details(db: &Db, tail: &str, values: Vec<Value>) -> Outcome<Vec<ConversationDetails>> {
     let sql = format!(
         "SELECT {CONVERSATION_COLUMNS}, \
             (SELECT m.created_at FROM messages m \

@@ -19,10 +19,9 @@ use confab_domain::admin::AnalyticsWindow;
 use confab_domain::admin::analytics::DayTotals;
 use confab_domain::ids::ProjectId;
 use confab_domain::time::Timestamp;
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DbBackend, IsolationLevel, TransactionOptions,
-    TransactionTrait,
-};
+use sea_orm::{AccessMode, ConnectionTrait, DbBackend, IsolationLevel, TransactionOptions};
+
+use crate::scoped::Db;
 
 use super::sql::{Params, stmt};
 use crate::error::{Failure, Outcome};
@@ -32,7 +31,7 @@ const REFRESH_LOCK_KEY: i64 = 0x636f_6e66_6173;
 
 /// The window's totals, computed as the module documentation says.
 pub(crate) async fn totals(
-    db: &DatabaseConnection,
+    db: &Db,
     project: Option<ProjectId>,
     window: &AnalyticsWindow,
 ) -> Outcome<AnalyticsTotals> {
@@ -43,7 +42,7 @@ pub(crate) async fn totals(
 }
 
 async fn sqlite(
-    db: &DatabaseConnection,
+    db: &Db,
     project: Option<ProjectId>,
     window: &AnalyticsWindow,
 ) -> Outcome<AnalyticsTotals> {
@@ -66,7 +65,7 @@ async fn sqlite(
 }
 
 async fn postgres(
-    db: &DatabaseConnection,
+    db: &Db,
     project: Option<ProjectId>,
     window: &AnalyticsWindow,
 ) -> Outcome<AnalyticsTotals> {
@@ -320,7 +319,7 @@ async fn count<C: ConnectionTrait>(db: &C, sql: String, params: &Params) -> Outc
 /// PostgreSQL: moves every conversation's watermark to its committed `last_seq` and
 /// refreshes the view, in one transaction, unless another node is doing it right now.
 /// SQLite has nothing to refresh.
-pub(crate) async fn refresh(db: &DatabaseConnection) -> Outcome<bool> {
+pub(crate) async fn refresh(db: &Db) -> Outcome<bool> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(false);
     }

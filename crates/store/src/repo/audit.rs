@@ -1,12 +1,14 @@
 //! The moderation audit log: appended by every admin action, read newest first.
 
 use confab_domain::admin::{AuditEntry, PageCursor};
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ConnectionTrait, QueryResult};
+
+use crate::scoped::Db;
 
 use super::sql::{Params, stmt};
 use crate::error::Outcome;
 
-pub(crate) async fn record(db: &DatabaseConnection, entry: &AuditEntry) -> Outcome<()> {
+pub(crate) async fn record(db: &Db, entry: &AuditEntry) -> Outcome<()> {
     let sql = "INSERT INTO audit_log \
                  (id, actor_id, action, target_type, target_id, details, created_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -25,7 +27,7 @@ pub(crate) async fn record(db: &DatabaseConnection, entry: &AuditEntry) -> Outco
 
 /// Newest first, strictly older than `before` in `(created_at, id)` order.
 pub(crate) async fn list(
-    db: &DatabaseConnection,
+    db: &Db,
     before: Option<&PageCursor>,
     limit: u32,
 ) -> Outcome<Vec<AuditEntry>> {

@@ -8,10 +8,9 @@ use confab_domain::model::{Conversation, ConversationStatus, ConversationSummary
 use confab_domain::ports::{Access, MemberRule, NewParticipant};
 use confab_domain::time::Timestamp;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, FromQueryResult,
-    QueryResult,
-};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, FromQueryResult, QueryResult};
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::convert::{self, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
@@ -26,7 +25,7 @@ use crate::error::Outcome;
 /// (`Require`) or granting (`Grant`) their project membership. Under `Grant`, participants
 /// (and the creator) unknown to confab get placeholder user rows first.
 pub(crate) async fn create(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: &Conversation,
     participants: &[NewParticipant],
     rule: MemberRule,
@@ -108,7 +107,7 @@ async fn insert_participants(
 /// The conversation and the user's active membership, in one query: this runs before every
 /// send.
 pub(crate) async fn access(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     user: UserId,
 ) -> Outcome<Option<Access>> {
@@ -141,7 +140,7 @@ pub(crate) async fn access(
 
 /// Changes status and/or title (`Some(None)` clears it) and bumps `updated_at`.
 pub(crate) async fn update(
-    db: &DatabaseConnection,
+    db: &Db,
     id: ConversationId,
     status: Option<ConversationStatus>,
     title: Option<Option<String>>,
@@ -172,7 +171,7 @@ pub(crate) async fn update(
 /// active first. Three queries however many conversations: the conversations with their
 /// counts, their last messages, those messages' files.
 pub(crate) async fn list(
-    db: &DatabaseConnection,
+    db: &Db,
     project: ProjectId,
     viewer: UserId,
     all: bool,
@@ -208,10 +207,7 @@ const VISIBLE: &str = "FROM conversations c \
       ON vp.conversation_id = c.id AND vp.user_id = $2 AND vp.left_at IS NULL \
     WHERE c.project_id = $1 AND ($3 OR vp.user_id IS NOT NULL)";
 
-async fn last_messages(
-    db: &DatabaseConnection,
-    values: [sea_orm::Value; 3],
-) -> Outcome<HashMap<Uuid, Message>> {
+async fn last_messages(db: &Db, values: [sea_orm::Value; 3]) -> Outcome<HashMap<Uuid, Message>> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages m \
          JOIN ( SELECT c.id, c.last_seq {VISIBLE} ) v \

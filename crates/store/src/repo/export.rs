@@ -10,7 +10,9 @@ use confab_domain::admin::export::{ExportBatches, ExportEdit, ExportHeader, Expo
 use confab_domain::ids::ConversationId;
 use confab_domain::model::FileAttachment;
 use futures::StreamExt;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::admin_conversations::participants_of;
@@ -19,10 +21,7 @@ use super::sql::stmt;
 use crate::entity::{conversation, message, message_file};
 use crate::error::{Outcome, run};
 
-pub(crate) async fn header(
-    db: &DatabaseConnection,
-    id: ConversationId,
-) -> Outcome<Option<ExportHeader>> {
+pub(crate) async fn header(db: &Db, id: ConversationId) -> Outcome<Option<ExportHeader>> {
     let Some(row) = conversation::Entity::find_by_id(id.as_uuid())
         .one(db)
         .await?
@@ -37,12 +36,7 @@ pub(crate) async fn header(
 }
 
 /// Messages `1..=up_to` in batches of `size`, each read when the stream is polled.
-pub(crate) fn batches(
-    db: DatabaseConnection,
-    id: ConversationId,
-    up_to: i64,
-    size: u32,
-) -> ExportBatches {
+pub(crate) fn batches(db: Db, id: ConversationId, up_to: i64, size: u32) -> ExportBatches {
     let size = i64::from(size.max(1));
     futures::stream::try_unfold(0i64, move |after| {
         let db = db.clone();
@@ -59,12 +53,7 @@ pub(crate) fn batches(
 }
 
 /// Messages with `after < seq <= last`, in order.
-async fn batch(
-    db: &DatabaseConnection,
-    id: ConversationId,
-    after: i64,
-    last: i64,
-) -> Outcome<Vec<ExportMessage>> {
+async fn batch(db: &Db, id: ConversationId, after: i64, last: i64) -> Outcome<Vec<ExportMessage>> {
     let range = || [id.as_uuid().into(), after.into(), last.into()];
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS}, u.name AS sender_name, u.email AS sender_email \
@@ -93,10 +82,7 @@ async fn batch(
 }
 
 /// The batch's attachments by message, oldest upload first.
-async fn files(
-    db: &DatabaseConnection,
-    range: [sea_orm::Value; 3],
-) -> Outcome<HashMap<Uuid, Vec<FileAttachment>>> {
+async fn files(db: &Db, range: [sea_orm::Value; 3]) -> Outcome<HashMap<Uuid, Vec<FileAttachment>>> {
     let sql = "SELECT f.id, f.message_id, f.conversation_id, f.uploader_id, f.file_name, \
                  f.file_size, f.file_type, f.file_url, f.storage_path, f.created_at \
                FROM message_files f JOIN messages m ON m.id = f.message_id \
@@ -118,10 +104,7 @@ async fn files(
 }
 
 /// The batch's edit history by message, oldest edit first.
-async fn edits(
-    db: &DatabaseConnection,
-    range: [sea_orm::Value; 3],
-) -> Outcome<HashMap<Uuid, Vec<ExportEdit>>> {
+async fn edits(db: &Db, range: [sea_orm::Value; 3]) -> Outcome<HashMap<Uuid, Vec<ExportEdit>>> {
     let sql = "SELECT e.message_id, e.editor_id, e.previous_content, e.edited_at \
                FROM message_edits e JOIN messages m ON m.id = e.message_id \
                WHERE m.conversation_id = $1 AND m.seq > $2 AND m.seq <= $3 \

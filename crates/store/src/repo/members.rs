@@ -5,10 +5,9 @@ use confab_domain::Error;
 use confab_domain::ids::{ConversationId, ProjectId, UserId};
 use confab_domain::model::{Project, ProjectMember, ProjectRole};
 use confab_domain::time::Timestamp;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::convert;
@@ -104,7 +103,7 @@ pub(crate) async fn require<C: ConnectionTrait>(
 }
 
 pub(crate) async fn add(
-    db: &DatabaseConnection,
+    db: &Db,
     project: ProjectId,
     users: &[UserId],
     role: Option<ProjectRole>,
@@ -117,7 +116,7 @@ pub(crate) async fn add(
 }
 
 pub(crate) async fn role(
-    db: &DatabaseConnection,
+    db: &Db,
     project: ProjectId,
     user: UserId,
 ) -> Outcome<Option<ProjectRole>> {
@@ -129,10 +128,7 @@ pub(crate) async fn role(
 }
 
 /// Earliest added first.
-pub(crate) async fn list(
-    db: &DatabaseConnection,
-    project: ProjectId,
-) -> Outcome<Vec<ProjectMember>> {
+pub(crate) async fn list(db: &Db, project: ProjectId) -> Outcome<Vec<ProjectMember>> {
     project_member::Entity::find()
         .filter(Column::ProjectId.eq(project.as_uuid()))
         .order_by_asc(Column::AddedAt)
@@ -145,7 +141,7 @@ pub(crate) async fn list(
 }
 
 /// The user's projects, newest first.
-pub(crate) async fn projects_of(db: &DatabaseConnection, user: UserId) -> Outcome<Vec<Project>> {
+pub(crate) async fn projects_of(db: &Db, user: UserId) -> Outcome<Vec<Project>> {
     let sql = "SELECT p.id, p.name, p.created_by, p.created_at FROM projects p \
                JOIN project_members m ON m.project_id = p.id \
                WHERE m.user_id = $1 \
@@ -162,7 +158,7 @@ pub(crate) async fn projects_of(db: &DatabaseConnection, user: UserId) -> Outcom
 /// Ends the membership and the user's part in the project's conversations; the
 /// conversations they left, or `None` when they were not a member.
 pub(crate) async fn remove(
-    db: &DatabaseConnection,
+    db: &Db,
     project: ProjectId,
     user: UserId,
     now: Timestamp,

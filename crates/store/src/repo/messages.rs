@@ -8,9 +8,11 @@ use confab_domain::ports::{Inserted, MessagePage, NewMessage};
 use confab_domain::time::Timestamp;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
 };
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::convert::MESSAGE_RETURNING;
@@ -23,7 +25,7 @@ use crate::error::{Failure, Outcome, not_found};
 ///
 /// On PostgreSQL a message without files takes [`insert_one_statement`]: one round trip
 /// instead of five. Everything else runs [`insert_in_transaction`].
-pub(crate) async fn insert(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
+pub(crate) async fn insert(db: &Db, new: NewMessage) -> Outcome<Inserted> {
     if db.get_database_backend() == DbBackend::Postgres && new.file_ids.is_empty() {
         return insert_one_statement(db, new).await;
     }
@@ -41,7 +43,7 @@ pub(crate) async fn insert(db: &DatabaseConnection, new: NewMessage) -> Outcome<
 /// database, or autovacuum off) PostgreSQL can cache a generic plan that finds the key
 /// through `idx_messages_sender_id`, scanning every earlier message of the sender.
 /// No row back: no such conversation.
-async fn insert_one_statement(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
+async fn insert_one_statement(db: &Db, new: NewMessage) -> Outcome<Inserted> {
     let sql = "WITH bumped AS ( \
                  UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 \
                  WHERE id = $1 RETURNING last_seq) \
@@ -75,7 +77,7 @@ async fn insert_one_statement(db: &DatabaseConnection, new: NewMessage) -> Outco
 /// conversation row until commit, so concurrent senders (on any node) queue there and each
 /// gets the next number; on SQLite the transaction already holds the write lock. Anything
 /// that aborts the send rolls back, which gives the number back: `seq` stays gapless.
-async fn insert_in_transaction(db: &DatabaseConnection, new: NewMessage) -> Outcome<Inserted> {
+async fn insert_in_transaction(db: &Db, new: NewMessage) -> Outcome<Inserted> {
     let txn = begin_write(db).await?;
     let Some(seq) = next_seq(&txn, new.conversation_id, new.created_at).await? else {
         return abort(txn, not_found("conversation")).await;
@@ -163,11 +165,7 @@ async fn insert_row(txn: &DatabaseTransaction, new: &NewMessage, seq: i64) -> Re
 
 /// A retry that raced the original past the `clientMsgId` check lost on the unique key:
 /// answer with the message that won.
-async fn retry_as_existing(
-    db: &DatabaseConnection,
-    new: &NewMessage,
-    err: DbErr,
-) -> Outcome<Inserted> {
+async fn retry_as_existing(db: &Db, new: &NewMessage, err: DbErr) -> Outcome<Inserted> {
     let unique = matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)));
     if let (true, Some(client_msg_id)) = (unique, &new.client_msg_id)
         && let Some(stored) = by_client_msg_id(db, new, client_msg_id).await?
@@ -229,7 +227,7 @@ fn created(new: NewMessage, seq: i64, files: Vec<confab_domain::model::FileAttac
 
 /// The message a sender stored with `client_msg_id` in a conversation, if any.
 pub(crate) async fn find_by_key(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     sender: UserId,
     client_msg_id: &str,
@@ -240,7 +238,7 @@ pub(crate) async fn find_by_key(
     }
 }
 
-pub(crate) async fn get(db: &DatabaseConnection, id: MessageId) -> Outcome<Option<Message>> {
+pub(crate) async fn get(db: &Db, id: MessageId) -> Outcome<Option<Message>> {
     match message::Entity::find_by_id(id.as_uuid()).one(db).await? {
         Some(row) => Ok(Some(one_with_files(db, row).await?)),
         None => Ok(None),
@@ -249,7 +247,7 @@ pub(crate) async fn get(db: &DatabaseConnection, id: MessageId) -> Outcome<Optio
 
 /// Newest first, `seq < before_seq` when given.
 pub(crate) async fn before(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     before_seq: Option<i64>,
     limit: u32,
@@ -269,7 +267,7 @@ pub(crate) async fn before(
 
 /// Oldest first, `seq > after_seq`.
 pub(crate) async fn after(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     after_seq: i64,
     limit: u32,
@@ -285,11 +283,7 @@ pub(crate) async fn after(
 }
 
 /// One row more than `limit` was asked for: its presence is `has_more`.
-async fn page(
-    db: &DatabaseConnection,
-    mut rows: Vec<message::Model>,
-    limit: u32,
-) -> Outcome<MessagePage> {
+async fn page(db: &Db, mut rows: Vec<message::Model>, limit: u32) -> Outcome<MessagePage> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let has_more = rows.len() > limit;
     rows.truncate(limit);
@@ -324,7 +318,7 @@ pub(crate) async fn fetch_one<C: ConnectionTrait>(
 
 /// Keeps the old content in `message_edits`, then replaces it.
 pub(crate) async fn edit(
-    db: &DatabaseConnection,
+    db: &Db,
     id: MessageId,
     editor: UserId,
     content: &str,
@@ -359,7 +353,7 @@ pub(crate) async fn edit(
 /// Soft-deletes. Deleting again changes nothing: the first deletion's who, when and why
 /// stay.
 pub(crate) async fn delete(
-    db: &DatabaseConnection,
+    db: &Db,
     id: MessageId,
     by: UserId,
     reason: Option<&str>,
@@ -386,7 +380,7 @@ pub(crate) async fn delete(
 
 /// Records the receipt and moves the reader's marker forward (never back).
 pub(crate) async fn mark_read(
-    db: &DatabaseConnection,
+    db: &Db,
     message: &Message,
     user: UserId,
     now: Timestamp,

@@ -25,6 +25,7 @@ mod search;
 mod sql;
 mod users;
 
+use crate::scoped::Db;
 use async_trait::async_trait;
 use confab_domain::Result;
 use confab_domain::ids::{ConversationId, MessageId, ProjectId, ReportId, UserId};
@@ -37,7 +38,6 @@ use confab_domain::ports::{
     NewMessage, NewParticipant, ProjectRepository, ReportRepository, Store, UserRepository,
 };
 use confab_domain::time::Timestamp;
-use sea_orm::DatabaseConnection;
 
 use crate::error::run;
 
@@ -51,12 +51,12 @@ use crate::error::run;
 /// the writer).
 #[derive(Clone, Debug)]
 pub struct SqlStore {
-    db: DatabaseConnection,
-    writer: DatabaseConnection,
+    db: Db,
+    writer: Db,
 }
 
 impl SqlStore {
-    pub(crate) fn new(db: DatabaseConnection, writer: DatabaseConnection) -> Self {
+    pub(crate) fn new(db: Db, writer: Db) -> Self {
         Self { db, writer }
     }
 }

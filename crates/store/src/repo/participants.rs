@@ -4,10 +4,9 @@
 use confab_domain::ids::{ConversationId, UserId};
 use confab_domain::model::{Participant, ParticipantRole};
 use confab_domain::time::Timestamp;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::convert;
@@ -43,10 +42,7 @@ pub(crate) async fn insert_placeholder_users<C: ConnectionTrait>(
 }
 
 /// Active participants, earliest joined first.
-pub(crate) async fn list(
-    db: &DatabaseConnection,
-    conversation: ConversationId,
-) -> Outcome<Vec<Participant>> {
+pub(crate) async fn list(db: &Db, conversation: ConversationId) -> Outcome<Vec<Participant>> {
     conversation_participant::Entity::find()
         .filter(Column::ConversationId.eq(conversation.as_uuid()))
         .filter(Column::LeftAt.is_null())
@@ -64,7 +60,7 @@ pub(crate) async fn list(
 /// the new role and a fresh `joined_at`. An active participant only changes role. Their read
 /// marker survives either way.
 pub(crate) async fn add(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     user: UserId,
     role: ParticipantRole,
@@ -109,7 +105,7 @@ pub(crate) async fn add(
 
 /// Marks an active participant as gone; `false` when there was none.
 pub(crate) async fn remove(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     user: UserId,
     now: Timestamp,
@@ -126,7 +122,7 @@ pub(crate) async fn remove(
 }
 
 /// The conversations the user actively takes part in.
-pub(crate) async fn of_user(db: &DatabaseConnection, user: UserId) -> Outcome<Vec<ConversationId>> {
+pub(crate) async fn of_user(db: &Db, user: UserId) -> Outcome<Vec<ConversationId>> {
     let ids: Vec<Uuid> = conversation_participant::Entity::find()
         .select_only()
         .column(Column::ConversationId)

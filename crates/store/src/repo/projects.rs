@@ -3,7 +3,9 @@
 use confab_domain::ids::{ProjectId, UserId};
 use confab_domain::model::Project;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
+
+use crate::scoped::Db;
 
 use super::sql::begin_write;
 use super::{convert, members};
@@ -11,11 +13,7 @@ use crate::entity::project::{self, Column};
 use crate::error::Outcome;
 
 /// The project and its first members, in one transaction.
-pub(crate) async fn create(
-    db: &DatabaseConnection,
-    project: &Project,
-    members: &[UserId],
-) -> Outcome<()> {
+pub(crate) async fn create(db: &Db, project: &Project, members: &[UserId]) -> Outcome<()> {
     let row = project::ActiveModel {
         id: Set(project.id.as_uuid()),
         name: Set(project.name.clone()),
@@ -32,7 +30,7 @@ pub(crate) async fn create(
 }
 
 /// Newest first.
-pub(crate) async fn list(db: &DatabaseConnection) -> Outcome<Vec<Project>> {
+pub(crate) async fn list(db: &Db) -> Outcome<Vec<Project>> {
     Ok(project::Entity::find()
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
@@ -43,6 +41,6 @@ pub(crate) async fn list(db: &DatabaseConnection) -> Outcome<Vec<Project>> {
         .collect())
 }
 
-pub(crate) async fn exists(db: &DatabaseConnection, id: ProjectId) -> Outcome<bool> {
+pub(crate) async fn exists(db: &Db, id: ProjectId) -> Outcome<bool> {
     Ok(project::Entity::find_by_id(id.as_uuid()).count(db).await? > 0)
 }

@@ -3,7 +3,9 @@
 use confab_domain::Error;
 use confab_domain::ids::{MessageId, UserId};
 use confab_domain::model::Message;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ConnectionTrait, EntityTrait};
+
+use crate::scoped::Db;
 use serde_json::{Map, Value};
 
 use super::files::one_with_files;
@@ -21,7 +23,7 @@ use crate::error::{Failure, Outcome, not_found};
 /// (the row lock on PostgreSQL, the write lock on SQLite), so concurrent reactions queue
 /// instead of overwriting each other.
 pub(crate) async fn set(
-    db: &DatabaseConnection,
+    db: &Db,
     id: MessageId,
     user: UserId,
     emoji: &str,

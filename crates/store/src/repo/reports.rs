@@ -4,7 +4,9 @@ use confab_domain::ids::{ReportId, UserId};
 use confab_domain::model::{Report, ReportStatus};
 use confab_domain::time::Timestamp;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult};
+
+use crate::scoped::Db;
 use uuid::Uuid;
 
 use super::convert;
@@ -17,7 +19,7 @@ const SELECT: &str = "SELECT r.id, r.message_id, r.reported_by, r.reason, r.desc
     r.status, r.resolved_by, r.resolved_at, r.created_at, m.conversation_id \
     FROM message_reports r JOIN messages m ON m.id = r.message_id";
 
-pub(crate) async fn create(db: &DatabaseConnection, report: &Report) -> Outcome<()> {
+pub(crate) async fn create(db: &Db, report: &Report) -> Outcome<()> {
     let row = message_report::ActiveModel {
         id: Set(report.id.as_uuid()),
         message_id: Set(report.message_id.as_uuid()),
@@ -36,10 +38,7 @@ pub(crate) async fn create(db: &DatabaseConnection, report: &Report) -> Outcome<
 }
 
 /// Newest first, optionally only those with `status`.
-pub(crate) async fn list(
-    db: &DatabaseConnection,
-    status: Option<ReportStatus>,
-) -> Outcome<Vec<Report>> {
+pub(crate) async fn list(db: &Db, status: Option<ReportStatus>) -> Outcome<Vec<Report>> {
     let (filter, values) = match status {
         Some(status) => ("WHERE r.status = $1", vec![status.as_str().into()]),
         None => ("", Vec::new()),
@@ -49,7 +48,7 @@ pub(crate) async fn list(
     rows.iter().map(report).collect()
 }
 
-pub(crate) async fn get(db: &DatabaseConnection, id: ReportId) -> Outcome<Option<Report>> {
+pub(crate) async fn get(db: &Db, id: ReportId) -> Outcome<Option<Report>> {
     let sql = format!("{SELECT} WHERE r.id = $1");
     let row = db
         .query_one_raw(stmt(db, sql, [id.as_uuid().into()]))
@@ -60,7 +59,7 @@ pub(crate) async fn get(db: &DatabaseConnection, id: ReportId) -> Outcome<Option
 /// Sets the status; moving to `reviewed` or `resolved` records who and when, moving back to
 /// `pending` clears them.
 pub(crate) async fn update(
-    db: &DatabaseConnection,
+    db: &Db,
     id: ReportId,
     status: ReportStatus,
     by: UserId,

@@ -15,7 +15,9 @@ use std::collections::HashMap;
 
 use confab_domain::ids::ConversationId;
 use confab_domain::model::SearchHit;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, FromQueryResult, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, QueryResult};
+
+use crate::scoped::Db;
 
 use super::convert::MESSAGE_COLUMNS;
 use super::files::with_files;
@@ -41,7 +43,7 @@ const SQLITE: &str = "SELECT {COLUMNS}, \
     LIMIT $3";
 
 pub(crate) async fn search(
-    db: &DatabaseConnection,
+    db: &Db,
     conversation: ConversationId,
     query: &str,
     limit: u32,
@@ -120,11 +122,7 @@ fn escape_html(text: &str) -> String {
     out
 }
 
-async fn hits(
-    db: &DatabaseConnection,
-    rows: &[QueryResult],
-    markers: &Markers,
-) -> Outcome<Vec<SearchHit>> {
+async fn hits(db: &Db, rows: &[QueryResult], markers: &Markers) -> Outcome<Vec<SearchHit>> {
     let mut scores = HashMap::with_capacity(rows.len());
     let mut models = Vec::with_capacity(rows.len());
     for row in rows {

@@ -3,9 +3,11 @@
 //! transactions (begun so that SQLite takes its lock up front; rolled back on a failure).
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait, Value,
+    ConnectionTrait, DatabaseTransaction, DbErr, SqliteTransactionMode, Statement,
+    TransactionOptions, Value,
 };
+
+use crate::scoped::Db;
 
 use crate::error::{Failure, Outcome};
 
@@ -30,7 +32,7 @@ pub(crate) fn placeholders(first: usize, count: usize) -> String {
 /// lock up front (waiting up to the busy timeout), so it never has to upgrade a read lock
 /// half-way, which SQLite refuses without waiting. Each such transaction also makes a write
 /// its first statement, which takes the row lock on PostgreSQL.
-pub(crate) async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+pub(crate) async fn begin_write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
     let _waiting = crate::metrics::Acquiring::start();
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),

@@ -2,14 +2,16 @@
 
 use confab_domain::model::User;
 use confab_domain::time::Timestamp;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::ConnectionTrait;
+
+use crate::scoped::Db;
 
 use super::sql::stmt;
 use crate::error::Outcome;
 
 /// Creates the user, or updates email and name (and `updated_at`) from fresh claims. A
 /// placeholder row created when the user was added to a conversation is filled in here.
-pub(crate) async fn upsert(db: &DatabaseConnection, user: &User, now: Timestamp) -> Outcome<()> {
+pub(crate) async fn upsert(db: &Db, user: &User, now: Timestamp) -> Outcome<()> {
     let sql = "INSERT INTO users (id, email, name, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $4) \
                ON CONFLICT (id) DO UPDATE SET \

@@ -7,10 +7,11 @@ use tokio::task::JoinSet;
 
 use crate::support::{all_messages, fixture, last_seq, new_message, send};
 
-fn node_options() -> StoreOptions {
+/// A node's pool: small, in the test database's schema.
+fn node_options(test_db: &TestDb) -> StoreOptions {
     StoreOptions {
         max_connections: 2,
-        ..StoreOptions::default()
+        ..test_db.options()
     }
 }
 
@@ -25,12 +26,13 @@ pub async fn concurrent_writers_on_separate_pools_get_gapless_seqs(test_db: &Tes
     let mut tasks = JoinSet::new();
     for writer in 0..writers {
         let url = test_db.url().to_owned();
+        let options = node_options(test_db);
         let (conversation, sender) = (
             f.conversation,
             if writer % 2 == 0 { f.alice } else { f.bob },
         );
         tasks.spawn(async move {
-            let node = connect(&url, &node_options()).await.unwrap();
+            let node = connect(&url, &options).await.unwrap();
             let store = node.store();
             let mut seqs = Vec::new();
             for n in 0..sends {
@@ -67,9 +69,10 @@ pub async fn concurrent_retries_of_one_client_msg_id_store_one_message(test_db: 
     let mut tasks = JoinSet::new();
     for _ in 0..8 {
         let url = test_db.url().to_owned();
+        let options = node_options(test_db);
         let (conversation, sender) = (f.conversation, f.alice);
         tasks.spawn(async move {
-            let node = connect(&url, &node_options()).await.unwrap();
+            let node = connect(&url, &options).await.unwrap();
             let mut new = new_message(conversation, sender, "only once");
             new.client_msg_id = Some("tap-tap-tap".to_owned());
             node.store().insert_message(new).await.unwrap()
@@ -104,9 +107,10 @@ pub async fn racing_retries_among_fresh_sends_leave_no_gap(test_db: &TestDb) {
     let mut tasks = JoinSet::new();
     for node in 0..nodes {
         let url = test_db.url().to_owned();
+        let options = node_options(test_db);
         let (conversation, alice, bob) = (f.conversation, f.alice, f.bob);
         tasks.spawn(async move {
-            let store = connect(&url, &node_options()).await.unwrap().store();
+            let store = connect(&url, &options).await.unwrap().store();
             let mut created = Vec::new();
             for n in 0..keys {
                 // Each node walks the keys from a different place, so retries collide.

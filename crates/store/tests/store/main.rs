@@ -24,6 +24,7 @@ mod paging;
 mod reactions;
 mod reads;
 mod reports;
+mod schemas;
 mod search;
 mod sending;
 mod support;

@@ -39,7 +39,7 @@ async fn has_table(db: &Database, name: &str) -> bool {
     let sql = match db.backend() {
         Backend::Postgres => {
             "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = 'public' AND table_name = $1"
+             WHERE table_schema = current_schema() AND table_name = $1"
         }
         Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
     };
@@ -51,7 +51,8 @@ async fn has_search(db: &Database) -> bool {
     match db.backend() {
         Backend::Postgres => {
             let sql = "SELECT COUNT(*) FROM information_schema.columns \
-                       WHERE table_name = 'messages' AND column_name = $1";
+                       WHERE table_schema = current_schema() AND table_name = 'messages' \
+                       AND column_name = $1";
             count(db, sql, "search_tsv").await > 0
         }
         Backend::Sqlite => has_table(db, "messages_fts").await,
@@ -72,11 +73,11 @@ pub async fn migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op(d
 
     db.migrate().await.unwrap();
     assert_schema(db, true).await;
-    let pending = Migrator::get_pending_migrations(db.connection())
+    let pending = Migrator::get_pending_migrations(db.connection().pool())
         .await
         .unwrap();
     assert!(pending.is_empty());
-    let applied = Migrator::get_applied_migrations(db.connection())
+    let applied = Migrator::get_applied_migrations(db.connection().pool())
         .await
         .unwrap();
     assert_eq!(applied.len(), Migrator::migrations().len());
@@ -86,7 +87,7 @@ pub async fn migrating_down_removes_everything_and_up_restores_it(db: &Database)
     let f = fixture(db).await;
     send(&f.store, f.conversation, f.alice, "before the rollback").await;
 
-    Migrator::down(db.connection(), None).await.unwrap();
+    Migrator::down(db.connection().pool(), None).await.unwrap();
     assert_schema(db, false).await;
 
     db.migrate().await.unwrap();
@@ -102,7 +103,12 @@ pub async fn migrating_down_removes_everything_and_up_restores_it(db: &Database)
 /// left and users with no conversation do not.
 pub async fn existing_participants_become_members_of_their_conversations_projects(db: &Database) {
     let before_membership = 4;
-    Migrator::up(db.connection(), Some(before_membership))
+    if db.backend() == Backend::Postgres {
+        // What `migrate` does before it applies anything.
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", db.schema());
+        db.connection().execute_unprepared(&sql).await.unwrap();
+    }
+    Migrator::up(db.connection().pool(), Some(before_membership))
         .await
         .unwrap();
     let (alice, bob, gone, idle) = (

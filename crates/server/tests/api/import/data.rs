@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use confab_store::testing::{TestDb, fresh_postgres};
+use confab_store::testing::{TestDb, fresh_postgres_in};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use uuid::Uuid;
 
@@ -33,8 +33,9 @@ impl Shape {
 /// 333rd from the 5th sent by a ghost; every other message of a conversation has a read
 /// receipt; 10 reports.
 pub async fn seed_database(shape: Shape, file_base: &str) -> (TestDb, DatabaseConnection) {
-    let db = fresh_postgres().await;
-    let conn = db.connect().await.connection().clone();
+    // The seed stack's tables are in `public`, as on Supabase.
+    let db = fresh_postgres_in("public").await;
+    let conn = db.connect().await.connection().pool().clone();
     conn.execute_unprepared(DDL)
         .await
         .expect("the fixed seed DDL runs");

@@ -10,7 +10,7 @@ use std::time::Duration;
 use confab_server::Config;
 use confab_server::cli::SeedArgs;
 use confab_server::import::{Summary, Tally, seed};
-use confab_store::testing::{TestDb, fresh_postgres, fresh_sqlite};
+use confab_store::testing::{TEST_SCHEMA, TestDb, fresh_postgres, fresh_sqlite};
 use data::{Shape, assert_same, count, seed_database, source_order};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -42,6 +42,7 @@ fn args(from: &str) -> SeedArgs {
 fn config_for(database: &str, data_dir: &std::path::Path) -> Config {
     let mut config = Config::default();
     config.database_url = Some(database.to_owned());
+    config.database_schema = TEST_SCHEMA.to_owned();
     config.data_dir = data_dir.to_path_buf();
     config
 }
@@ -49,7 +50,7 @@ fn config_for(database: &str, data_dir: &std::path::Path) -> Config {
 async fn tables_in(dst: &DatabaseConnection) -> i64 {
     count(
         dst,
-        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public'",
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'confab'",
     )
     .await
 }
@@ -75,7 +76,7 @@ fn nothing_new(summary: &Summary) {
 async fn fifty_thousand_messages_arrive_in_order_and_a_rerun_adds_nothing() {
     let (src_db, src) = seed_database(FIFTY_THOUSAND, FILES).await;
     let dst_db = fresh_postgres().await;
-    let dst = dst_db.connect().await.connection().clone();
+    let dst = dst_db.connect().await.connection().pool().clone();
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(dst_db.url(), dir.path());
 
@@ -289,6 +290,7 @@ fn confab(database: &str, data_dir: &std::path::Path, args: &[&str]) -> Command 
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("CONFAB_DATABASE_URL", database)
+        .env("CONFAB_DATABASE_SCHEMA", TEST_SCHEMA)
         .env("CONFAB_DATA_DIR", data_dir)
         .current_dir(data_dir)
         .stdin(Stdio::null());
@@ -310,7 +312,7 @@ async fn messages_in(dst: &DatabaseConnection) -> i64 {
 async fn an_import_killed_midway_completes_when_run_again() {
     let (src_db, src) = seed_database(FIFTY_THOUSAND, FILES).await;
     let dst_db = fresh_postgres().await;
-    let dst = dst_db.connect().await.connection().clone();
+    let dst = dst_db.connect().await.connection().pool().clone();
     let dir = tempfile::tempdir().unwrap();
     let run = ["import", "seed", "--from", src_db.url.as_str()];
 
@@ -355,7 +357,7 @@ async fn an_import_killed_midway_completes_when_run_again() {
 /// failed with one short message and left the database untouched.
 async fn refused(args: &[&str]) -> String {
     let dst_db = fresh_postgres().await;
-    let dst = dst_db.connect().await.connection().clone();
+    let dst = dst_db.connect().await.connection().pool().clone();
     let dir = tempfile::tempdir().unwrap();
     let Output {
         status,
@@ -455,7 +457,7 @@ async fn on_sqlite_files_are_copied_into_confabs_storage_and_projects_mapped() {
     assert_eq!(summary.files.new, files, "{summary}");
     assert_eq!(summary.files_copied, files - 1, "{summary}");
     assert_eq!(summary.files_not_copied, 1, "{summary}");
-    let dst = dst_db.connect().await.connection().clone();
+    let dst = dst_db.connect().await.connection().pool().clone();
     assert_same(&src, &dst).await;
     let mapped_rows = dst
         .query_all_raw(Statement::from_sql_and_values(
