@@ -51,25 +51,79 @@ impl From<redis::RedisError> for CallError {
     }
 }
 
-/// A pooled connection plus the bound every call of these stores runs under.
+/// Where these stores' commands go: a pool on one Redis, or one multiplexed Redis Cluster
+/// connection (every key these stores touch in one script shares a hash slot; see
+/// `presence.rs`).
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Pool(Pool),
+    Cluster(confab_redis_link::cluster::LazyCluster),
+}
+
+/// A connection of either backend (what the stores' closures are given).
+pub(crate) enum Conn {
+    Pooled(deadpool_redis::Connection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Pooled(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Pooled(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Pooled(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// A connection plus the bound every call of these stores runs under.
 #[derive(Clone, Debug)]
 pub(crate) struct Link {
-    pool: Pool,
+    backend: Backend,
     timeout: Duration,
 }
 
 impl Link {
-    /// Runs `work` on a pooled connection, bounded by the timeout.
+    /// True on a Redis Cluster (keys that one script touches together need a hash tag).
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.backend, Backend::Cluster(_))
+    }
+
+    /// Runs `work` on a connection, bounded by the timeout.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, CallError>
     where
-        F: AsyncFnOnce(&mut deadpool_redis::Connection) -> Result<T, CallError>,
+        F: AsyncFnOnce(&mut Conn) -> Result<T, CallError>,
     {
         let bounded = async {
-            let mut conn = self
-                .pool
-                .get()
-                .await
-                .map_err(|e| CallError::Pool(e.to_string()))?;
+            let mut conn = match &self.backend {
+                Backend::Pool(pool) => Conn::Pooled(
+                    pool.get()
+                        .await
+                        .map_err(|e| CallError::Pool(e.to_string()))?,
+                ),
+                Backend::Cluster(cluster) => Conn::Cluster(cluster.get().await?),
+            };
             work(&mut conn).await
         };
         tokio::time::timeout(self.timeout, bounded)
@@ -103,13 +157,17 @@ pub struct RedisState {
 
 impl RedisState {
     pub fn new(pool: Pool, config: StateConfig) -> Self {
+        Self::with_backend(Backend::Pool(pool), config)
+    }
+
+    fn with_backend(backend: Backend, config: StateConfig) -> Self {
         let errors = Arc::new(ErrorLog::new(
             "redis (presence, limits, typing)",
             Duration::from_secs(10),
         ));
         let prefix = config.key_prefix.as_str();
         let link = Link {
-            pool,
+            backend,
             timeout: config.redis_timeout,
         };
         Self {
@@ -131,13 +189,20 @@ impl RedisState {
         }
     }
 
-    /// Builds the pool from a URL, each wait and connect bounded by `redis_timeout`.
-    pub fn from_url(
-        url: &str,
-        config: StateConfig,
-    ) -> Result<Self, confab_redis_link::CreatePoolError> {
-        let pool = confab_redis_link::pool(url, config.redis_timeout)?;
-        Ok(Self::new(pool, config))
+    /// Builds the connections from a URL, each wait and connect bounded by `redis_timeout`:
+    /// a pool for `redis://` and `rediss://`, one multiplexed Cluster connection for
+    /// `redis+cluster://` and `rediss+cluster://`. Connects lazily.
+    pub fn from_url(url: &str, config: StateConfig) -> Result<Self, String> {
+        let backend = match confab_redis_link::cluster::seed(url) {
+            Some(seed) => Backend::Cluster(
+                confab_redis_link::cluster::LazyCluster::new(&seed?, config.redis_timeout)
+                    .map_err(|e| e.to_string())?,
+            ),
+            None => Backend::Pool(
+                confab_redis_link::pool(url, config.redis_timeout).map_err(|e| e.to_string())?,
+            ),
+        };
+        Ok(Self::with_backend(backend, config))
     }
 
     /// `false` while the last Redis call of these stores failed.

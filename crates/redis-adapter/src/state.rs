@@ -82,8 +82,15 @@ impl RedisAdapterCtr {
     }
 
     /// Both connections from one URL (`redis://host:port/db`), with a pool of 16 whose waits
-    /// and connects are bounded by [`ClusterConfig::redis_timeout`].
+    /// and connects are bounded by [`ClusterConfig::redis_timeout`]. A Redis Cluster URL
+    /// (`redis+cluster://h1:p1,h2:p2`, TLS `rediss+cluster://`) selects sharded Pub/Sub in the
+    /// format of `@socket.io/redis-adapter`'s `createShardedAdapter`.
     pub fn from_url(url: &str, config: ClusterConfig) -> Result<Self, Error> {
+        if let Some(seed) = confab_redis_link::cluster::seed(url) {
+            let seed = seed.map_err(Error::Config)?;
+            let driver = crate::sharded::ShardedDriver::new(&seed, &config)?;
+            return Ok(Self::with_driver(Arc::new(driver), config));
+        }
         let client = redis::Client::open(url).map_err(|e| Error::Config(e.to_string()))?;
         let pool = confab_redis_link::pool(url, config.redis_timeout)
             .map_err(|e| Error::Config(e.to_string()))?;

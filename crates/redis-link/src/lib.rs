@@ -3,9 +3,12 @@
 //! and connects are bounded (an unreachable Redis fails fast instead of stalling a caller),
 //! and a [`Throttle`] that lets one log line per interval through while Redis is away.
 //!
-//! Depends on deadpool-redis only (and redis for [`testing`]); never on Socket.IO, on
-//! confab-domain or on another confab crate.
+//! It also opens Redis Cluster connections ([`cluster`]) for the URLs [`target`] parses.
+//!
+//! Depends on deadpool-redis, redis and tokio; never on Socket.IO, on confab-domain or on
+//! another confab crate.
 
+pub mod cluster;
 pub mod target;
 #[cfg(feature = "testing")]
 pub mod testing;

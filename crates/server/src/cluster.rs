@@ -41,6 +41,7 @@ impl Cluster {
                 limits,
             },
         )
+        .map_err(anyhow::Error::msg)
         .context("configuring Redis state")?;
         Ok(Self { adapter, state })
     }
