@@ -72,10 +72,12 @@ async fn on_a_redis_cluster_room_broadcasts_cross_nodes_for_rooms_on_different_m
     b1.expect_silence(QUIET).await;
     // Several rooms, and the whole namespace, go on the main channel.
     a.io.to([one, two]).emit("both", &1).await.unwrap();
+    a1.expect("both").await;
     b1.expect("both").await;
     b2.expect("both").await;
     b.io.emit("all", &"x").await.unwrap();
     a1.expect("all").await;
+    b1.expect("all").await;
 }
 
 #[tokio::test]
