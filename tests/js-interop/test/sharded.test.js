@@ -10,7 +10,7 @@ import { createCluster } from "redis";
 import { Server } from "socket.io";
 import { io as ioClient } from "socket.io-client";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { connect, emitAck, newPrefix, once, silence } from "../lib/helpers.js";
+import { connect, emitAck, newPrefix, once, silence, startRustNode } from "../lib/helpers.js";
 import { startConfab } from "../lib/confab.js";
 import { startRedisCluster } from "../lib/redis-cluster.js";
 
@@ -124,4 +124,56 @@ test("on a Redis Cluster, Node.js counts confab's server and fetches its sockets
   // A RemoteSocket emit: Node publishes to the socket's id on the main channel.
   sockets[0].emit("direct", "to confab");
   assert.deepEqual(await once(socket, "direct"), ["to confab"]);
+});
+
+test("on a Redis Cluster, requests and acks cross between the Rust adapter and createShardedAdapter", async (t) => {
+  const cluster = await startRedisCluster();
+  const prefix = newPrefix();
+  let rust, node;
+  const sockets = [];
+  t.after(async () => {
+    for (const s of sockets) s.close();
+    await node?.close();
+    await rust?.stop();
+    if (process.env.INTEROP_LOGS && rust) console.error(rust.logs.join("\n"));
+    await cluster.stop();
+  });
+  rust = await startRustNode(prefix, cluster.url);
+  node = await startShardedNodeServer(cluster.rootNodes, prefix);
+  const client = async (port) => {
+    const s = await connect(port);
+    sockets.push(s);
+    return s;
+  };
+  const rustSocket = await client(rust.port);
+  const nodeSocket = await client(node.port);
+  assert.equal(await emitAck(rustSocket, "join", ["room"]), true);
+  await emitAck(nodeSocket, "join", ["room"]);
+  assert.equal(await node.io.of("/").adapter.serverCount(), 2);
+  assert.equal(await emitAck(rustSocket, "server-count"), 2);
+
+  // Broadcasts with acks, both ways: the answers go to the requester's own channel.
+  rustSocket.on("ask", (n, ack) => ack({ from: "rust-client", n }));
+  nodeSocket.on("ask", (n, ack) => ack({ from: "node-client", n }));
+  const fromNode = await node.io.timeout(3000).to("room").emitWithAck("ask", 1);
+  assert.deepEqual(fromNode.map((r) => r.from).sort(), ["node-client", "rust-client"]);
+  const fromRust = await emitAck(rustSocket, "broadcast-ack", { rooms: ["room"], event: "ask", data: 2, timeoutMs: 3000 });
+  assert.deepEqual(fromRust.map((r) => r.from).sort(), ["node-client", "rust-client"]);
+
+  // Server-side emits with acks, both ways.
+  const told = once(rustSocket, "server-side");
+  const answer = new Promise((resolve, reject) =>
+    node.io.serverSideEmit("hello", { n: 1 }, (err, responses) => (err ? reject(err) : resolve(responses))),
+  );
+  assert.deepEqual(await answer, [{ from: "rust" }]);
+  assert.deepEqual(await told, [{ event: "hello", args: [{ n: 1 }] }]);
+  node.io.on("ping-node", (data, callback) => callback({ from: "node", got: data }));
+  assert.deepEqual(await emitAck(rustSocket, "server-side-emit-ack", { event: "ping-node", data: 5 }), [{ from: "node", got: 5 }]);
+
+  // fetchSockets from Node, and a Rust broadcast into the Node.js socket's room.
+  const fetched = await node.io.in("room").fetchSockets();
+  assert.deepEqual(fetched.map((s) => s.id).sort(), [rustSocket.id, nodeSocket.id].sort());
+  const delivered = once(nodeSocket, "from-rust");
+  assert.equal(await emitAck(rustSocket, "broadcast", { rooms: ["room"], event: "from-rust", data: { x: 1 } }), true);
+  assert.deepEqual(await delivered, [{ x: 1 }]);
 });
