@@ -199,8 +199,8 @@ async fn on_a_redis_cluster_requests_reach_every_node_and_come_back() {
 }
 
 /// Figures, not a check: cross-node delivery latency (a room broadcast on node a until the
-/// client on node b has it), one message at a time, on one Redis and on a three-master Redis
-/// Cluster in the same run. `cargo nextest run ... --run-ignored only -E 'test(latency)'
+/// client on node b has it), one message at a time, on one private `redis-server` and on a
+/// private three-master Redis Cluster in the same run. `cargo nextest run ... --run-ignored only -E 'test(latency)'
 /// --no-capture`.
 #[tokio::test]
 #[ignore = "a measurement that prints figures; run it by hand"]
@@ -228,7 +228,10 @@ async fn cross_node_delivery_latency_on_one_redis_and_on_a_cluster() {
         let i = ((s.len() as f64 * p).ceil() as usize).clamp(1, s.len()) - 1;
         s[i].as_secs_f64() * 1000.0
     };
-    let single = measure(&crate::helpers::redis_url()).await;
+    // A private server for each, so that other tests' traffic on the shared Redis does not
+    // weigh on one side only.
+    let redis = crate::helpers::PrivateRedis::start().await;
+    let single = measure(&redis.url()).await;
     let cluster = PrivateCluster::start().await;
     let sharded = measure(&cluster.url()).await;
     assert_eq!(single.len(), MESSAGES);
