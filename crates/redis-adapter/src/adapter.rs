@@ -530,11 +530,14 @@ async fn prune_rooms<E: SocketEmitter>(
             return;
         };
         let live = adapter.local_rooms();
-        adapter
-            .shared
-            .driver
-            .prune_rooms(&adapter.channels.broadcast, &live)
-            .await;
+        let driver = &adapter.shared.driver;
+        driver.prune_rooms(&adapter.channels.broadcast, &live).await;
+        // A room joined while this ran may have been pruned from a stale list: listen again
+        // on every room that has a socket now (only the missing ones are subscribed).
+        let now = adapter.local_rooms();
+        if let Err(e) = driver.watch_rooms(&adapter.channels.broadcast, &now).await {
+            tracing::debug!(error = %e, "cluster adapter: could not listen on some room channels");
+        }
     }
 }
 

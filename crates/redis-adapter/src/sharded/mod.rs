@@ -355,7 +355,8 @@ async fn keep_alive(inner: Weak<Inner>) {
             redis::cmd("PING")
                 .query_async::<redis::Value>(&mut conn)
                 .await?;
-            if resubscribe {
+            // After a failure or a dropped node connection: SSUBSCRIBE is idempotent.
+            if resubscribe || !strong.health.is_subscribed() {
                 strong.ssubscribe(&strong.all_channels()).await?;
             }
             Ok::<_, Error>(())
