@@ -250,6 +250,11 @@ mod on_a_redis_cluster {
             on_two.wait_for("message:new", WAIT).await["content"],
             "over the Cluster"
         );
+        assert_eq!(
+            on_one.wait_for("message:new", WAIT).await["content"],
+            "over the Cluster",
+            "the sender's own socket gets it too"
+        );
         two.send(&conversation, &bob, "back").await;
         assert_eq!(
             on_one.wait_for("message:new", WAIT).await["content"],
