@@ -260,6 +260,11 @@ mod on_a_redis_cluster {
             on_one.wait_for("message:new", WAIT).await["content"],
             "back"
         );
+        assert_eq!(
+            on_two.wait_for("message:new", WAIT).await["content"],
+            "back",
+            "bob's own echo"
+        );
 
         // Removing bob on node one cuts off his socket on node two.
         let (status, _) = one
