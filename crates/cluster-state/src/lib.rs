@@ -57,7 +57,7 @@ impl From<redis::RedisError> for CallError {
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     Pool(Pool),
-    Cluster(confab_redis_link::cluster::LazyCluster),
+    Cluster(Box<confab_redis_link::cluster::LazyCluster>),
 }
 
 /// A connection of either backend (what the stores' closures are given).
@@ -194,10 +194,10 @@ impl RedisState {
     /// `redis+cluster://` and `rediss+cluster://`. Connects lazily.
     pub fn from_url(url: &str, config: StateConfig) -> Result<Self, String> {
         let backend = match confab_redis_link::cluster::seed(url) {
-            Some(seed) => Backend::Cluster(
+            Some(seed) => Backend::Cluster(Box::new(
                 confab_redis_link::cluster::LazyCluster::new(&seed?, config.redis_timeout)
                     .map_err(|e| e.to_string())?,
-            ),
+            )),
             None => Backend::Pool(
                 confab_redis_link::pool(url, config.redis_timeout).map_err(|e| e.to_string())?,
             ),
