@@ -51,25 +51,79 @@ impl From<redis::RedisError> for CallError {
     }
 }
 
-/// A pooled connection plus the bound every call of these stores runs under.
+/// Where these stores' commands go: a pool on one Redis, or one multiplexed Redis Cluster
+/// connection (every key these stores touch in one script shares a hash slot; see
+/// `presence.rs`).
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Pool(Pool),
+    Cluster(Box<confab_redis_link::cluster::LazyCluster>),
+}
+
+/// A connection of either backend (what the stores' closures are given).
+pub(crate) enum Conn {
+    Pooled(confab_redis_link::Connection),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl redis::aio::ConnectionLike for Conn {
+    fn req_packed_command<'a>(
+        &'a mut self,
+        cmd: &'a redis::Cmd,
+    ) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Self::Pooled(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        cmd: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Self::Pooled(c) => c.req_packed_commands(cmd, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Pooled(c) => c.get_db(),
+            Self::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// A connection plus the bound every call of these stores runs under.
 #[derive(Clone, Debug)]
 pub(crate) struct Link {
-    pool: Pool,
+    backend: Backend,
     timeout: Duration,
 }
 
 impl Link {
-    /// Runs `work` on a pooled connection, bounded by the timeout.
+    /// True on a Redis Cluster (keys that one script touches together need a hash tag).
+    pub(crate) fn is_cluster(&self) -> bool {
+        matches!(self.backend, Backend::Cluster(_))
+    }
+
+    /// Runs `work` on a connection, bounded by the timeout.
     pub(crate) async fn run<T, F>(&self, work: F) -> Result<T, CallError>
     where
-        F: AsyncFnOnce(&mut confab_redis_link::Connection) -> Result<T, CallError>,
+        F: AsyncFnOnce(&mut Conn) -> Result<T, CallError>,
     {
         let bounded = async {
-            let mut conn = self
-                .pool
-                .get()
-                .await
-                .map_err(|e| CallError::Pool(e.to_string()))?;
+            let mut conn = match &self.backend {
+                Backend::Pool(pool) => Conn::Pooled(
+                    pool.get()
+                        .await
+                        .map_err(|e| CallError::Pool(e.to_string()))?,
+                ),
+                Backend::Cluster(cluster) => Conn::Cluster(cluster.get().await?),
+            };
             work(&mut conn).await
         };
         tokio::time::timeout(self.timeout, bounded)
@@ -103,13 +157,17 @@ pub struct RedisState {
 
 impl RedisState {
     pub fn new(pool: Pool, config: StateConfig) -> Self {
+        Self::with_backend(Backend::Pool(pool), config)
+    }
+
+    fn with_backend(backend: Backend, config: StateConfig) -> Self {
         let errors = Arc::new(ErrorLog::new(
             "redis (presence, limits, typing)",
             Duration::from_secs(10),
         ));
         let prefix = config.key_prefix.as_str();
         let link = Link {
-            pool,
+            backend,
             timeout: config.redis_timeout,
         };
         Self {
@@ -131,10 +189,22 @@ impl RedisState {
         }
     }
 
-    /// Builds the pool on `link`, each wait and connect bounded by `redis_timeout`.
-    pub fn from_link(link: &confab_redis_link::Link, config: StateConfig) -> Self {
-        let pool = link.pool(confab_redis_link::POOL_SIZE, config.redis_timeout);
-        Self::new(pool, config)
+    /// Builds the connections on `link`, each wait and connect bounded by `redis_timeout`: a
+    /// pool for a server (`redis://`, `rediss://`, Sentinel), one multiplexed Cluster
+    /// connection for a Redis Cluster (`redis+cluster://`, `rediss+cluster://`). Connects
+    /// lazily.
+    pub fn from_link(
+        link: &confab_redis_link::Link,
+        config: StateConfig,
+    ) -> Result<Self, confab_redis_link::TargetError> {
+        let backend = match link.cluster_seed() {
+            Some(seed) => Backend::Cluster(Box::new(
+                confab_redis_link::cluster::LazyCluster::new(seed, config.redis_timeout)
+                    .map_err(|e| confab_redis_link::TargetError(e.to_string()))?,
+            )),
+            None => Backend::Pool(link.pool(confab_redis_link::POOL_SIZE, config.redis_timeout)),
+        };
+        Ok(Self::with_backend(backend, config))
     }
 
     /// [`Self::from_link`] on a URL with default [`confab_redis_link::LinkOptions`].
@@ -143,7 +213,7 @@ impl RedisState {
         config: StateConfig,
     ) -> Result<Self, confab_redis_link::TargetError> {
         let link = confab_redis_link::Link::open(url, &confab_redis_link::LinkOptions::default())?;
-        Ok(Self::from_link(&link, config))
+        Self::from_link(&link, config)
     }
 
     /// `false` while the last Redis call of these stores failed.

@@ -8,6 +8,11 @@
 //! - `<p>:presence:nodes`: sorted set node id -> last heartbeat (ms)
 //! - `<p>:presence:announced`: set of users announced online
 //!
+//! On a Redis Cluster `<p>` is `{<prefix>}`: a hash tag, so that every presence key lives in
+//! one slot and the scripts (which touch several of them, and REAP builds user keys itself)
+//! run without CROSSSLOT errors. Presence is then served by one master; rate limits and
+//! typing (one key per script) spread over all of them.
+//!
 //! While Redis is unreachable, calls answer as a single node would from this node's own
 //! sockets (a mirror kept in memory) and errors are logged once per interval; when Redis is
 //! back, this node rewrites its entries from the mirror.
@@ -20,11 +25,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use confab_domain::ids::UserId;
 use confab_domain::ports::Presence;
-use confab_redis_link::Connection;
 use redis::{AsyncCommands, Script};
 
 use super::throttle::ErrorLog;
-use super::{CallError, Link};
+use super::{CallError, Conn as Connection, Link};
 
 /// Also registers the node (if unknown) so its sockets can be reaped should it die before
 /// its first heartbeat.
@@ -132,10 +136,15 @@ impl RedisPresence {
         dead_after: Duration,
         errors: Arc<ErrorLog>,
     ) -> Self {
+        let cluster = link.is_cluster();
         Self {
             link,
             keys: Keys {
-                prefix: prefix.to_owned(),
+                prefix: if cluster {
+                    format!("{{{prefix}}}")
+                } else {
+                    prefix.to_owned()
+                },
             },
             node,
             dead_after,

@@ -165,7 +165,7 @@ async fn accept<A: Adapter>(
         });
     }
     Hub::set_identity(&s, identity.clone());
-    s.join(user_room(identity.user_id));
+    crate::rooms::join_room(&s, user_room(identity.user_id)).await;
     if let Some(expires_at) = identity.expires_at {
         s.extensions.insert(expire_at(&s, expires_at));
     }

@@ -3,9 +3,10 @@
 //!
 //! ```sh
 //! cargo run -p confab-redis-adapter --example cluster_node -- --port 0 --prefix socket.io --redis redis://127.0.0.1:6379
+//! # or, on a Redis Cluster (sharded Pub/Sub): --redis redis+cluster://127.0.0.1:7000,127.0.0.1:7001
 //! ```
 //! Prints `LISTENING <port>` once the namespace is subscribed. Every client event takes an ack:
-//! - `join` / `leave` `[rooms]`: this socket joins or leaves rooms (locally, like `socket.join`).
+//! - `join` / `leave` `[rooms]`: this socket joins or leaves rooms (on this node).
 //! - `broadcast` `{ rooms, except, event, data }`: `io.to(rooms).except(except).emit(event, data)`.
 //! - `broadcast-ack` `{ rooms, event, data, timeoutMs }`: the same with acks; answers the acks.
 //! - `leave-everywhere` `{ rooms, room }`: `io.to(rooms).leave(room)` (every node).
@@ -106,8 +107,10 @@ async fn register_events(s: SocketRef<Adapter>) -> Result<(), Infallible> {
     s.on(
         "join",
         async |s: SocketRef<Adapter>, Data::<Vec<String>>(rooms), ack: AckSender<Adapter>| {
-            s.join(rooms);
-            let _ = ack.send(&true);
+            // Through the adapter, as confab's gateway does: on a Redis Cluster it listens on
+            // the rooms' channels before answering.
+            let joined = s.local().join(rooms).await.is_ok();
+            let _ = ack.send(&joined);
         },
     );
     s.on(

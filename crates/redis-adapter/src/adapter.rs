@@ -105,14 +105,55 @@ impl<E: SocketEmitter> ClusterAdapter<E> {
     }
 
     /// A selector naming one socket that is not here must not be applied locally: the local
-    /// adapter would add the unknown id to its room map.
+    /// adapter would add the unknown id to its room map. A `local()` selector is this node's
+    /// by the caller's word (a socket still in its connect middleware is not listed yet).
     fn applies_locally(&self, opts: &BroadcastOptions) -> bool {
+        if opts.has_flag(BroadcastFlags::Local) {
+            return true;
+        }
         match opts.sid {
             Some(sid) if opts.rooms.is_empty() && !opts.has_flag(BroadcastFlags::Broadcast) => {
                 self.has_socket(sid)
             }
             _ => true,
         }
+    }
+
+    /// Sharded Pub/Sub: listens on the channels of `rooms` (a local socket joined them) before
+    /// the join returns. A failure is logged and shows in the health; the join itself stands.
+    pub(crate) async fn watch_rooms(&self, rooms: &[Room]) {
+        if !self.shared.driver.room_channels() || rooms.is_empty() {
+            return;
+        }
+        let rooms = wire::room_strings(rooms.iter().cloned());
+        if let Err(e) = self
+            .shared
+            .driver
+            .watch_rooms(&self.channels.broadcast, &rooms)
+            .await
+        {
+            tracing::warn!(error = %e, "cluster adapter: not listening on a room's channel yet");
+        }
+    }
+
+    /// The rooms with a socket on this node, and the ids of its sockets (Node.js addresses a
+    /// socket by a room named after its id).
+    pub(crate) fn local_rooms(&self) -> Vec<String> {
+        let mut all = BroadcastOptions::default();
+        all.add_flag(BroadcastFlags::Broadcast);
+        let mut rooms: Vec<String> = self
+            .local
+            .rooms(all.clone())
+            .into_iter()
+            .map(|r| r.into_owned())
+            .collect();
+        rooms.extend(
+            self.local
+                .sockets(all)
+                .into_iter()
+                .map(|sid| sid.to_string()),
+        );
+        rooms
     }
 
     pub(crate) fn has_socket(&self, sid: Sid) -> bool {
@@ -232,6 +273,12 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
                 (self.channels.specific_response.clone(), Inbox::Response),
             ];
             let pattern = self.channels.broadcast_pattern();
+            if self.shared.driver.room_channels() {
+                tokio::spawn(prune_rooms(
+                    weak.clone(),
+                    self.shared.config.room_prune_interval,
+                ));
+            }
             self.shared.driver.register(channels, pattern, weak).await
         }))
     }
@@ -339,6 +386,15 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         let rooms: Vec<Room> = rooms.into_room_iter().collect();
         if self.applies_locally(&opts) {
             self.local.add_sockets(opts.clone(), rooms.clone());
+            let mut watched = rooms.clone();
+            // The socket's own channel too: Node's `RemoteSocket.emit` publishes there.
+            if let Some(sid) = opts.sid
+                && opts.rooms.is_empty()
+                && !opts.has_flag(BroadcastFlags::Broadcast)
+            {
+                watched.push(Room::from(sid.to_string()));
+            }
+            self.watch_rooms(&watched).await;
         }
         self.publish_rooms_request(kind::REMOTE_JOIN, &opts, rooms)
             .await
@@ -458,6 +514,30 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
 
     fn get_local(&self) -> &CoreLocalAdapter<E> {
         &self.local
+    }
+}
+
+/// Sharded Pub/Sub: every `interval`, stops listening on the channels of rooms that no
+/// socket of this node is in any more (sockets leave rooms without telling the adapter).
+/// Ends with the namespace.
+async fn prune_rooms<E: SocketEmitter>(
+    adapter: std::sync::Weak<ClusterAdapter<E>>,
+    interval: Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(adapter) = adapter.upgrade() else {
+            return;
+        };
+        let live = adapter.local_rooms();
+        let driver = &adapter.shared.driver;
+        driver.prune_rooms(&adapter.channels.broadcast, &live).await;
+        // A room joined while this ran may have been pruned from a stale list: listen again
+        // on every room that has a socket now (only the missing ones are subscribed).
+        let now = adapter.local_rooms();
+        if let Err(e) = driver.watch_rooms(&adapter.channels.broadcast, &now).await {
+            tracing::debug!(error = %e, "cluster adapter: could not listen on some room channels");
+        }
     }
 }
 

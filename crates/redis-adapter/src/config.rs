@@ -24,6 +24,9 @@ pub struct ClusterConfig {
     /// Messages waiting to be published; past it, broadcasts to other nodes are dropped (and
     /// counted as publish failures) until Redis catches up. Default 10 000.
     pub publish_queue: usize,
+    /// Redis Cluster (sharded Pub/Sub) only: how often a node stops listening on the channels
+    /// of rooms it has no socket in any more. Default 30 s.
+    pub room_prune_interval: Duration,
 }
 
 impl Default for ClusterConfig {
@@ -36,6 +39,7 @@ impl Default for ClusterConfig {
             reconnect_max_backoff: Duration::from_secs(5),
             ping_interval: Duration::from_secs(5),
             publish_queue: 10_000,
+            room_prune_interval: Duration::from_secs(30),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! What the adapter needs from a pub/sub system, as one trait: publish in order, count the
 //! listeners of a channel (the server count), and deliver the messages of subscribed
-//! channels and patterns to a namespace's [`Route`]. `pubsub::RedisDriver` is the real one;
+//! channels and patterns to a namespace's [`Route`]. `pubsub::RedisDriver` (one Redis) and
+//! `sharded::ShardedDriver` (Redis Cluster, sharded Pub/Sub) are the real ones;
 //! `memory::MemoryDriver` (tests) is an in-process bus with the same behaviour.
 
 use std::sync::Weak;
@@ -53,4 +54,20 @@ pub(crate) trait Driver: Send + Sync + 'static {
 
     /// Forgets a namespace's channels and unsubscribes them (best effort).
     async fn unregister(&self, channels: &[String], pattern: &str);
+
+    /// Whether rooms have channels of their own that a node must listen on while it has
+    /// sockets there (sharded Pub/Sub). Classic drivers' broadcast pattern covers every room.
+    fn room_channels(&self) -> bool {
+        false
+    }
+
+    /// Listens on the channels of `rooms` of the namespace whose broadcast channel is
+    /// `broadcast` (a socket of this node joined them); waits until subscribed.
+    async fn watch_rooms(&self, _broadcast: &str, _rooms: &[String]) -> Result<(), Error> {
+        Ok(())
+    }
+
+    /// Stops listening on the room channels of that namespace not in `live` (the rooms that
+    /// still have a socket here).
+    async fn prune_rooms(&self, _broadcast: &str, _live: &[String]) {}
 }

@@ -6,7 +6,8 @@
 //!
 //! The adapter ([`adapter`], [`remote`](crate::remote), [`requests`](crate::requests)) talks
 //! to the other nodes through a driver (`driver::Driver`: publish, count listeners,
-//! subscribe). The real one is Redis (`pubsub`); the unit tests use an in-memory bus
+//! subscribe). The real ones are Redis (`pubsub`) and Redis Cluster with sharded Pub/Sub in
+//! the format of `createShardedAdapter` (`sharded`, for `redis+cluster://` URLs); the unit tests use an in-memory bus
 //! (`memory`) so the adapter's logic runs without a server.
 //!
 //! Depends on socketioxide-core, redis, the wire format's crates (rmpv, serde)
@@ -30,6 +31,7 @@ mod pubsub;
 mod remote;
 mod requests;
 mod server_side;
+mod sharded;
 mod state;
 mod wire;
 

@@ -176,6 +176,9 @@ impl<E: SocketEmitter> ClusterAdapter<E> {
     ) {
         if let Some(opts) = opts {
             let rooms = wire::strings(wire::get(request, "rooms"));
+            if join && self.shared.driver.room_channels() {
+                self.watch_rooms_later(&rooms);
+            }
             for selector in self.resolve(&opts) {
                 let rooms: Vec<Room> = rooms.iter().map(|r| Room::from(r.clone())).collect();
                 if join {
@@ -220,6 +223,19 @@ impl<E: SocketEmitter> ClusterAdapter<E> {
         if let Some(id) = request_id {
             self.respond(wire::encode_done_response(&id));
         }
+    }
+
+    /// Listens on the channels of `rooms` (sockets of this node may join them), off the
+    /// delivery task. Rooms no local socket ends up in are pruned later.
+    fn watch_rooms_later(&self, rooms: &[String]) {
+        let driver = Arc::clone(&self.shared.driver);
+        let broadcast = self.channels.broadcast.clone();
+        let rooms = rooms.to_vec();
+        tokio::spawn(async move {
+            if let Err(e) = driver.watch_rooms(&broadcast, &rooms).await {
+                tracing::warn!(error = %e, "cluster adapter: not listening on a room's channel yet");
+            }
+        });
     }
 
     /// The socket a legacy single-socket request names, if it is here.

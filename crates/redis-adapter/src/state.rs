@@ -81,12 +81,18 @@ impl RedisAdapterCtr {
         }
     }
 
-    /// Both connections from one [`confab_redis_link::Link`] (a server, TLS or Sentinel), with
-    /// a pool of [`confab_redis_link::POOL_SIZE`] whose waits and connects are bounded by
-    /// [`ClusterConfig::redis_timeout`].
-    pub fn from_link(link: &confab_redis_link::Link, config: ClusterConfig) -> Self {
+    /// Both connections from one [`confab_redis_link::Link`], with a pool of
+    /// [`confab_redis_link::POOL_SIZE`] whose waits and connects are bounded by
+    /// [`ClusterConfig::redis_timeout`]. A Redis Cluster link (`redis+cluster://h1:p1,h2:p2`,
+    /// TLS `rediss+cluster://`) selects sharded Pub/Sub in the format of
+    /// `@socket.io/redis-adapter`'s `createShardedAdapter`.
+    pub fn from_link(link: &confab_redis_link::Link, config: ClusterConfig) -> Result<Self, Error> {
+        if let Some(seed) = link.cluster_seed() {
+            let driver = crate::sharded::ShardedDriver::new(seed, &config)?;
+            return Ok(Self::with_driver(Arc::new(driver), config));
+        }
         let pool = link.pool(confab_redis_link::POOL_SIZE, config.redis_timeout);
-        Self::new(pool, link.clone(), config)
+        Ok(Self::new(pool, link.clone(), config))
     }
 
     /// [`Self::from_link`] on a URL (`redis://host:port/db`, ...) with default
@@ -94,7 +100,7 @@ impl RedisAdapterCtr {
     pub fn from_url(url: &str, config: ClusterConfig) -> Result<Self, Error> {
         let link = confab_redis_link::Link::open(url, &confab_redis_link::LinkOptions::default())
             .map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Self::from_link(&link, config))
+        Self::from_link(&link, config)
     }
 
     /// The link's health (cloneable, for `/readyz`).

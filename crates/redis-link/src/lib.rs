@@ -6,9 +6,13 @@
 //! Pub/Sub connection), and a [`Throttle`] that lets one log line per interval through while
 //! Redis is away.
 //!
+//! It also opens Redis Cluster connections ([`cluster`]) for the `redis+cluster://` URLs
+//! [`target`] parses.
+//!
 //! Depends on redis, deadpool and tokio only; never on Socket.IO, on confab-domain or on
 //! another confab crate.
 
+pub mod cluster;
 mod link;
 pub mod target;
 #[cfg(feature = "testing")]

@@ -51,6 +51,9 @@ pub struct Link {
 enum Connector {
     Standalone(redis::Client),
     Sentinel(tokio::sync::Mutex<SentinelClient>),
+    /// A Redis Cluster is reached through [`crate::cluster`]'s clients, not through the
+    /// connections and pools of this type.
+    Cluster(crate::cluster::Seed),
 }
 
 impl fmt::Debug for Link {
@@ -136,11 +139,10 @@ impl Link {
                 let client = builder.build().map_err(|e| redis_config_error(&e))?;
                 Connector::Sentinel(tokio::sync::Mutex::new(client))
             }
-            RedisTarget::Cluster { .. } => {
-                return Err(TargetError(
-                    "CONFAB_REDIS_URL names a Redis Cluster (redis+cluster://), which this build does not support yet".into(),
-                ));
-            }
+            RedisTarget::Cluster { .. } => match crate::cluster::Seed::of(&target, certificates) {
+                Some(seed) => Connector::Cluster(seed),
+                None => unreachable!("a Cluster target always has a seed"),
+            },
         };
         Ok(Self {
             target: Arc::new(target),
@@ -153,11 +155,21 @@ impl Link {
         &self.target
     }
 
+    /// The seed nodes when the URL names a Redis Cluster (whose users open Cluster
+    /// connections through [`crate::cluster`] instead of [`Self::connection`] and pools).
+    pub fn cluster_seed(&self) -> Option<&crate::cluster::Seed> {
+        match &*self.connector {
+            Connector::Cluster(seed) => Some(seed),
+            Connector::Standalone(_) | Connector::Sentinel(_) => None,
+        }
+    }
+
     /// A new multiplexed connection (for Sentinel: to the master the sentinels name now).
     pub async fn connection(&self) -> RedisResult<MultiplexedConnection> {
         match &*self.connector {
             Connector::Standalone(client) => client.get_multiplexed_async_connection().await,
             Connector::Sentinel(client) => client.lock().await.get_async_connection().await,
+            Connector::Cluster(_) => Err(not_a_server()),
         }
     }
 
@@ -169,6 +181,7 @@ impl Link {
                 let master = client.lock().await.async_get_client().await?;
                 master.get_async_pubsub().await
             }
+            Connector::Cluster(_) => Err(not_a_server()),
         }
     }
 
@@ -210,6 +223,15 @@ fn ca_certificates(pem: &[u8]) -> Result<TlsCertificates, TargetError> {
         client_tls: None,
         root_cert: Some(pem.to_vec()),
     })
+}
+
+/// What a server connection asked of a Cluster link answers (a programming error: Cluster
+/// users go through [`crate::cluster`]).
+fn not_a_server() -> RedisError {
+    RedisError::from((
+        redis::ErrorKind::Client,
+        "a Redis Cluster link opens Cluster connections (confab_redis_link::cluster), not server ones",
+    ))
 }
 
 fn redis_config_error(e: &RedisError) -> TargetError {

@@ -323,3 +323,180 @@ impl Drop for PrivateRedis {
         self.kill();
     }
 }
+
+/// A private Redis Cluster of three masters (no replicas) on free loopback ports, in a
+/// temporary directory; every server is killed and the directory removed on drop.
+#[derive(Debug)]
+pub struct PrivateCluster {
+    pub ports: Vec<u16>,
+    dir: std::path::PathBuf,
+    children: Vec<Child>,
+}
+
+impl PrivateCluster {
+    /// Starts three `redis-server --cluster-enabled yes`, joins them with
+    /// `redis-cli --cluster create` and waits for `cluster_state:ok` on each. Panics with an
+    /// install hint when the tools are missing (cluster tests fail, never skip).
+    pub async fn start() -> Self {
+        let ports: Vec<u16> = (0..3)
+            .map(|_| {
+                std::net::TcpListener::bind("127.0.0.1:0")
+                    .and_then(|l| l.local_addr())
+                    .map(|a| a.port())
+                    .unwrap_or_else(|e| panic!("no free port: {e}"))
+            })
+            .collect();
+        let dir = std::env::temp_dir().join(unique_prefix());
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {dir:?}: {e}"));
+        let mut cluster = Self {
+            ports,
+            dir,
+            children: Vec::new(),
+        };
+        for port in cluster.ports.clone() {
+            let conf = cluster.dir.join(format!("nodes-{port}.conf"));
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--cluster-enabled", "yes", "--cluster-config-file"])
+                .arg(&conf)
+                .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
+                .arg("--dir")
+                .arg(&cluster.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("redis-server (7 or later) must be installed for the Cluster tests (apt-get install redis-server): {e}"));
+            cluster.children.push(child);
+        }
+        for port in &cluster.ports {
+            wait_for_ping(&format!("redis://127.0.0.1:{port}")).await;
+        }
+        let nodes: Vec<String> = cluster
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let created = Command::new("redis-cli")
+            .args(["--cluster", "create"])
+            .args(&nodes)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("redis-cli must be installed for the Cluster tests (apt-get install redis-tools): {e}"));
+        assert!(
+            created.status.success(),
+            "redis-cli --cluster create failed: {}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+        let start = Instant::now();
+        for port in cluster.ports.clone() {
+            loop {
+                if cluster.info(port).await.contains("cluster_state:ok") {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(30),
+                    "the Redis Cluster did not reach cluster_state:ok"
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        cluster
+    }
+
+    async fn info(&self, port: u16) -> String {
+        let query = async {
+            let client = redis::Client::open(format!("redis://127.0.0.1:{port}"))?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async::<String>(&mut conn)
+                .await
+        };
+        match tokio::time::timeout(Duration::from_secs(2), query).await {
+            Ok(Ok(info)) => info,
+            _ => String::new(),
+        }
+    }
+
+    /// `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3`
+    pub fn url(&self) -> String {
+        let hosts: Vec<String> = self
+            .ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        format!("redis+cluster://{}", hosts.join(","))
+    }
+
+    /// The port of the master that serves `key` (a key or a sharded channel).
+    pub async fn master_of(&self, key: &str) -> u16 {
+        let query = async {
+            let client = redis::Client::open(format!("redis://127.0.0.1:{}", self.ports[0]))?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            let slot: u16 = redis::cmd("CLUSTER")
+                .arg("KEYSLOT")
+                .arg(key)
+                .query_async(&mut conn)
+                .await?;
+            let slots: Vec<(u16, u16, (String, u16))> = redis::cmd("CLUSTER")
+                .arg("SLOTS")
+                .query_async::<Vec<redis::Value>>(&mut conn)
+                .await?
+                .into_iter()
+                .filter_map(|range| {
+                    let redis::Value::Array(parts) = range else {
+                        return None;
+                    };
+                    let start = redis::from_redis_value_ref::<u16>(parts.first()?).ok()?;
+                    let end = redis::from_redis_value_ref::<u16>(parts.get(1)?).ok()?;
+                    let redis::Value::Array(master) = parts.get(2)? else {
+                        return None;
+                    };
+                    let host = redis::from_redis_value_ref::<String>(master.first()?).ok()?;
+                    let port = redis::from_redis_value_ref::<u16>(master.get(1)?).ok()?;
+                    Some((start, end, (host, port)))
+                })
+                .collect();
+            Ok::<_, redis::RedisError>(
+                slots
+                    .into_iter()
+                    .find(|(start, end, _)| (*start..=*end).contains(&slot))
+                    .map_or(0, |(_, _, (_, port))| port),
+            )
+        };
+        query
+            .await
+            .unwrap_or_else(|e| panic!("asking the Cluster where {key} lives: {e}"))
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn wait_for_ping(url: &str) {
+    let start = Instant::now();
+    loop {
+        let ping = async {
+            let client = redis::Client::open(url)?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("PING").query_async::<String>(&mut conn).await
+        };
+        if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(500), ping).await {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "redis-server at {url} did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -37,7 +37,8 @@ impl Cluster {
             redis_timeout: redis.timeout,
             ..ClusterConfig::default()
         };
-        let adapter = RedisAdapterCtr::from_link(&link, cluster);
+        let adapter =
+            RedisAdapterCtr::from_link(&link, cluster).context("configuring the Redis adapter")?;
         let state = RedisState::from_link(
             &link,
             StateConfig {
@@ -47,7 +48,9 @@ impl Cluster {
                 redis_timeout: redis.timeout,
                 limits,
             },
-        );
+        )
+        .map_err(|e| anyhow::anyhow!(e.0))
+        .context("configuring Redis state")?;
         Ok(Self { adapter, state })
     }
 }

@@ -27,8 +27,9 @@ const freePort = () =>
 
 const b64 = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
 
-/** Starts confab joined to the cluster on `prefix`; resolves once /healthz answers. */
-export async function startConfab(prefix) {
+/** Starts confab joined to the cluster on `prefix` (Redis at `redisUrl`, default REDIS_URL;
+ * a `redis+cluster://` URL for a Redis Cluster); resolves once /healthz answers. */
+export async function startConfab(prefix, { redisUrl = REDIS_URL } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "confab-interop-"));
   const port = await freePort();
   const secret = randomBytes(24).toString("hex");
@@ -38,7 +39,7 @@ export async function startConfab(prefix) {
       CONFAB_BIND: `127.0.0.1:${port}`,
       CONFAB_DATA_DIR: dir,
       CONFAB_JWT_SECRET: secret,
-      CONFAB_REDIS_URL: REDIS_URL,
+      CONFAB_REDIS_URL: redisUrl,
       CONFAB_REDIS__CHANNEL_PREFIX: prefix,
       CONFAB_REDIS__KEY_PREFIX: `${prefix}-state`,
       CONFAB_LIMITS__MESSAGES_PER_MINUTE: "0",

@@ -57,11 +57,11 @@ async function redisClient() {
   return client;
 }
 
-/** The Rust node on `prefix`. */
-export async function startRustNode(prefix) {
+/** The Rust node on `prefix` (Redis at `redisUrl`: a `redis+cluster://` URL for a Cluster). */
+export async function startRustNode(prefix, redisUrl = REDIS_URL) {
   const bin = nodeBin();
   if (!existsSync(bin)) throw new Error(`cluster_node binary not found at ${bin}`);
-  const child = spawn(bin, ["--port", "0", "--prefix", prefix, "--redis", REDIS_URL], {
+  const child = spawn(bin, ["--port", "0", "--prefix", prefix, "--redis", redisUrl], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs = [];

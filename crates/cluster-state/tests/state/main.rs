@@ -253,3 +253,82 @@ async fn without_redis_limits_let_requests_through_and_presence_answers_locally(
     assert!(state.presence.is_online(user).await);
     assert!(state.presence.disconnect(user, "s2").await);
 }
+
+/// On a Redis Cluster (three masters, started for the test): presence keys share one hash
+/// slot, so its multi-key scripts run without CROSSSLOT errors; limits and typing keys spread.
+mod on_a_redis_cluster {
+    use super::*;
+    use confab_redis_link::testing::PrivateCluster;
+
+    async fn two_nodes(cluster: &PrivateCluster, dead_after: Duration) -> (RedisState, RedisState) {
+        let prefix = unique_prefix();
+        let url = cluster.url();
+        let a = RedisState::from_url(&url, config(&prefix, "node-a", dead_after)).unwrap();
+        let b = RedisState::from_url(&url, config(&prefix, "node-b", dead_after)).unwrap();
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn presence_is_announced_once_and_a_dead_nodes_users_go_offline() {
+        let cluster = PrivateCluster::start().await;
+        let (a, b) = two_nodes(&cluster, Duration::from_millis(400)).await;
+        let (user, other) = (UserId::new(), UserId::new());
+        a.presence.maintain().await;
+        assert!(
+            a.presence.connect(user, "s1").await,
+            "first socket: announce"
+        );
+        assert!(
+            !b.presence.connect(user, "s2").await,
+            "second node: nothing"
+        );
+        assert!(a.presence.connect(other, "s3").await);
+        assert!(b.presence.is_online(user).await);
+        assert!(!a.presence.disconnect(user, "s1").await);
+        assert!(
+            b.presence.disconnect(user, "s2").await,
+            "the last socket went"
+        );
+        assert!(!a.presence.is_online(user).await);
+        assert!(a.is_healthy() && b.is_healthy(), "{:?}", a.last_error());
+
+        // Node a stops heartbeating: node b reaps its sockets and reports who left.
+        b.presence.maintain().await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(b.presence.maintain().await, [other]);
+        assert!(!b.presence.is_online(other).await);
+        assert!(b.is_healthy(), "{:?}", b.last_error());
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_and_typing_hold_across_nodes() {
+        let cluster = PrivateCluster::start().await;
+        let (a, b) = two_nodes(&cluster, Duration::from_secs(15)).await;
+        let user = UserId::new();
+        for (i, node) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+            assert!(
+                node.limiter
+                    .acquire(user, LimitKind::Messages)
+                    .await
+                    .is_ok(),
+                "message {i} of 5 is allowed"
+            );
+        }
+        assert!(b.limiter.acquire(user, LimitKind::Messages).await.is_err());
+        assert!(
+            a.limiter
+                .acquire(UserId::new(), LimitKind::Messages)
+                .await
+                .is_ok()
+        );
+
+        let conversation = ConversationId::new();
+        assert!(a.typing.start(user, conversation, 60_000).await);
+        assert!(
+            b.typing.stop(user, conversation).await,
+            "stopped once, on the other node"
+        );
+        assert!(!a.typing.stop(user, conversation).await);
+        assert!(a.is_healthy() && b.is_healthy(), "{:?}", a.last_error());
+    }
+}

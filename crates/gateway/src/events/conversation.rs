@@ -8,7 +8,7 @@ use socketioxide::extract::SocketRef;
 use crate::events::request::ConversationRef;
 use crate::hub::Hub;
 use crate::reply::Reply;
-use crate::rooms::conversation_room;
+use crate::rooms::{conversation_room, join_room};
 
 /// Participants and admins join the room; the ack carries `lastSeq` for `message:sync`.
 pub(crate) async fn join<A: Adapter>(
@@ -33,7 +33,7 @@ pub(crate) async fn join<A: Adapter>(
         }
     }
     let conversation = hub.services.join(me, conversation_id).await?;
-    s.join(room);
+    join_room(s, room).await;
     let last_seq = conversation.last_seq;
     Reply::of(&json!({ "conversation": conversation, "lastSeq": last_seq }))
 }

@@ -18,6 +18,7 @@ pub fn test_config(prefix: &str) -> ClusterConfig {
         redis_timeout: Duration::from_secs(1),
         reconnect_max_backoff: Duration::from_millis(500),
         ping_interval: Duration::from_millis(500),
+        room_prune_interval: Duration::from_millis(200),
         ..ClusterConfig::default()
     }
 }
@@ -112,4 +113,6 @@ pub async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bo
     check()
 }
 
-pub use confab_redis_link::testing::{PrivateRedis, redis_url, require_redis, unique_prefix};
+pub use confab_redis_link::testing::{
+    PrivateCluster, PrivateRedis, redis_url, require_redis, unique_prefix,
+};

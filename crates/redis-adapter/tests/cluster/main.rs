@@ -18,3 +18,4 @@ mod fault;
 mod helpers;
 mod requests;
 mod rooms;
+mod sharded;

@@ -12,9 +12,16 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// Two nodes sharing a fresh database and a private Redis namespace.
 async fn two_nodes(configure: fn(&mut confab_server::Config)) -> (TestApp, TestApp) {
+    two_nodes_on(crate::helpers::redis_url(), configure).await
+}
+
+async fn two_nodes_on(
+    url: String,
+    configure: fn(&mut confab_server::Config),
+) -> (TestApp, TestApp) {
     let prefix = unique_prefix();
     let first = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(crate::helpers::redis_url());
+        c.redis_url = Some(url.clone());
         c.redis.key_prefix = prefix.clone();
         c.redis.channel_prefix = prefix.clone();
         configure(c);
@@ -207,4 +214,114 @@ async fn the_message_limit_holds_across_nodes() {
         }
     }
     assert_eq!((created, limited), (30, 10));
+}
+
+/// The same nodes on a Redis Cluster (`redis+cluster://`, three masters started for the test):
+/// sharded Pub/Sub for rooms, hash-tagged presence keys.
+mod on_a_redis_cluster {
+    use super::*;
+    use confab_redis_link::testing::PrivateCluster;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn messages_presence_and_removals_cross_nodes() {
+        let cluster = PrivateCluster::start().await;
+        let (one, two) = two_nodes_on(cluster.url(), |c| {
+            c.realtime.offline_grace = Duration::from_millis(300);
+        })
+        .await;
+        let (alice, bob, admin) = (one.user(), one.user(), one.admin());
+        let conversation = one.conversation(&alice, &[&bob]).await;
+        let mut on_two = two.joined(&bob, &conversation).await;
+
+        // Presence: alice comes online on node one; bob hears it on node two.
+        let mut on_one = one.joined(&alice, &conversation).await;
+        assert_eq!(
+            on_two.wait_for("user:online", WAIT).await["userId"],
+            alice.id.to_string()
+        );
+        let ack = on_one
+            .ask(
+                "message:send",
+                json!({ "conversationId": conversation, "content": "over the Cluster" }),
+            )
+            .await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        assert_eq!(
+            on_two.wait_for("message:new", WAIT).await["content"],
+            "over the Cluster"
+        );
+        assert_eq!(
+            on_one.wait_for("message:new", WAIT).await["content"],
+            "over the Cluster",
+            "the sender's own socket gets it too"
+        );
+        two.send(&conversation, &bob, "back").await;
+        assert_eq!(
+            on_one.wait_for("message:new", WAIT).await["content"],
+            "back"
+        );
+        assert_eq!(
+            on_two.wait_for("message:new", WAIT).await["content"],
+            "back",
+            "bob's own echo"
+        );
+
+        // Removing bob on node one cuts off his socket on node two.
+        let (status, _) = one
+            .delete(
+                &format!(
+                    "/api/admin/conversations/{conversation}/participants/{}",
+                    bob.id
+                ),
+                &admin,
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        one.send(&conversation, &alice, "not for bob").await;
+        assert!(
+            on_two
+                .maybe("message:new", Duration::from_millis(800))
+                .await
+                .is_none()
+        );
+
+        // Alice's last socket closes on node one: a participant of another of her
+        // conversations, watching on node two, hears that she went offline.
+        let carol = one.user();
+        let other = one.conversation(&alice, &[&carol]).await;
+        let mut watcher = two.joined(&carol, &other).await;
+        on_one.close();
+        assert_eq!(
+            watcher.wait_for("user:offline", WAIT).await["userId"],
+            alice.id.to_string()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_message_limit_holds_across_nodes() {
+        let cluster = PrivateCluster::start().await;
+        let (one, two) = two_nodes_on(cluster.url(), |c| c.limits.messages_per_minute = 10).await;
+        let alice = one.user();
+        let conversation = one.conversation(&alice, &[]).await;
+        let path = format!("/api/conversations/{conversation}/messages");
+        let mut statuses = Vec::new();
+        for i in 0..14 {
+            let node = if i % 2 == 0 { &one } else { &two };
+            let (status, _) = node
+                .post(&path, &alice, json!({ "content": format!("m{i}") }))
+                .await;
+            statuses.push(status.as_u16());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            10,
+            "{statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 429).count(),
+            4,
+            "{statuses:?}"
+        );
+    }
 }
