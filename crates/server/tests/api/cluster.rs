@@ -14,9 +14,7 @@ const WAIT: Duration = Duration::from_secs(5);
 async fn two_nodes(configure: fn(&mut confab_server::Config)) -> (TestApp, TestApp) {
     let prefix = unique_prefix();
     let first = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(crate::helpers::redis_url());
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        crate::helpers::on_redis(c, crate::helpers::redis_url(), &prefix);
         configure(c);
     })
     .await;
@@ -162,16 +160,7 @@ async fn removing_a_participant_on_one_node_cuts_off_their_socket_on_the_other()
     let (alice, bob, admin) = (one.user(), one.user(), one.admin());
     let conversation = one.conversation(&alice, &[&bob]).await;
     let mut removed = two.joined(&bob, &conversation).await;
-    let (status, _) = one
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                bob.id
-            ),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::OK);
+    one.remove_participant(&admin, &conversation, &bob).await;
     // The leave travels through Redis; give it a moment before sending.
     tokio::time::sleep(Duration::from_millis(300)).await;
     one.send(&conversation, &alice, "not for bob").await;
