@@ -200,7 +200,8 @@ mod tests {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let Some(request) = confab_test_client::http1::read_request(&mut reader) else {
+                let Some(request) = confab_test_client::http1::read_request(&mut reader).unwrap()
+                else {
                     continue;
                 };
                 stream

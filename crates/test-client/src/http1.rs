@@ -17,25 +17,27 @@ impl Request {
     }
 }
 
-/// Reads the next request from `reader`; `None` when the peer closed the connection before
-/// sending one. Panics on a malformed header block or a short body.
-pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
+/// Reads the next request from `reader`; `None` when the peer closed the connection (or
+/// reset it) before sending one. An error for a broken header block or a short body.
+pub fn read_request(reader: &mut impl BufRead) -> std::io::Result<Option<Request>> {
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return None;
+        return Ok(None);
     }
     let mut length = 0;
     loop {
         let mut header = String::new();
-        reader.read_line(&mut header).unwrap();
+        reader.read_line(&mut header)?;
         if header.trim().is_empty() {
             break;
         }
         if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = value.trim().parse().unwrap();
+            length = value.trim().parse().map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "bad content-length")
+            })?;
         }
     }
     let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    Some(Request { line, body })
+    reader.read_exact(&mut body)?;
+    Ok(Some(Request { line, body }))
 }

@@ -114,7 +114,7 @@ impl Receiver {
 fn serve(stream: std::net::TcpStream, sink: &Mutex<Vec<Received>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    while let Some(request) = confab_test_client::http1::read_request(&mut reader) {
+    while let Some(request) = confab_test_client::http1::read_request(&mut reader).unwrap() {
         assert!(
             request.line.starts_with("POST /v1/traces "),
             "unexpected request {}",
