@@ -537,6 +537,24 @@ impl TestApp {
     }
 
     /// A socket that has joined `conversation`.
+    /// A new conversation of `who` and their joined socket, after one `message:send` of
+    /// `content` that succeeded and one refused as invalid (what the metrics tests count).
+    pub async fn sent_and_refused(
+        &self,
+        who: &User,
+        content: &str,
+    ) -> (confab_test_client::Client, String) {
+        let conversation = self.conversation(who, &[]).await;
+        let socket = self.joined(who, &conversation).await;
+        let send = serde_json::json!({ "conversationId": conversation, "content": content });
+        let ack = socket.ask("message:send", send).await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        let invalid = serde_json::json!({ "conversationId": 1 });
+        let ack = socket.ask("message:send", invalid).await;
+        assert_eq!(ack["error"]["code"], "validation_failed", "{ack}");
+        (socket, conversation)
+    }
+
     pub async fn joined(&self, who: &User, conversation: &str) -> confab_test_client::Client {
         let socket = self.socket(who).await;
         let ack = socket

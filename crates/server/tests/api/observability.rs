@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{Backend, TestApp, unique_prefix};
 
@@ -186,19 +186,7 @@ async fn every_metric_the_dashboard_and_alerts_use_is_exported_by_a_running_node
     .await;
     let alice = app.user();
     // REST, a socket send and a refused one, an upload, a rate-limit refusal.
-    let conversation = app.conversation(&alice, &[]).await;
-    let socket = app.joined(&alice, &conversation).await;
-    let ack = socket
-        .ask(
-            "message:send",
-            json!({ "conversationId": conversation, "content": "watched" }),
-        )
-        .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    let ack = socket
-        .ask("message:send", json!({ "conversationId": 1 }))
-        .await;
-    assert_eq!(ack["error"]["code"], "validation_failed", "{ack}");
+    let (_socket, conversation) = app.sent_and_refused(&alice, "watched").await;
     let (status, _) = app.upload(&conversation, &alice, "a.txt", b"hello").await;
     assert_eq!(status, StatusCode::CREATED);
     let search = format!("/api/conversations/{conversation}/search?q=watched");

@@ -68,19 +68,7 @@ async fn unknown_routes_answer_404_in_the_error_shape(backend: Backend) {
 async fn metrics_count_sockets_events_sends_and_errors(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let alice = app.user();
-    let conversation = app.conversation(&alice, &[]).await;
-    let socket = app.joined(&alice, &conversation).await;
-    let ack = socket
-        .ask(
-            "message:send",
-            serde_json::json!({ "conversationId": conversation, "content": "measured" }),
-        )
-        .await;
-    assert_eq!(ack["ok"], true);
-    let ack = socket
-        .ask("message:send", serde_json::json!({ "conversationId": 1 }))
-        .await;
-    assert_eq!(ack["error"]["code"], "validation_failed");
+    let (_socket, _) = app.sent_and_refused(&alice, "measured").await;
     let response = app
         .client
         .get(format!("{}/metrics", app.base))
