@@ -12,12 +12,33 @@ use crate::claims::*;
 use crate::jwt::*;
 
 async fn hs(secret: &[u8]) -> Arc<JwtAuthenticator> {
-    JwtAuthenticator::new(JwtSettings {
+    authenticator(JwtSettings {
         secret: Some(secret.to_vec()),
         ..JwtSettings::default()
     })
     .await
-    .unwrap()
+}
+
+async fn authenticator(settings: JwtSettings) -> Arc<JwtAuthenticator> {
+    JwtAuthenticator::new(settings).await.unwrap()
+}
+
+/// Claims of a fresh user, no name, email or admin role, valid for a minute.
+fn anyone() -> Claims {
+    claims_for(
+        uuid::Uuid::new_v4(),
+        None,
+        None,
+        false,
+        Duration::from_secs(60),
+    )
+}
+
+/// `claims` signed with an ES256 key whose header names `kid`.
+fn es256_token(signing: &EncodingKey, kid: &str, claims: &Claims) -> String {
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(&header, claims, signing).unwrap()
 }
 
 #[tokio::test]
@@ -41,13 +62,7 @@ async fn a_minted_token_verifies_with_its_claims() {
 #[tokio::test]
 async fn expired_foreign_and_garbage_tokens_are_refused() {
     let auth = hs(b"secret").await;
-    let mut claims = claims_for(
-        uuid::Uuid::new_v4(),
-        None,
-        None,
-        false,
-        Duration::from_secs(60),
-    );
+    let mut claims = anyone();
     let foreign = mint_hs256(b"other", &claims).unwrap();
     assert!(
         auth.authenticate(&foreign)
@@ -67,13 +82,7 @@ async fn expired_foreign_and_garbage_tokens_are_refused() {
             .contains("expired")
     );
     assert!(auth.authenticate("not.a.jwt").await.is_err());
-    let mut bad_sub = claims_for(
-        uuid::Uuid::new_v4(),
-        None,
-        None,
-        false,
-        Duration::from_secs(60),
-    );
+    let mut bad_sub = anyone();
     bad_sub.sub = "alice".into();
     assert!(
         auth.authenticate(&mint_hs256(b"secret", &bad_sub).unwrap())
@@ -102,26 +111,18 @@ async fn supabase_style_audiences_are_accepted_unless_an_audience_is_required() 
     )
     .unwrap();
     assert!(hs(b"s").await.authenticate(&token).await.is_ok());
-    let strict = JwtAuthenticator::new(JwtSettings {
+    let strict = authenticator(JwtSettings {
         secret: Some(b"s".to_vec()),
         audience: Some("other".into()),
         ..JwtSettings::default()
     })
-    .await
-    .unwrap();
+    .await;
     assert!(strict.authenticate(&token).await.is_err());
 }
 
 #[tokio::test]
 async fn es256_tokens_verify_against_a_jwks_file_by_kid() {
-    use aws_lc_rs::rand::SystemRandom;
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
-    let pkcs8 =
-        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
-            .unwrap();
-    let signing = EncodingKey::from_ec_der(pkcs8.as_ref());
-    let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&signing, Algorithm::ES256).unwrap();
-    jwk.common.key_id = Some("key-1".into());
+    let (signing, jwk) = es256("key-1");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jwks.json");
     std::fs::write(
@@ -130,26 +131,16 @@ async fn es256_tokens_verify_against_a_jwks_file_by_kid() {
     )
     .unwrap();
 
-    let auth = JwtAuthenticator::new(JwtSettings {
+    let auth = authenticator(JwtSettings {
         jwks: Some(JwksSource::parse(path.to_str().unwrap())),
         ..JwtSettings::default()
     })
-    .await
-    .unwrap();
-    let claims = claims_for(
-        uuid::Uuid::new_v4(),
-        None,
-        None,
-        false,
-        Duration::from_secs(60),
-    );
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some("key-1".into());
-    let token = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
+    .await;
+    let claims = anyone();
+    let token = es256_token(&signing, "key-1", &claims);
     assert!(auth.authenticate(&token).await.is_ok());
 
-    header.kid = Some("unknown".into());
-    let token = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
+    let token = es256_token(&signing, "unknown", &claims);
     assert!(auth.authenticate(&token).await.is_err());
     let hs = mint_hs256(b"secret", &claims).unwrap();
     assert!(
@@ -190,13 +181,12 @@ async fn exp_and_nbf_are_honoured_with_the_leeway_and_the_session_ends_after_it(
             .is_ok()
     );
 
-    let strict = JwtAuthenticator::new(JwtSettings {
+    let strict = authenticator(JwtSettings {
         secret: Some(b"secret".to_vec()),
         leeway: Duration::ZERO,
         ..JwtSettings::default()
     })
-    .await
-    .unwrap();
+    .await;
     claims.nbf = None;
     claims.exp = now - 2;
     assert!(
@@ -274,24 +264,14 @@ async fn concurrent_refreshes_share_one_fetch_and_max_age_bounds_the_key_lifetim
     let (signing, jwk) = es256("key-1");
     let body = serde_json::to_string(&JwkSet { keys: vec![jwk] }).unwrap();
     let (url, hits) = key_server(body, "public, max-age=1").await;
-    let mut auth = JwtAuthenticator::new(JwtSettings {
+    let mut auth = authenticator(JwtSettings {
         jwks: Some(JwksSource::parse(&url)),
         ..JwtSettings::default()
     })
-    .await
-    .unwrap();
+    .await;
     Arc::get_mut(&mut auth).unwrap().min_refresh = Duration::ZERO;
     assert_eq!(hits.load(Ordering::SeqCst), 1, "fetched at start-up");
-    let claims = claims_for(
-        uuid::Uuid::new_v4(),
-        None,
-        None,
-        false,
-        Duration::from_secs(60),
-    );
-    let mut header = Header::new(Algorithm::ES256);
-    header.kid = Some("key-1".into());
-    let token = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
+    let token = es256_token(&signing, "key-1", &anyone());
     assert!(auth.authenticate(&token).await.is_ok());
     assert_eq!(hits.load(Ordering::SeqCst), 1, "fresh keys are reused");
 

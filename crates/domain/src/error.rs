@@ -14,7 +14,10 @@ pub enum Error {
     /// Input failed validation; `details` names the offending fields.
     #[error("{message}")]
     Validation {
+        /// What is wrong, for people (the first problem, or a summary).
         message: String,
+        /// Field paths (as clients spell them) to their problems; `None` for a single
+        /// problem that names no field.
         details: Option<Value>,
     },
     /// No credentials, or credentials that do not verify.
@@ -22,7 +25,12 @@ pub enum Error {
     Unauthenticated(String),
     /// The caller is known but may not do this; `code` says why in a machine-readable way.
     #[error("{message}")]
-    Forbidden { code: &'static str, message: String },
+    Forbidden {
+        /// The wire code: `forbidden`, `conversation_locked`, `not_a_project_member`...
+        code: &'static str,
+        /// Why, for people.
+        message: String,
+    },
     /// The thing does not exist, or the caller may not know that it does.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -32,11 +40,19 @@ pub enum Error {
     /// A cap on stored state was reached (e.g. distinct reactions on one message); a
     /// conflict with a `code` of its own (`too_many_reactions`).
     #[error("{message}")]
-    LimitReached { code: &'static str, message: String },
+    LimitReached {
+        /// The wire code (`too_many_reactions`).
+        code: &'static str,
+        /// Which cap, for people.
+        message: String,
+    },
     /// Too many requests of this kind; try again after `retry_after`.
     #[error("rate limit exceeded for {kind}")]
     RateLimited {
+        /// The limit's name ([`LimitKind::as_str`](crate::ports::LimitKind::as_str), or
+        /// `unauthenticated` for an address over its failed-authentication allowance).
         kind: &'static str,
+        /// How long until the next attempt can succeed (`retryAfterMs` on the wire).
         retry_after: Duration,
     },
     /// The request body exceeds a size limit.
@@ -69,6 +85,7 @@ pub struct Context {
 }
 
 impl Error {
+    /// 400 `validation_failed` with `message` and no field details.
     pub fn validation(message: impl Into<String>) -> Self {
         Self::Validation {
             message: message.into(),
@@ -76,6 +93,7 @@ impl Error {
         }
     }
 
+    /// 403 `forbidden` with `message`.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::Forbidden {
             code: "forbidden",
@@ -221,4 +239,5 @@ fn wire_path(path: &str) -> String {
     }
 }
 
+/// The domain's result: [`Error`] unless said otherwise.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,9 +9,13 @@ use crate::ids::UserId;
 /// `app_metadata.role == "admin"`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
+    /// The token's `sub`.
     pub user_id: UserId,
+    /// The token's `email` claim, if any.
     pub email: Option<String>,
+    /// The token's `user_metadata.name`, if any.
     pub name: Option<String>,
+    /// Whether the token says `app_metadata.role == "admin"`.
     pub is_admin: bool,
     /// When the session ends, in Unix seconds: the token's `exp` plus the verifier's leeway.
     /// A socket is disconnected then (`session:expired`); `None`: no end (tests).
@@ -19,6 +23,7 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// A plain user with no email, name or expiry (tests and internal callers).
     pub fn user(user_id: UserId) -> Self {
         Self {
             user_id,

@@ -96,6 +96,7 @@ fn at_most(field: &str, len: usize, max: usize) -> Result<()> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SendMessageInput {
+    /// The text: 1 to 5,000 characters, not only white space.
     #[garde(length(chars, min = 1, max = MAX_CONTENT_CHARS), custom(not_blank))]
     pub content: String,
     /// `text` (default) or `file`.
@@ -117,9 +118,13 @@ pub struct SendMessageInput {
 /// stores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidSend {
+    /// The text as sent (not trimmed).
     pub content: String,
+    /// `text` or `file`, never `system`.
     pub kind: MessageKind,
+    /// The uploads to attach, at most ten.
     pub file_ids: Vec<FileId>,
+    /// The idempotency key, 1 to 128 characters, if the client gave one.
     pub client_msg_id: Option<String>,
 }
 
@@ -194,6 +199,7 @@ fn field_error(field: &str, message: &str) -> Error {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EditMessageInput {
+    /// The new text, under the same rules as a send's.
     #[garde(length(chars, min = 1, max = MAX_CONTENT_CHARS), custom(not_blank))]
     pub content: String,
 }
@@ -221,6 +227,7 @@ impl EditMessageInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateConversationInput {
+    /// Optional title, at most 255 characters; blank means none.
     #[serde(default)]
     #[garde(inner(length(chars, max = 255), custom(no_nul)))]
     pub title: Option<String>,
@@ -235,14 +242,20 @@ pub struct CreateConversationInput {
     pub participant_ids: Vec<String>,
 }
 
+/// A conversation to create, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ValidConversation {
+    /// The title trimmed; `None` when absent or blank.
     pub title: Option<String>,
+    /// The type, `project` when not given.
     pub kind: ConversationType,
+    /// The other participants, sorted and without repeats.
     pub participant_ids: Vec<UserId>,
 }
 
 impl CreateConversationInput {
+    /// Validates the body: a validation error names each field at fault (more than 1,000
+    /// participant ids are refused before any is looked at).
     pub fn parse(self) -> Result<ValidConversation> {
         at_most("participantIds", self.participant_ids.len(), MAX_USER_IDS)?;
         checked(&self)?;
@@ -268,6 +281,7 @@ impl CreateConversationInput {
 #[derive(Clone, Debug, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReactionInput {
+    /// The emoji: 1 to 16 characters, no white space or control characters.
     #[garde(length(chars, min = 1, max = 16), custom(no_whitespace))]
     pub emoji: String,
 }
@@ -280,6 +294,7 @@ fn no_whitespace(value: &str, _: &()) -> garde::Result {
 }
 
 impl ReactionInput {
+    /// The emoji, or a validation error.
     pub fn parse(self) -> Result<String> {
         checked(&self)?;
         Ok(self.emoji)
@@ -291,14 +306,17 @@ impl ReactionInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReportInput {
+    /// Why, 1 to 100 characters, not blank.
     #[garde(length(chars, min = 1, max = 100), custom(not_blank))]
     pub reason: String,
+    /// Optional details, at most 2,000 characters.
     #[serde(default)]
     #[garde(inner(length(chars, max = 2000), custom(no_nul)))]
     pub description: Option<String>,
 }
 
 impl ReportInput {
+    /// The trimmed reason and the description as given, or a validation error.
     pub fn parse(self) -> Result<(String, Option<String>)> {
         checked(&self)?;
         Ok((self.reason.trim().to_owned(), self.description))
@@ -310,11 +328,13 @@ impl ReportInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReadInput {
+    /// The newest message read (a UUID); the server finds its conversation.
     #[garde(custom(uuid_text))]
     pub message_id: String,
 }
 
 impl ReadInput {
+    /// The message id, or a validation error for anything but a UUID.
     pub fn parse(self) -> Result<MessageId> {
         checked(&self)?;
         Ok(parse_ids(std::slice::from_ref(&self.message_id))
@@ -336,6 +356,7 @@ fn distinct_ids(values: &[String]) -> Vec<UserId> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AddParticipantInput {
+    /// The user to add (a UUID; a user not seen yet gets a placeholder row).
     #[garde(custom(uuid_text))]
     pub user_id: String,
     /// `member` (default), `admin` or `owner`.
@@ -345,6 +366,7 @@ pub struct AddParticipantInput {
 }
 
 impl AddParticipantInput {
+    /// The user and the role (`member` when not given), or a validation error.
     pub fn parse(self) -> Result<(UserId, ParticipantRole)> {
         checked(&self)?;
         let user = parse_ids(std::slice::from_ref(&self.user_id))
@@ -364,21 +386,27 @@ impl AddParticipantInput {
 #[derive(Clone, Debug, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateConversationInput {
+    /// The new status: `active`, `archived` or `locked`.
     #[serde(default)]
     #[garde(inner(custom(one_of(ConversationStatus::parse, &["active", "archived", "locked"]))))]
     pub status: Option<String>,
+    /// The new title, at most 255 characters; an empty one clears it.
     #[serde(default)]
     #[garde(inner(length(chars, max = 255), custom(no_nul)))]
     pub title: Option<String>,
 }
 
+/// A validated change to a conversation; `None` fields stay as they are.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConversationChange {
+    /// The new status.
     pub status: Option<ConversationStatus>,
+    /// The new title, trimmed; `Some("")` clears it.
     pub title: Option<String>,
 }
 
 impl UpdateConversationInput {
+    /// The change, or a validation error (also when neither field is given).
     pub fn parse(self) -> Result<ConversationChange> {
         checked(&self)?;
         if self.status.is_none() && self.title.is_none() {
@@ -395,11 +423,13 @@ impl UpdateConversationInput {
 #[derive(Clone, Debug, Deserialize, Validate)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateReportInput {
+    /// `pending`, `reviewed` or `resolved`.
     #[garde(custom(one_of(ReportStatus::parse, &["pending", "reviewed", "resolved"])))]
     pub status: String,
 }
 
 impl UpdateReportInput {
+    /// The status, or a validation error.
     pub fn parse(self) -> Result<ReportStatus> {
         checked(&self)?;
         ReportStatus::parse(&self.status).ok_or_else(|| Error::validation("unknown status"))

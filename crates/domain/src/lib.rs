@@ -5,6 +5,8 @@
 //! This crate does no IO and must not depend on sea-orm, sqlx, axum, socketioxide, redis,
 //! object_store or tokio's IO: adapters live in the other crates and implement [`ports`].
 
+#![warn(missing_docs)]
+
 pub mod admin;
 pub mod error;
 pub mod files;

@@ -14,15 +14,19 @@ use crate::ports::{LimitKind, RateLimiter};
 /// The allowance of one kind: `limit` actions per `period`. A limit of 0 disables it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
+    /// Actions allowed per `period`, which is also the largest burst; 0 disables the limit.
     pub limit: u32,
+    /// The window the limit is counted over.
     pub period: Duration,
 }
 
 impl Quota {
+    /// `limit` actions per `period`.
     pub const fn new(limit: u32, period: Duration) -> Self {
         Self { limit, period }
     }
 
+    /// `limit` actions per minute.
     pub const fn per_minute(limit: u32) -> Self {
         Self {
             limit,
@@ -30,6 +34,7 @@ impl Quota {
         }
     }
 
+    /// `limit` actions per hour.
     pub const fn per_hour(limit: u32) -> Self {
         Self {
             limit,
@@ -46,14 +51,21 @@ impl Quota {
 /// The configured quotas (the contract's defaults in [`Limits::default`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// Sent messages (default 30 a minute).
     pub messages: Quota,
+    /// File uploads (default 50 an hour).
     pub uploads: Quota,
+    /// Searches (default 10 a minute).
     pub searches: Quota,
     /// Edits and deletions of one's own messages.
     pub edits: Quota,
+    /// Reactions added or removed (default 60 a minute).
     pub reactions: Quota,
+    /// Reports filed (default 20 an hour).
     pub reports: Quota,
+    /// Conversations created (default 30 an hour).
     pub conversations: Quota,
+    /// Read receipts (default 240 a minute).
     pub reads: Quota,
     /// `user:typing` broadcasts per user and conversation.
     pub typing: Quota,
@@ -79,6 +91,7 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The quota that applies to `kind`.
     pub fn quota(&self, kind: LimitKind) -> Quota {
         match kind {
             LimitKind::Messages => self.messages,
@@ -136,6 +149,7 @@ impl std::fmt::Debug for InProcessLimiter {
 }
 
 impl InProcessLimiter {
+    /// A limiter enforcing `limits`, with no history.
     pub fn new(limits: Limits) -> Self {
         Self {
             limits,

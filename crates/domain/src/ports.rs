@@ -41,6 +41,7 @@ pub trait AddressLimiter: Send + Sync + 'static {
 /// The current time, behind a port so use cases never read the wall clock themselves.
 /// [`SystemClock`] is the only implementation; no test substitutes a fixed clock today.
 pub trait Clock: Send + Sync + 'static {
+    /// Now, in UTC, truncated to microseconds (what both databases store).
     fn now(&self) -> Timestamp;
 }
 
@@ -58,16 +59,24 @@ impl Clock for SystemClock {
 /// change is durably stored.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
+    /// A new message was stored (`message:new`).
     MessageCreated(Message),
+    /// A message was edited or its reactions changed (`message:updated`).
     MessageUpdated(Message),
+    /// A message was deleted (`message:deleted`); clients drop its content.
     MessageDeleted {
+        /// The conversation whose room hears it.
         conversation_id: ConversationId,
+        /// The deleted message.
         message_id: MessageId,
     },
+    /// A participant's read marker moved forward (`message:read:update`).
     ReadUpdated(ReadReceipt),
     /// The user's sockets must leave the conversation's room at once, on every node.
     ParticipantRemoved {
+        /// The conversation they were removed from.
         conversation_id: ConversationId,
+        /// The removed user.
         user_id: UserId,
     },
 }
@@ -76,6 +85,7 @@ pub enum Event {
 /// already stored and clients recover missed events with `message:sync`.
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {
+    /// Delivers `event` to the sockets concerned, on every node; never fails the caller.
     async fn publish(&self, event: Event);
 }
 
@@ -91,13 +101,17 @@ impl Notifier for NoopNotifier {
 /// The rate-limited actions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LimitKind {
+    /// Sending a message (REST or `message:send`).
     Messages,
+    /// Uploading a file.
     Uploads,
+    /// Searching a conversation.
     Searches,
     /// Edits and deletions of one's own messages.
     Edits,
     /// Adding or removing a reaction.
     Reactions,
+    /// Reporting a message.
     Reports,
     /// Creating a conversation.
     Conversations,
@@ -108,6 +122,7 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
+    /// The name in settings, metrics labels and logs (`messages`, `typing`...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Messages => "messages",
@@ -154,14 +169,23 @@ impl RateLimiter for Unlimited {
 /// A message to store. The store assigns `seq`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewMessage {
+    /// The id, chosen by the use case (a UUIDv7).
     pub id: MessageId,
+    /// Where it goes.
     pub conversation_id: ConversationId,
+    /// Who sends it.
     pub sender_id: UserId,
+    /// Validated text.
     pub content: String,
+    /// Text, file or system.
     pub kind: MessageKind,
+    /// Initial metadata (an empty object for client sends).
     pub metadata: serde_json::Value,
+    /// Uploads to attach: the sender's, in this conversation, not attached yet.
     pub file_ids: Vec<FileId>,
+    /// The sender's idempotency key, unique per conversation and sender.
     pub client_msg_id: Option<String>,
+    /// The send time, which becomes the message's `created_at`.
     pub created_at: Timestamp,
 }
 
@@ -177,6 +201,7 @@ pub enum Inserted {
 /// A conversation with the caller's membership, read in one query on the hot path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Access {
+    /// The conversation as stored.
     pub conversation: Conversation,
     /// `None` when the caller is not (or no longer) a participant.
     pub participant: Option<Participant>,
@@ -185,7 +210,9 @@ pub struct Access {
 /// A page of messages plus whether more lie beyond it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessagePage {
+    /// The page, in the order the query asked for.
     pub messages: Vec<Message>,
+    /// Whether another page follows in the same direction.
     pub has_more: bool,
 }
 
@@ -203,24 +230,30 @@ pub enum MemberRule {
 /// A participant to add when a conversation is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NewParticipant {
+    /// Who to add.
     pub user_id: UserId,
+    /// Their role in the conversation.
     pub role: ParticipantRole,
 }
 
+/// Users, as the tokens' claims describe them.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
     /// Creates the user or updates its email and name from fresh claims.
     async fn upsert_user(&self, user: &User, now: Timestamp) -> Result<()>;
 }
 
+/// Projects and their members.
 #[async_trait]
 pub trait ProjectRepository: Send + Sync {
     /// Stores the project and its first members (role `member`; ids not seen yet get a user
     /// row) in one transaction.
     async fn create_project(&self, project: &Project, members: &[UserId]) -> Result<()>;
+    /// Every project, newest first (the admin view).
     async fn list_projects(&self) -> Result<Vec<Project>>;
     /// The projects `user` is a member of, newest first.
     async fn projects_of(&self, user: UserId) -> Result<Vec<Project>>;
+    /// Whether a project with this id exists.
     async fn project_exists(&self, id: ProjectId) -> Result<bool>;
     /// `user`'s role in the project; `None` when they are not a member.
     async fn project_role(&self, project: ProjectId, user: UserId) -> Result<Option<ProjectRole>>;
@@ -246,6 +279,7 @@ pub trait ProjectRepository: Send + Sync {
     ) -> Result<Option<Vec<ConversationId>>>;
 }
 
+/// Conversations and their participants.
 #[async_trait]
 pub trait ConversationRepository: Send + Sync {
     /// Stores the conversation and its first participants in one transaction, checking or
@@ -257,7 +291,11 @@ pub trait ConversationRepository: Send + Sync {
         participants: &[NewParticipant],
         rule: MemberRule,
     ) -> Result<()>;
+    /// The conversation with `user`'s active participation, in one query; `None` when the
+    /// conversation does not exist.
     async fn access(&self, conversation: ConversationId, user: UserId) -> Result<Option<Access>>;
+    /// Sets the status and/or the title (`Some(None)` clears it) and bumps `updated_at`;
+    /// `None` when the conversation does not exist.
     async fn update_conversation(
         &self,
         id: ConversationId,
@@ -273,6 +311,7 @@ pub trait ConversationRepository: Send + Sync {
         viewer: UserId,
         all: bool,
     ) -> Result<Vec<ConversationSummary>>;
+    /// The active participants, earliest joined first.
     async fn list_participants(&self, conversation: ConversationId) -> Result<Vec<Participant>>;
     /// Adds the user, or re-activates (and re-roles) a former participant; makes them a
     /// member of the conversation's project if they are not one (a user row is created for
@@ -295,11 +334,13 @@ pub trait ConversationRepository: Send + Sync {
     async fn conversations_of(&self, user: UserId) -> Result<Vec<ConversationId>>;
 }
 
+/// Messages, their edits, reactions, read markers and search index.
 #[async_trait]
 pub trait MessageRepository: Send + Sync {
     /// Assigns the next `seq` and stores the message in one transaction, attaching the
     /// listed files (which must be the sender's unattached uploads in this conversation).
     async fn insert_message(&self, message: NewMessage) -> Result<Inserted>;
+    /// The message, deleted or not; `None` when no message has this id.
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>>;
     /// The message `sender` stored with `client_msg_id` in `conversation`, if any.
     async fn find_by_client_msg_id(
@@ -365,11 +406,17 @@ pub trait MessageRepository: Send + Sync {
     ) -> Result<Vec<SearchHit>>;
 }
 
+/// Reports of messages, for moderation.
 #[async_trait]
 pub trait ReportRepository: Send + Sync {
+    /// Stores a new report.
     async fn create_report(&self, report: &Report) -> Result<()>;
+    /// Reports with `status` (all when `None`), newest first.
     async fn list_reports(&self, status: Option<ReportStatus>) -> Result<Vec<Report>>;
+    /// The report; `None` when no report has this id.
     async fn get_report(&self, id: ReportId) -> Result<Option<Report>>;
+    /// Moves the report to `status`: `reviewed` and `resolved` record `by` and `now`,
+    /// `pending` clears them. `None` when no report has this id.
     async fn update_report(
         &self,
         id: ReportId,

@@ -22,6 +22,7 @@ pub struct InProcessPresence {
 }
 
 impl InProcessPresence {
+    /// No sockets, nobody announced.
     pub fn new() -> Self {
         Self::default()
     }
@@ -75,6 +76,7 @@ pub struct InProcessTyping {
 }
 
 impl InProcessTyping {
+    /// Nobody typing.
     pub fn new() -> Self {
         Self::default()
     }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serializer;
 
+/// A point in time in UTC; the domain keeps microsecond precision (see [`truncate_micros`]).
 pub type Timestamp = DateTime<Utc>;
 
 /// Truncates to whole microseconds so a value reads back from either database unchanged.
@@ -33,17 +34,21 @@ pub fn format(t: &Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// `#[serde(with = "time::rfc3339")]`: a [`Timestamp`] in the wire form of [`format`].
 pub mod rfc3339 {
     use super::*;
 
+    /// Writes `t` as [`format`] does.
     pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format(t))
     }
 }
 
+/// `#[serde(with = "time::rfc3339_opt")]`: an optional [`Timestamp`], `null` when absent.
 pub mod rfc3339_opt {
     use super::*;
 
+    /// Writes `t` as [`format`] does, or `null`.
     pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_str(&format(t)),

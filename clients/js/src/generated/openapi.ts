@@ -512,12 +512,14 @@ export interface components {
         AddMembersInput: {
             /** @description `member` or `owner`. Absent: new members get `member`, existing ones keep their role. */
             role?: string | null;
+            /** @description The users to add: 1 to 1,000 UUIDs; unknown ids get a user row. */
             userIds: string[];
         };
         /** @description Body of `POST /admin/conversations/:id/participants`. */
         AddParticipantInput: {
             /** @description `member` (default), `admin` or `owner`. */
             role?: string | null;
+            /** @description The user to add (a UUID; a user not seen yet gets a placeholder row). */
             userId: string;
         };
         /** @description `{ "conversation": {...} }` with details and the last message. */
@@ -534,37 +536,57 @@ export interface components {
             action: string;
             /** @description The admin who acted. */
             actorId: components["schemas"]["UserId"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the action happened (UTC).
+             */
             createdAt: string;
             /** @description The action's particulars (the new status, the removed user, the deletion reason...). */
             details: Record<string, never>;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The entry's id.
+             */
             id: string;
+            /** @description The target's id (a UUID as text). */
             targetId: string;
             /** @description `project`, `conversation`, `message` or `report`. */
             targetType: string;
         };
         /** @description A page of the audit log, newest first. */
         AuditPage: {
+            /** @description Newest first. */
             entries: components["schemas"]["AuditEntry"][];
             /** @description Pass as `cursor` for the next (older) page; `null` on the last page. */
             nextCursor?: string | null;
         };
+        /** @description A conversation: an ordered log of messages among its participants, inside one project. */
         Conversation: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (UTC).
+             */
             createdAt: string;
             createdBy?: components["schemas"]["UserId"] | null;
+            /** @description The conversation's id. */
             id: components["schemas"]["ConversationId"];
             /**
              * Format: int64
              * @description The highest `seq` assigned in this conversation (0 when empty).
              */
             lastSeq: number;
+            /** @description The project it belongs to; only the project's members may take part. */
             projectId: components["schemas"]["ProjectId"];
+            /** @description Whether it accepts new messages. */
             status: components["schemas"]["ConversationStatus"];
+            /** @description Optional title, at most 255 characters. */
             title?: string | null;
+            /** @description What it is for (`type` on the wire). */
             type: components["schemas"]["ConversationType"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it last changed: a message sent, or its title or status updated (UTC).
+             */
             updatedAt: string;
         };
         /** @description The analytics endpoint's answer. */
@@ -597,14 +619,20 @@ export interface components {
         };
         /** @description A conversation with what an admin needs to see at a glance. */
         ConversationDetails: components["schemas"]["Conversation"] & {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the newest message was sent; `null` in an empty conversation.
+             */
             lastMessageAt?: string | null;
             /**
              * Format: int64
              * @description Every message ever sent here, soft-deleted ones included (they keep their `seq`).
              */
             messageCount: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many active participants there are.
+             */
             participantCount: number;
             /** @description Active participants, earliest joined first. */
             participants: components["schemas"]["ParticipantDetails"][];
@@ -619,6 +647,7 @@ export interface components {
         };
         /** @description A page of the admin listing. */
         ConversationPage: {
+            /** @description Newest first (by creation, then id). */
             conversations: components["schemas"]["ConversationDetails"][];
             /** @description Pass as `cursor` for the next page; `null` on the last page. */
             nextCursor?: string | null;
@@ -652,6 +681,7 @@ export interface components {
         CreateConversationInput: {
             /** @description Other participants; each must be a member of the project (admins: each becomes one). */
             participantIds?: string[];
+            /** @description Optional title, at most 255 characters; blank means none. */
             title?: string | null;
             /** @description `project` (default), `support` or `announcement`. */
             type?: string | null;
@@ -660,23 +690,33 @@ export interface components {
         CreateProjectInput: {
             /** @description Users who become members (role `member`); unknown ids get a user row. */
             memberIds?: string[];
+            /** @description The project's name, 1 to 255 characters, not blank. */
             name: string;
         };
         /** @description `{ "date": "YYYY-MM-DD", "count": n }` */
         DayCount: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Messages sent that day, deleted ones included.
+             */
             count: number;
-            /** Format: date */
+            /**
+             * Format: date
+             * @description The UTC day.
+             */
             date: string;
         };
         /** @description Body of `PATCH /messages/:id`. */
         EditMessageInput: {
+            /** @description The new text, under the same rules as a send's. */
             content: string;
         };
         /** @description The JSON body of every failure: `{ "error": { "code", "message", "details"? } }`. */
         ErrorBody: {
+            /** @description What went wrong. */
             error: components["schemas"]["ErrorDetail"];
         };
+        /** @description The inside of an [`ErrorBody`]. */
         ErrorDetail: {
             /**
              * @description snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`,
@@ -685,15 +725,25 @@ export interface components {
              *     `service_unavailable`, `internal_error`, ...
              */
             code: string;
+            /** @description Validation failures: the problems by field path; REST rate limits: `retryAfterMs`. */
             details?: Record<string, never> | null;
+            /** @description Human-readable, in English; never a stack trace or SQL. Not for matching: use `code`. */
             message: string;
         };
+        /** @description A file attached to a message, as clients download it. */
         FileAttachment: {
+            /** @description The name it was uploaded with, reduced to its last path component. */
             fileName: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Size in bytes.
+             */
             fileSize: number;
+            /** @description Its MIME type, checked against the allowed list at upload. */
             fileType: string;
+            /** @description Where to download it: confab's own authorised route, or a short-lived presigned URL. */
             fileUrl: string;
+            /** @description The uploaded file's id. */
             id: components["schemas"]["FileId"];
         };
         /**
@@ -704,26 +754,46 @@ export interface components {
         MemberList: {
             members: components["schemas"]["ProjectMember"][];
         };
+        /** @description A message as clients see it (`message:new`, REST pages, sync). */
         Message: {
+            /** @description The sender's idempotency key: a retried send with the same key returns this message. */
             clientMsgId?: string | null;
+            /**
+             * @description The text, at most 5,000 characters; empty once deleted (for viewers other than the
+             *     sender and admins).
+             */
             content: string;
+            /** @description The conversation it was sent to. */
             conversationId: components["schemas"]["ConversationId"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the server stored it (UTC).
+             */
             createdAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was deleted (by its sender or a moderator); absent while it stands.
+             */
             deletedAt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the sender last edited it; absent if never.
+             */
             editedAt?: string | null;
+            /** @description Attachments, in the order they were given. */
             files: components["schemas"]["FileAttachment"][];
+            /** @description The message's id (a UUIDv7, so ids sort by creation time). */
             id: components["schemas"]["MessageId"];
             /** @description Reactions (`{"reactions": {"👍": [userId, ...]}}`) and other annotations. */
             metadata: Record<string, never>;
+            /** @description Who sent it. */
             senderId: components["schemas"]["UserId"];
             /**
              * Format: int64
              * @description Position in the conversation: 1, 2, 3... with no gaps.
              */
             seq: number;
+            /** @description Text, file or system (`type` on the wire). */
             type: components["schemas"]["MessageKind"];
         };
         MessageBody: {
@@ -743,18 +813,28 @@ export interface components {
             hasMore: boolean;
             messages: components["schemas"]["Message"][];
         };
+        /** @description A user's place in a conversation; removing it ends their access at once. */
         Participant: {
+            /** @description The conversation. */
             conversationId: components["schemas"]["ConversationId"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When they were added (UTC).
+             */
             joinedAt: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When they last marked a message read; `None` if never.
+             */
             lastReadAt?: string | null;
             /**
              * Format: int64
              * @description `seq` of the newest message this participant has read.
              */
             lastReadSeq: number;
+            /** @description Their role in this conversation. */
             role: components["schemas"]["ParticipantRole"];
+            /** @description The participant. */
             userId: components["schemas"]["UserId"];
         };
         ParticipantBody: {
@@ -763,12 +843,18 @@ export interface components {
         };
         /** @description An active participant with the profile confab knows for them. */
         ParticipantDetails: {
+            /** @description From the user's token claims, like `name`. */
             email?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When they were added (UTC).
+             */
             joinedAt: string;
             /** @description From the user's token claims; absent for users confab has not seen sign in. */
             name?: string | null;
+            /** @description Their role in the conversation. */
             role: components["schemas"]["ParticipantRole"];
+            /** @description The participant. */
             userId: components["schemas"]["UserId"];
         };
         ParticipantList: {
@@ -779,11 +865,17 @@ export interface components {
          * @enum {string}
          */
         ParticipantRole: "owner" | "admin" | "member";
+        /** @description A project: the unit of membership that groups conversations. Admins create them. */
         Project: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was created (UTC).
+             */
             createdAt: string;
             createdBy?: components["schemas"]["UserId"] | null;
+            /** @description The project's id. */
             id: components["schemas"]["ProjectId"];
+            /** @description Display name, 1 to 255 characters. */
             name: string;
         };
         ProjectBody: {
@@ -799,9 +891,14 @@ export interface components {
         };
         /** @description A member of a project. */
         ProjectMember: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When they became a member (UTC).
+             */
             addedAt: string;
+            /** @description Their role in the project. */
             role: components["schemas"]["ProjectRole"];
+            /** @description The member. */
             userId: components["schemas"]["UserId"];
         };
         /**
@@ -812,6 +909,7 @@ export interface components {
         ProjectRole: "owner" | "member";
         /** @description Body of `POST /messages/:id/reactions`. */
         ReactionInput: {
+            /** @description The emoji: 1 to 16 characters, no white space or control characters. */
             emoji: string;
         };
         ReadBody: {
@@ -820,28 +918,49 @@ export interface components {
         };
         /** @description Body of `POST /conversations/:id/read` and the payload of `message:read`. */
         ReadInput: {
+            /** @description The newest message read (a UUID); the server finds its conversation. */
             messageId: string;
         };
         /** @description The payload of `message:read:update`. */
         ReadReceipt: {
+            /** @description The message's conversation. */
             conversationId: components["schemas"]["ConversationId"];
+            /** @description The newest message the reader has read. */
             messageId: components["schemas"]["MessageId"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was marked read (UTC).
+             */
             readAt: string;
+            /** @description Who read it. */
             userId: components["schemas"]["UserId"];
         };
+        /** @description A participant's report of a message, for moderators to review. */
         Report: {
+            /** @description The message's conversation. */
             conversationId: components["schemas"]["ConversationId"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was filed (UTC).
+             */
             createdAt: string;
+            /** @description Optional free text, at most 2,000 characters. */
             description?: string | null;
+            /** @description The report's id. */
             id: components["schemas"]["ReportId"];
+            /** @description The reported message. */
             messageId: components["schemas"]["MessageId"];
+            /** @description Why, in a word or phrase (`spam`, `abuse`...), at most 100 characters. */
             reason: string;
+            /** @description Who filed it. */
             reportedBy: components["schemas"]["UserId"];
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was last moved out of `pending`; `None` while pending.
+             */
             resolvedAt?: string | null;
             resolvedBy?: components["schemas"]["UserId"] | null;
+            /** @description Where it stands in review. */
             status: components["schemas"]["ReportStatus"];
         };
         ReportBody: {
@@ -854,7 +973,9 @@ export interface components {
         ReportId: string;
         /** @description Body of `POST /messages/:id/report`. */
         ReportInput: {
+            /** @description Optional details, at most 2,000 characters. */
             description?: string | null;
+            /** @description Why, 1 to 100 characters, not blank. */
             reason: string;
         };
         ReportList: {
@@ -875,13 +996,18 @@ export interface components {
              *     markup (PostgreSQL: up to two fragments of it).
              */
             highlight: string;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Relevance: higher is better. Comparable within one result list only (PostgreSQL
+             *     `ts_rank`, SQLite's negated bm25).
+             */
             rank: number;
         };
         /** @description Body of `POST /conversations/:id/messages` and the payload of `message:send`. */
         SendMessageInput: {
             /** @description A client-chosen key that makes retries idempotent. */
             clientMsgId?: string | null;
+            /** @description The text: 1 to 5,000 characters, not only white space. */
             content: string;
             /** @description Uploads to attach (type `file` only): the sender's own, unattached, same conversation. */
             fileIds?: string[];
@@ -894,11 +1020,14 @@ export interface components {
         };
         /** @description Body of `PATCH /admin/conversations/:id`: at least one field. */
         UpdateConversationInput: {
+            /** @description The new status: `active`, `archived` or `locked`. */
             status?: string | null;
+            /** @description The new title, at most 255 characters; an empty one clears it. */
             title?: string | null;
         };
         /** @description Body of `PATCH /admin/reports/:id`. */
         UpdateReportInput: {
+            /** @description `pending`, `reviewed` or `resolved`. */
             status: string;
         };
         /** @description The stored upload: attach it with `fileIds` in a `type: "file"` message. */

@@ -18,22 +18,131 @@ export type ConversationType = "project" | "support" | "announcement";
 
 export type ConversationStatus = "active" | "archived" | "locked";
 
-export type FileAttachment = { id: FileId, fileName: string, fileSize: number, fileType: string, fileUrl: string, };
+export type FileAttachment = { 
+/**
+ * The uploaded file's id.
+ */
+id: FileId, 
+/**
+ * The name it was uploaded with, reduced to its last path component.
+ */
+fileName: string, 
+/**
+ * Size in bytes.
+ */
+fileSize: number, 
+/**
+ * Its MIME type, checked against the allowed list at upload.
+ */
+fileType: string, 
+/**
+ * Where to download it: confab's own authorised route, or a short-lived presigned URL.
+ */
+fileUrl: string, };
 
-export type Message = { id: MessageId, conversationId: ConversationId, 
+export type Message = { 
+/**
+ * The message's id (a UUIDv7, so ids sort by creation time).
+ */
+id: MessageId, 
+/**
+ * The conversation it was sent to.
+ */
+conversationId: ConversationId, 
 /**
  * Position in the conversation: 1, 2, 3... with no gaps.
  */
-seq: number, senderId: UserId, content: string, type: MessageKind, 
+seq: number, 
+/**
+ * Who sent it.
+ */
+senderId: UserId, 
+/**
+ * The text, at most 5,000 characters; empty once deleted (for viewers other than the
+ * sender and admins).
+ */
+content: string, 
+/**
+ * Text, file or system (`type` on the wire).
+ */
+type: MessageKind, 
 /**
  * Reactions (`{"reactions": {"👍": [userId, ...]}}`) and other annotations.
  */
-metadata: { reactions?: Record<string, string[]> } & Record<string, unknown>, files: Array<FileAttachment>, clientMsgId?: string, editedAt?: string, deletedAt?: string, createdAt: string, };
+metadata: { reactions?: Record<string, string[]> } & Record<string, unknown>, 
+/**
+ * Attachments, in the order they were given.
+ */
+files: Array<FileAttachment>, 
+/**
+ * The sender's idempotency key: a retried send with the same key returns this message.
+ */
+clientMsgId?: string, 
+/**
+ * When the sender last edited it; absent if never.
+ */
+editedAt?: string, 
+/**
+ * When it was deleted (by its sender or a moderator); absent while it stands.
+ */
+deletedAt?: string, 
+/**
+ * When the server stored it (UTC).
+ */
+createdAt: string, };
 
-export type Conversation = { id: ConversationId, projectId: ProjectId, title: string | null, type: ConversationType, status: ConversationStatus, createdBy: UserId | null, 
+export type Conversation = { 
+/**
+ * The conversation's id.
+ */
+id: ConversationId, 
+/**
+ * The project it belongs to; only the project's members may take part.
+ */
+projectId: ProjectId, 
+/**
+ * Optional title, at most 255 characters.
+ */
+title: string | null, 
+/**
+ * What it is for (`type` on the wire).
+ */
+type: ConversationType, 
+/**
+ * Whether it accepts new messages.
+ */
+status: ConversationStatus, 
+/**
+ * Who created it; `None` once that user is gone.
+ */
+createdBy: UserId | null, 
 /**
  * The highest `seq` assigned in this conversation (0 when empty).
  */
-lastSeq: number, createdAt: string, updatedAt: string, };
+lastSeq: number, 
+/**
+ * When it was created (UTC).
+ */
+createdAt: string, 
+/**
+ * When it last changed: a message sent, or its title or status updated (UTC).
+ */
+updatedAt: string, };
 
-export type ReadReceipt = { messageId: MessageId, userId: UserId, conversationId: ConversationId, readAt: string, };
+export type ReadReceipt = { 
+/**
+ * The newest message the reader has read.
+ */
+messageId: MessageId, 
+/**
+ * Who read it.
+ */
+userId: UserId, 
+/**
+ * The message's conversation.
+ */
+conversationId: ConversationId, 
+/**
+ * When it was marked read (UTC).
+ */
+readAt: string, };

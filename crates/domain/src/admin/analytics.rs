@@ -45,6 +45,9 @@ pub struct AnalyticsQuery {
 }
 
 impl AnalyticsQuery {
+    /// The project filter and the window, with the defaults above taken relative to `now`;
+    /// a validation error names the parameter at fault (a bad id or date, `from` after `to`,
+    /// a window over [`MAX_WINDOW_DAYS`]).
     pub fn parse(self, now: Timestamp) -> Result<(Option<ProjectId>, AnalyticsWindow)> {
         let project = id_param("projectId", self.project_id.as_deref())?;
         let to = match present(self.to.as_deref()) {
@@ -99,6 +102,8 @@ pub struct AnalyticsWindow {
 }
 
 impl AnalyticsWindow {
+    /// `[from, to)`; a validation error when `from > to` or the span exceeds
+    /// [`MAX_WINDOW_DAYS`].
     pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
         if from > to {
             return Err(field_error("from", "must not be after `to`"));
@@ -151,6 +156,7 @@ impl AnalyticsWindow {
 /// One UTC day's raw totals as the store computes them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DayTotals {
+    /// Messages sent that day, deleted ones included.
     pub messages: i64,
     /// Response pairs whose response falls on this day.
     pub responses: i64,
@@ -162,7 +168,9 @@ pub struct DayTotals {
 /// of distinct conversations with a message in the window.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AnalyticsTotals {
+    /// Totals by UTC day.
     pub days: BTreeMap<NaiveDate, DayTotals>,
+    /// Distinct conversations with at least one message in the window.
     pub active_conversations: i64,
 }
 
@@ -180,8 +188,10 @@ impl AnalyticsTotals {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayCount {
+    /// The UTC day.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub date: NaiveDate,
+    /// Messages sent that day, deleted ones included.
     pub count: i64,
 }
 

@@ -15,18 +15,28 @@ use crate::time;
 /// What an admin did. The wire spelling (`as_str`) is stored and part of the contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AuditAction {
+    /// `project.create`: a project was created.
     ProjectCreate,
+    /// `member.add`: users were made project members.
     MemberAdd,
+    /// `member.remove`: a user's project membership ended.
     MemberRemove,
+    /// `participant.add`: a user was added to a conversation.
     ParticipantAdd,
+    /// `participant.remove`: a user was removed from a conversation.
     ParticipantRemove,
+    /// `conversation.update`: a conversation's status or title changed.
     ConversationUpdate,
+    /// `message.delete`: a moderator deleted a message.
     MessageDelete,
+    /// `report.update`: a report's status changed.
     ReportUpdate,
+    /// `conversation.export`: a conversation was exported.
     ConversationExport,
 }
 
 impl AuditAction {
+    /// Every action, in declaration order.
     pub const ALL: &'static [AuditAction] = &[
         Self::ProjectCreate,
         Self::MemberAdd,
@@ -39,6 +49,7 @@ impl AuditAction {
         Self::ConversationExport,
     ];
 
+    /// The stored and wire spelling (`project.create`...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ProjectCreate => "project.create",
@@ -72,6 +83,7 @@ impl AuditAction {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
+    /// The entry's id.
     pub id: Uuid,
     /// The admin who acted.
     pub actor_id: UserId,
@@ -81,10 +93,12 @@ pub struct AuditEntry {
     pub action: String,
     /// `project`, `conversation`, `message` or `report`.
     pub target_type: String,
+    /// The target's id (a UUID as text).
     pub target_id: String,
     /// The action's particulars (the new status, the removed user, the deletion reason...).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: Value,
+    /// When the action happened (UTC).
     #[serde(with = "time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
@@ -94,6 +108,7 @@ pub struct AuditEntry {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditPage {
+    /// Newest first.
     pub entries: Vec<AuditEntry>,
     /// Pass as `cursor` for the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
@@ -111,6 +126,8 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
+    /// The page size and where to start, or a validation error (limit out of range, a
+    /// cursor not ours).
     pub fn parse(self) -> Result<(u32, Option<PageCursor>)> {
         let limit = page_limit(self.limit)?;
         let cursor = present(self.cursor.as_deref())

@@ -16,13 +16,17 @@ use crate::time;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ParticipantDetails {
+    /// The participant.
     pub user_id: UserId,
+    /// Their role in the conversation.
     pub role: ParticipantRole,
+    /// When they were added (UTC).
     #[serde(with = "time::rfc3339")]
     pub joined_at: DateTime<Utc>,
     /// From the user's token claims; absent for users confab has not seen sign in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// From the user's token claims, like `name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
@@ -32,13 +36,16 @@ pub struct ParticipantDetails {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDetails {
+    /// The conversation itself (its fields inline on the wire).
     #[serde(flatten)]
     pub conversation: Conversation,
     /// Active participants, earliest joined first.
     pub participants: Vec<ParticipantDetails>,
+    /// How many active participants there are.
     pub participant_count: i64,
     /// Every message ever sent here, soft-deleted ones included (they keep their `seq`).
     pub message_count: i64,
+    /// When the newest message was sent; `null` in an empty conversation.
     #[serde(with = "time::rfc3339_opt")]
     pub last_message_at: Option<DateTime<Utc>>,
 }
@@ -48,8 +55,10 @@ pub struct ConversationDetails {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationDetail {
+    /// What the listing shows (its fields inline on the wire).
     #[serde(flatten)]
     pub details: ConversationDetails,
+    /// The newest message, deleted or not; `null` in an empty conversation.
     pub last_message: Option<Message>,
 }
 
@@ -58,6 +67,7 @@ pub struct ConversationDetail {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationPage {
+    /// Newest first (by creation, then id).
     pub conversations: Vec<ConversationDetails>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
@@ -66,9 +76,11 @@ pub struct ConversationPage {
 /// Which conversations to list; the filters combine (AND).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ConversationFilter {
+    /// Only this project's conversations.
     pub project: Option<ProjectId>,
     /// Conversations this user actively takes part in.
     pub user: Option<UserId>,
+    /// Only conversations in this status.
     pub status: Option<ConversationStatus>,
 }
 
@@ -93,12 +105,17 @@ pub struct AdminConversationsQuery {
 /// A listing request that passed validation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValidConversationsQuery {
+    /// Which conversations.
     pub filter: ConversationFilter,
+    /// Page size, 1..=100.
     pub limit: u32,
+    /// Start after this position (the previous page's last row); `None` for the first page.
     pub after: Option<PageCursor>,
 }
 
 impl AdminConversationsQuery {
+    /// Validates the query string: a validation error names the parameter at fault (an
+    /// unknown status, an id that is not a UUID, a limit out of range, a cursor not ours).
     pub fn parse(self) -> Result<ValidConversationsQuery> {
         let status = match present(self.status.as_deref()) {
             None => None,

@@ -12,13 +12,16 @@ use crate::time::Timestamp;
 /// Where the next page starts (exclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PageCursor {
+    /// The last row's creation time (microseconds survive the round trip).
     pub created_at: Timestamp,
+    /// The last row's id, which breaks ties between equal times.
     pub id: Uuid,
 }
 
 const BYTES: usize = 24;
 
 impl PageCursor {
+    /// The cursor after the row created at `created_at` with `id`.
     pub fn new(created_at: Timestamp, id: Uuid) -> Self {
         Self { created_at, id }
     }

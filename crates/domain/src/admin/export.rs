@@ -19,12 +19,16 @@ pub const EXPORT_BATCH: u32 = 1000;
 /// `format=json` (default) or `format=csv`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// One JSON document: the conversation, its participants and the messages.
     #[default]
     Json,
+    /// One row per message, for spreadsheets.
     Csv,
 }
 
 impl ExportFormat {
+    /// The `format` query parameter: absent or empty means JSON; anything else but `json`
+    /// and `csv` is a validation error.
     pub fn parse(value: Option<&str>) -> Result<Self> {
         match present(value) {
             None | Some("json") => Ok(Self::Json),
@@ -51,6 +55,7 @@ impl fmt::Display for ExportFormat {
 /// What precedes the messages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportHeader {
+    /// The conversation as stored.
     pub conversation: Conversation,
     /// Active participants with their names and emails.
     pub participants: Vec<ParticipantDetails>,
@@ -59,8 +64,11 @@ pub struct ExportHeader {
 /// A previous content of an edited message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExportEdit {
+    /// The content before this edit.
     pub previous_content: String,
+    /// When the edit was made (UTC).
     pub edited_at: DateTime<Utc>,
+    /// Who made it (the sender: only they edit).
     pub editor_id: UserId,
 }
 
@@ -68,10 +76,15 @@ pub struct ExportEdit {
 /// content included) and carries its files and reactions (in `metadata`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExportMessage {
+    /// The message, unredacted.
     pub message: Message,
+    /// The sender's name from their last token, if known.
     pub sender_name: Option<String>,
+    /// The sender's email from their last token, if known.
     pub sender_email: Option<String>,
+    /// Who deleted it (the sender or a moderator); `None` while it stands.
     pub deleted_by: Option<UserId>,
+    /// The moderator's reason, if one was given.
     pub delete_reason: Option<String>,
     /// Oldest edit first.
     pub edits: Vec<ExportEdit>,
@@ -82,8 +95,11 @@ pub type ExportBatches = BoxStream<'static, Result<Vec<ExportMessage>>>;
 
 /// An export under way: its header, then its messages as they are read.
 pub struct ConversationExport {
+    /// The format to write.
     pub format: ExportFormat,
+    /// The conversation and participants, read first.
     pub header: ExportHeader,
+    /// The messages, read lazily as the response is written.
     pub batches: ExportBatches,
 }
 

@@ -11,6 +11,7 @@ use super::export::{ExportBatches, ExportHeader};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, ProjectId};
 
+/// What the admin views read and the audit log writes.
 #[async_trait]
 pub trait AdminRepository: Send + Sync + 'static {
     /// Conversations matching `filter`, newest created first, strictly after `after`;
@@ -36,6 +37,7 @@ pub trait AdminRepository: Send + Sync + 'static {
     /// (a backend that computes directly) or another node is refreshing right now.
     async fn refresh_analytics(&self) -> Result<bool>;
 
+    /// Appends an entry to the audit log.
     async fn record_audit(&self, entry: &AuditEntry) -> Result<()>;
 
     /// Audit entries newest first, strictly older than `before`; at most `limit`.

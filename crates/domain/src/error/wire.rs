@@ -16,7 +16,9 @@ use super::Error;
 /// header), socket acks beside `code` as `retryAfterMs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Surface {
+    /// An HTTP response.
     Rest,
+    /// A Socket.IO ack (or `connect_error`).
     Socket,
 }
 
@@ -24,9 +26,11 @@ pub enum Surface {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
+    /// What went wrong.
     pub error: ErrorDetail,
 }
 
+/// The inside of an [`ErrorBody`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -36,12 +40,14 @@ pub struct ErrorDetail {
     /// `rate_limited`, `payload_too_large`, `unsupported_media_type`, `messaging_disabled`,
     /// `service_unavailable`, `internal_error`, ...
     pub code: String,
+    /// Human-readable, in English; never a stack trace or SQL. Not for matching: use `code`.
     pub message: String,
     /// Socket acks only: when a rate-limited event may be retried (REST has it in
     /// `details`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub retry_after_ms: Option<u64>,
+    /// Validation failures: the problems by field path; REST rate limits: `retryAfterMs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub details: Option<Value>,

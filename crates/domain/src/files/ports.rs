@@ -11,18 +11,25 @@ use crate::time::Timestamp;
 /// An upload as recorded: unattached (`message_id` is `None`) until a send attaches it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredFile {
+    /// The file's id, fixed by the [`UploadPermit`](crate::service::UploadPermit).
     pub id: FileId,
+    /// The message it is attached to; `None` while unattached.
     pub message_id: Option<MessageId>,
+    /// The conversation it was uploaded into; only a message there may attach it.
     pub conversation_id: ConversationId,
+    /// Who uploaded it; only they may attach it.
     pub uploader_id: UserId,
     /// Sanitised (see [`super::sanitize_file_name`]).
     pub file_name: String,
+    /// Size in bytes.
     pub file_size: i64,
     /// The MIME type decided from the content, never from the name.
     pub file_type: String,
+    /// Where clients download it (confab's authorised route for the file).
     pub file_url: String,
     /// Where the bytes are, relative to the blob store's root.
     pub storage_path: String,
+    /// When it was uploaded; unattached uploads are swept some time after.
     pub created_at: Timestamp,
 }
 
@@ -39,11 +46,13 @@ impl StoredFile {
     }
 }
 
+/// Upload records: what was stored where, and which message attached it.
 #[async_trait]
 pub trait FileRepository: Send + Sync + 'static {
     /// Records an upload, not attached to any message (the uploader must have a user row).
     async fn record_upload(&self, file: &StoredFile) -> Result<()>;
 
+    /// The upload, attached or not; `None` when no upload has this id.
     async fn get_file(&self, id: FileId) -> Result<Option<StoredFile>>;
 
     /// Uploads no message has attached, created before `cutoff`, oldest first; at most

@@ -14,6 +14,7 @@ use crate::model::ProjectRole;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateProjectInput {
+    /// The project's name, 1 to 255 characters, not blank.
     #[garde(length(chars, min = 1, max = 255), custom(not_blank))]
     pub name: String,
     /// Users who become members (role `member`); unknown ids get a user row.
@@ -37,6 +38,7 @@ impl CreateProjectInput {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AddMembersInput {
+    /// The users to add: 1 to 1,000 UUIDs; unknown ids get a user row.
     #[garde(length(min = 1, max = MAX_USER_IDS), inner(custom(uuid_text)))]
     #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub user_ids: Vec<String>,
@@ -47,6 +49,7 @@ pub struct AddMembersInput {
 }
 
 impl AddMembersInput {
+    /// The distinct user ids and the role, or a validation error.
     pub fn parse(self) -> Result<(Vec<UserId>, Option<ProjectRole>)> {
         at_most("userIds", self.user_ids.len(), MAX_USER_IDS)?;
         checked(&self)?;

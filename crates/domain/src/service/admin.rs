@@ -15,6 +15,7 @@ use crate::policy;
 use crate::ports::Event;
 
 impl Services {
+    /// Admins only: creates a project with its first members (role `member`) and audits it.
     pub async fn create_project(
         &self,
         actor: &Identity,
@@ -40,6 +41,7 @@ impl Services {
         Ok(project)
     }
 
+    /// Admins only: every project, newest first.
     pub async fn list_projects(&self, actor: &Identity) -> Result<Vec<Project>> {
         policy::require_admin(actor)?;
         self.store.list_projects().await
@@ -137,6 +139,8 @@ impl Services {
         Ok(updated)
     }
 
+    /// The active participants, earliest joined first, for anyone who may view the
+    /// conversation.
     pub async fn list_participants(
         &self,
         actor: &Identity,
@@ -176,6 +180,7 @@ impl Services {
         Ok(())
     }
 
+    /// Admins only: reports with `status` (all when `None`), newest first.
     pub async fn list_reports(
         &self,
         actor: &Identity,

@@ -22,14 +22,17 @@ pub struct UploadPermit {
 }
 
 impl UploadPermit {
+    /// The id the new file gets (and its blob is stored under).
     pub fn file_id(&self) -> FileId {
         self.file_id
     }
 
+    /// The conversation the upload goes into.
     pub fn conversation(&self) -> ConversationId {
         self.conversation
     }
 
+    /// Who is uploading.
     pub fn uploader(&self) -> UserId {
         self.uploader
     }
@@ -40,9 +43,11 @@ impl UploadPermit {
 pub struct NewFile {
     /// As the client named it; sanitised on recording.
     pub file_name: String,
+    /// Size in bytes, as stored.
     pub file_size: u64,
     /// Decided from the content.
     pub file_type: String,
+    /// Where the bytes were stored, relative to the blob store's root.
     pub storage_path: String,
 }
 

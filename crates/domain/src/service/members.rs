@@ -22,6 +22,8 @@ impl Services {
         self.store.projects_of(actor.user_id).await
     }
 
+    /// Admins only: the project's members, earliest added first; `not_found` for an unknown
+    /// project.
     pub async fn list_members(
         &self,
         actor: &Identity,

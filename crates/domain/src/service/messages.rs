@@ -13,6 +13,7 @@ use crate::ports::{Access, Event, Inserted, LimitKind, MessagePage, NewMessage};
 /// The outcome of a send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sent {
+    /// The stored message (the earlier one for a retry).
     pub message: Message,
     /// `false` when a retry with the same `clientMsgId` found the stored message.
     pub created: bool,

@@ -137,6 +137,7 @@ impl Services {
         *self.flags.write().unwrap_or_else(PoisonError::into_inner) = flags;
     }
 
+    /// The messaging feature flags in force now.
     pub fn flags(&self) -> MessagingFlags {
         self.flags
             .read()

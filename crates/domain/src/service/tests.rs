@@ -46,6 +46,17 @@ impl Fake {
             self.members.lock().unwrap().push(member);
         }
     }
+
+    /// Applies `change` to the stored message `id` and returns the result.
+    fn change_message(&self, id: MessageId, change: impl FnOnce(&mut Message)) -> Result<Message> {
+        let mut messages = self.messages.lock().unwrap();
+        let m = messages
+            .iter_mut()
+            .find(|m| m.id == id)
+            .ok_or(Error::NotFound("message"))?;
+        change(m);
+        Ok(m.clone())
+    }
 }
 
 #[async_trait]
@@ -323,14 +334,10 @@ impl MessageRepository for Fake {
         content: &str,
         now: Timestamp,
     ) -> Result<Message> {
-        let mut messages = self.messages.lock().unwrap();
-        let m = messages
-            .iter_mut()
-            .find(|m| m.id == id)
-            .ok_or(Error::NotFound("message"))?;
-        m.content = content.to_owned();
-        m.edited_at = Some(now);
-        Ok(m.clone())
+        self.change_message(id, |m| {
+            m.content = content.to_owned();
+            m.edited_at = Some(now);
+        })
     }
     async fn delete_message(
         &self,
@@ -339,13 +346,7 @@ impl MessageRepository for Fake {
         _: Option<&str>,
         now: Timestamp,
     ) -> Result<Message> {
-        let mut messages = self.messages.lock().unwrap();
-        let m = messages
-            .iter_mut()
-            .find(|m| m.id == id)
-            .ok_or(Error::NotFound("message"))?;
-        m.deleted_at = Some(now);
-        Ok(m.clone())
+        self.change_message(id, |m| m.deleted_at = Some(now))
     }
     async fn set_reaction(
         &self,
@@ -451,7 +452,35 @@ fn services(store: Arc<Fake>, limiter: Arc<dyn RateLimiter>, events: Arc<Recorde
     Services::builder(store, Arc::new(UuidTokens)).build(limiter, events)
 }
 
+/// An admin who is no participant of anything.
+fn any_admin() -> Identity {
+    Identity {
+        is_admin: true,
+        ..Identity::user(UserId::new())
+    }
+}
+
 impl World {
+    /// `who` sends `input` to the world's conversation.
+    async fn send(&self, who: &Identity, input: SendMessageInput) -> Result<Sent> {
+        self.services
+            .send_message(who, self.conversation, input, |_| {})
+            .await
+    }
+
+    /// The first ten messages of the world's conversation as `who` sees them.
+    async fn synced(&self, who: &Identity) -> MessagePage {
+        self.services
+            .sync(who, self.conversation, 0, 10)
+            .await
+            .unwrap()
+    }
+
+    /// The events published so far, oldest first.
+    fn events(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
+        self.events.0.lock().unwrap()
+    }
+
     /// The same store and recorder, now rate limited by `limiter`.
     fn limit_with(&mut self, limiter: Arc<dyn RateLimiter>) {
         self.services = services(self.store.clone(), limiter, self.events.clone());
@@ -532,7 +561,7 @@ async fn a_send_is_stored_acked_then_broadcast_once() {
     assert_eq!(sent.message.seq, 1);
     assert_eq!(order.lock().unwrap().as_slice(), ["ack 1 after 0 events"]);
     assert_eq!(
-        w.events.0.lock().unwrap().as_slice(),
+        w.events().as_slice(),
         [Event::MessageCreated(sent.message.clone())]
     );
 
@@ -543,11 +572,7 @@ async fn a_send_is_stored_acked_then_broadcast_once() {
         .unwrap();
     assert!(!retry.created);
     assert_eq!(retry.message.id, sent.message.id);
-    assert_eq!(
-        w.events.0.lock().unwrap().len(),
-        1,
-        "a retry broadcasts nothing"
-    );
+    assert_eq!(w.events().len(), 1, "a retry broadcasts nothing");
 }
 
 #[tokio::test]
@@ -560,13 +585,9 @@ async fn outsiders_cannot_send_and_nothing_is_stored() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "forbidden");
-    let page = w
-        .services
-        .sync(&w.alice, w.conversation, 0, 10)
-        .await
-        .unwrap();
+    let page = w.synced(&w.alice).await;
     assert!(page.messages.is_empty());
-    assert!(w.events.0.lock().unwrap().is_empty());
+    assert!(w.events().is_empty());
 }
 
 #[tokio::test]
@@ -584,27 +605,12 @@ async fn an_unknown_conversation_is_not_found() {
 async fn the_rate_limit_answers_with_a_retry_time_and_stores_nothing() {
     let mut w = world().await;
     w.limit_with(Arc::new(Capped(Mutex::new(1))));
-    w.services
-        .send_message(&w.alice, w.conversation, text("one", None), |_| {})
-        .await
-        .unwrap();
-    let err = w
-        .services
-        .send_message(&w.alice, w.conversation, text("two", None), |_| {})
-        .await
-        .unwrap_err();
+    w.send(&w.alice, text("one", None)).await.unwrap();
+    let err = w.send(&w.alice, text("two", None)).await.unwrap_err();
     assert!(
         matches!(err, Error::RateLimited { retry_after, .. } if retry_after == Duration::from_secs(2))
     );
-    assert_eq!(
-        w.services
-            .sync(&w.alice, w.conversation, 0, 10)
-            .await
-            .unwrap()
-            .messages
-            .len(),
-        1
-    );
+    assert_eq!(w.synced(&w.alice).await.messages.len(), 1);
 }
 
 #[tokio::test]
@@ -634,11 +640,7 @@ async fn a_retry_of_a_stored_message_is_answered_even_when_rate_limited() {
 #[tokio::test]
 async fn deleted_messages_are_hidden_from_others_and_announced_once() {
     let w = world().await;
-    let sent = w
-        .services
-        .send_message(&w.alice, w.conversation, text("secret", None), |_| {})
-        .await
-        .unwrap();
+    let sent = w.send(&w.alice, text("secret", None)).await.unwrap();
     w.services
         .delete_message(&w.alice, sent.message.id)
         .await
@@ -648,37 +650,22 @@ async fn deleted_messages_are_hidden_from_others_and_announced_once() {
         .await
         .unwrap();
     let deletions = w
-        .events
-        .0
-        .lock()
-        .unwrap()
+        .events()
         .iter()
         .filter(|e| matches!(e, Event::MessageDeleted { .. }))
         .count();
     assert_eq!(deletions, 1);
-    let for_bob = w
-        .services
-        .sync(&w.bob, w.conversation, 0, 10)
-        .await
-        .unwrap();
+    let for_bob = w.synced(&w.bob).await;
     assert_eq!(for_bob.messages[0].content, "");
     assert_eq!(for_bob.messages[0].seq, 1, "a deletion keeps its place");
-    let for_alice = w
-        .services
-        .sync(&w.alice, w.conversation, 0, 10)
-        .await
-        .unwrap();
+    let for_alice = w.synced(&w.alice).await;
     assert_eq!(for_alice.messages[0].content, "secret");
 }
 
 #[tokio::test]
 async fn only_the_sender_edits_and_an_edit_is_broadcast() {
     let w = world().await;
-    let sent = w
-        .services
-        .send_message(&w.alice, w.conversation, text("draft", None), |_| {})
-        .await
-        .unwrap();
+    let sent = w.send(&w.alice, text("draft", None)).await.unwrap();
     let err = w
         .services
         .edit_message(
@@ -704,19 +691,14 @@ async fn only_the_sender_edits_and_an_edit_is_broadcast() {
         .unwrap();
     assert_eq!(edited.content, "final");
     assert!(edited.edited_at.is_some());
-    assert!(
-        matches!(w.events.0.lock().unwrap().last(), Some(Event::MessageUpdated(m)) if m.content == "final")
-    );
+    assert!(matches!(w.events().last(), Some(Event::MessageUpdated(m)) if m.content == "final"));
 }
 
 #[tokio::test]
 async fn a_conversation_update_broadcasts_nothing_since_no_client_event_carries_it() {
     let w = world().await;
-    let admin = Identity {
-        is_admin: true,
-        ..Identity::user(UserId::new())
-    };
-    w.events.0.lock().unwrap().clear();
+    let admin = any_admin();
+    w.events().clear();
     let input = crate::input::UpdateConversationInput {
         status: Some("archived".into()),
         title: None,
@@ -727,22 +709,19 @@ async fn a_conversation_update_broadcasts_nothing_since_no_client_event_carries_
         .await
         .unwrap();
     assert_eq!(updated.status, ConversationStatus::Archived);
-    assert!(w.events.0.lock().unwrap().is_empty());
+    assert!(w.events().is_empty());
 }
 
 #[tokio::test]
 async fn a_removed_participant_loses_access_and_their_sockets_are_told() {
     let w = world().await;
-    let admin = Identity {
-        is_admin: true,
-        ..Identity::user(UserId::new())
-    };
+    let admin = any_admin();
     w.services
         .remove_participant(&admin, w.conversation, w.bob.user_id)
         .await
         .unwrap();
     assert!(
-        matches!(w.events.0.lock().unwrap().last(), Some(Event::ParticipantRemoved { user_id, .. }) if *user_id == w.bob.user_id)
+        matches!(w.events().last(), Some(Event::ParticipantRemoved { user_id, .. }) if *user_id == w.bob.user_id)
     );
     assert_eq!(
         w.services

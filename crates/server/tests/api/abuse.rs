@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp};
@@ -97,20 +97,9 @@ async fn edits_reactions_reports_and_new_conversations_are_rate_limited(backend:
         let (status, body) = app.patch(&first_path, &alice, edit(n)).await;
         assert_eq!(status, StatusCode::OK, "edit {n}: {body}");
     }
-    let response = app
-        .client
-        .patch(format!("{}{first_path}", app.base))
-        .bearer_auth(&alice.token)
-        .json(&edit(9))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (retry_after, _) = app
+        .rate_limited(Method::PATCH, &first_path, &alice.token, Some(edit(9)))
+        .await;
     assert!((1..=20).contains(&retry_after), "Retry-After {retry_after}");
     let second_path = format!("/api/messages/{}", second["id"].as_str().unwrap());
     let (status, body) = app.delete(&second_path, &alice).await;

@@ -8,30 +8,29 @@ async fn admins_manage_participants_status_and_titles(backend: Backend) {
     let (alice, bob, admin) = (app.user(), app.user(), app.admin());
     let conversation = app.conversation(&alice, &[]).await;
     let messages = format!("/api/conversations/{conversation}/messages");
-    assert_eq!(app.get(&messages, &bob).await.0, StatusCode::FORBIDDEN);
+    let moderated = format!("/api/admin/conversations/{conversation}");
+    let participants = format!("{moderated}/participants");
+    let bob_participant = format!("{participants}/{}", bob.id);
+    assert_eq!(app.status(&messages, &bob).await, StatusCode::FORBIDDEN);
 
     let (status, body) = app
         .post(
-            &format!("/api/admin/conversations/{conversation}/participants"),
+            &participants,
             &admin,
             json!({ "userId": bob.id, "role": "member" }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["participant"]["role"], "member");
-    assert_eq!(app.get(&messages, &bob).await.0, StatusCode::OK);
+    assert_eq!(app.status(&messages, &bob).await, StatusCode::OK);
     let (status, _) = app
-        .post(
-            &format!("/api/admin/conversations/{conversation}/participants"),
-            &admin,
-            json!({ "userId": "x" }),
-        )
+        .post(&participants, &admin, json!({ "userId": "x" }))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let (status, body) = app
         .patch(
-            &format!("/api/admin/conversations/{conversation}"),
+            &moderated,
             &admin,
             json!({ "status": "locked", "title": "Frozen" }),
         )
@@ -45,92 +44,44 @@ async fn admins_manage_participants_status_and_titles(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "conversation_locked");
     assert_eq!(
-        app.get(&messages, &alice).await.0,
+        app.status(&messages, &alice).await,
         StatusCode::OK,
         "locked conversations stay readable"
     );
 
-    let (status, _) = app
-        .patch(
-            &format!("/api/admin/conversations/{conversation}"),
-            &admin,
-            json!({ "status": "archived" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let patched = async |who: &crate::helpers::User, body: serde_json::Value| {
+        app.patch(&moderated, who, body).await.0
+    };
+    assert_eq!(
+        patched(&admin, json!({ "status": "archived" })).await,
+        StatusCode::OK
+    );
     let (_, body) = app
         .post(&messages, &alice, json!({ "content": "hello?" }))
         .await;
     assert_eq!(body["error"]["code"], "conversation_archived");
     assert_eq!(
-        app.patch(
-            &format!("/api/admin/conversations/{conversation}"),
-            &admin,
-            json!({ "status": "gone" })
-        )
-        .await
-        .0,
+        patched(&admin, json!({ "status": "gone" })).await,
         StatusCode::BAD_REQUEST
     );
+    assert_eq!(patched(&admin, json!({})).await, StatusCode::BAD_REQUEST);
     assert_eq!(
-        app.patch(
-            &format!("/api/admin/conversations/{conversation}"),
-            &admin,
-            json!({})
-        )
-        .await
-        .0,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        app.patch(
-            &format!("/api/admin/conversations/{conversation}"),
-            &alice,
-            json!({ "status": "active" })
-        )
-        .await
-        .0,
+        patched(&alice, json!({ "status": "active" })).await,
         StatusCode::FORBIDDEN
     );
-
-    let (status, _) = app
-        .patch(
-            &format!("/api/admin/conversations/{conversation}"),
-            &admin,
-            json!({ "status": "active" }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        patched(&admin, json!({ "status": "active" })).await,
+        StatusCode::OK
+    );
     app.send(&conversation, &alice, "back").await;
 
-    let (status, _) = app
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                bob.id
-            ),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _) = app
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                bob.id
-            ),
-            &admin,
-        )
-        .await;
+    app.remove_participant(&admin, &conversation, &bob).await;
+    let (status, _) = app.delete(&bob_participant, &admin).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "removing twice");
     // Re-adding restores access.
-    app.post(
-        &format!("/api/admin/conversations/{conversation}/participants"),
-        &admin,
-        json!({ "userId": bob.id }),
-    )
-    .await;
-    assert_eq!(app.get(&messages, &bob).await.0, StatusCode::OK);
+    app.post(&participants, &admin, json!({ "userId": bob.id }))
+        .await;
+    assert_eq!(app.status(&messages, &bob).await, StatusCode::OK);
     app.stop().await;
 }
 

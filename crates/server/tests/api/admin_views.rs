@@ -1,41 +1,14 @@
 //! The admin surface beyond actions: the conversation listing (details, filters, stable
 //! pages), one conversation's details, the audit log, and the report lifecycle's edges.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, SECRET, TestApp, User};
-
-/// A user whose token carries a name and an email.
-fn named(name: &str, email: &str) -> User {
-    let id = Uuid::new_v4();
-    let claims = confab_auth::claims_for(
-        id,
-        Some(name.to_owned()),
-        Some(email.to_owned()),
-        false,
-        Duration::from_secs(3600),
-    );
-    User {
-        id,
-        token: confab_auth::mint_hs256(SECRET, &claims).unwrap(),
-    }
-}
+use crate::helpers::{Backend, TestApp, User, named};
 
 async fn create(app: &TestApp, project: &str, owner: &User, members: &[&User]) -> String {
-    let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
-    let (status, body) = app
-        .post(
-            &format!("/api/projects/{project}/conversations"),
-            owner,
-            json!({ "title": "t", "participantIds": ids }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["conversation"]["id"].as_str().unwrap().to_owned()
+    app.conversation_in(project, owner, members).await
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -122,13 +95,7 @@ async fn admins_list_conversations_with_details_filters_and_stable_pages(backend
     let locked = list(&app, &admin, &format!("status=locked&userId={}", alice.id)).await;
     assert!(ids(&locked).is_empty());
     // A removed participant is no longer "in" the conversation.
-    let (status, _) = app
-        .delete(
-            &format!("/api/admin/conversations/{c1}/participants/{}", bob.id),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    app.remove_participant(&admin, &c1, &bob).await;
     assert_eq!(
         ids(&list(&app, &admin, &format!("userId={}", bob.id)).await),
         vec![c2.clone()]
@@ -175,7 +142,7 @@ async fn admins_list_conversations_with_details_filters_and_stable_pages(backend
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.get("/api/admin/conversations", &alice).await.0,
+        app.status("/api/admin/conversations", &alice).await,
         StatusCode::FORBIDDEN
     );
 
@@ -202,11 +169,10 @@ async fn admins_list_conversations_with_details_filters_and_stable_pages(backend
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["conversation"]["lastMessage"], Value::Null);
     let unknown = format!("/api/admin/conversations/{}", Uuid::new_v4());
-    assert_eq!(app.get(&unknown, &admin).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.status(&unknown, &admin).await, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.get(&format!("/api/admin/conversations/{c1}"), &alice)
-            .await
-            .0,
+        app.status(&format!("/api/admin/conversations/{c1}"), &alice)
+            .await,
         StatusCode::FORBIDDEN
     );
     app.stop().await;
@@ -364,7 +330,7 @@ async fn every_admin_action_is_audited_newest_first(backend: Backend) {
     let all: Vec<Value> = entries.iter().map(|e| e["id"].clone()).collect();
     assert_eq!(walked, all);
     assert_eq!(
-        app.get("/api/admin/audit", &alice).await.0,
+        app.status("/api/admin/audit", &alice).await,
         StatusCode::FORBIDDEN
     );
     for query in ["limit=0", "cursor=zz"] {
@@ -400,7 +366,7 @@ async fn report_lists_validate_the_status_and_resolving_records_who_and_when(bac
         assert_eq!(body["error"]["code"], "validation_failed");
     }
     assert_eq!(
-        app.get("/api/admin/reports", &alice).await.0,
+        app.status("/api/admin/reports", &alice).await,
         StatusCode::FORBIDDEN
     );
     let path = format!("/api/admin/reports/{report}");
@@ -455,23 +421,16 @@ async fn report_lists_validate_the_status_and_resolving_records_who_and_when(bac
 
 async fn the_openapi_document_lists_the_admin_views(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (status, doc) = app
-        .call(reqwest::Method::GET, "/api/openapi.json", None, None)
+    let doc = app
+        .openapi_with(&[
+            ("/admin/conversations", "get"),
+            ("/admin/conversations/{id}", "get"),
+            ("/admin/conversations/{id}", "patch"),
+            ("/admin/conversations/analytics", "get"),
+            ("/admin/conversations/{id}/export", "get"),
+            ("/admin/audit", "get"),
+        ])
         .await;
-    assert_eq!(status, StatusCode::OK);
-    for (path, method) in [
-        ("/admin/conversations", "get"),
-        ("/admin/conversations/{id}", "get"),
-        ("/admin/conversations/{id}", "patch"),
-        ("/admin/conversations/analytics", "get"),
-        ("/admin/conversations/{id}/export", "get"),
-        ("/admin/audit", "get"),
-    ] {
-        assert!(
-            doc["paths"][path][method].is_object(),
-            "missing {method} {path}"
-        );
-    }
     let schemas = &doc["components"]["schemas"];
     for schema in [
         "ConversationPage",

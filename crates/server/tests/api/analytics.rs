@@ -31,20 +31,8 @@ struct Data {
 }
 
 async fn conversation(app: &TestApp, project: &str, owner: &User, others: &[&User]) -> Uuid {
-    let ids: Vec<String> = others.iter().map(|u| u.id.to_string()).collect();
-    let (status, body) = app
-        .post(
-            &format!("/api/projects/{project}/conversations"),
-            owner,
-            json!({ "title": "t", "participantIds": ids }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["conversation"]["id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
+    let id = app.conversation_in(project, owner, others).await;
+    id.parse().unwrap()
 }
 
 fn message(conversation: Uuid, seq: i64, sender: &User, at: &str) -> SeedMessage {
@@ -209,15 +197,11 @@ async fn analytics_are_exact_and_equal_a_direct_computation(backend: Backend) {
     let admin = app.admin();
     let data = seed(&app, &db).await;
     let [a, b, c] = &data.users;
+    let window = format!("projectId={}&from=2026-01-09&to=2026-01-12", data.p1);
 
     // Hand-computed: gaps 120 + 90 (A1, A2 -> B3), 480.25 + 420.25 (B3, B4 -> A5),
     // 53400.25 (A5 -> C6), 104399.5 (C6 -> B7), 7200 (B7 -> A8), 169205.123456 (c2).
-    let body = analytics(
-        &app,
-        &admin,
-        &format!("projectId={}&from=2026-01-09&to=2026-01-12", data.p1),
-    )
-    .await;
+    let body = analytics(&app, &admin, &window).await;
     let expected = json!({
         "totalMessages": 10,
         "avgResponseTime": printed(mean_seconds(335_315_373_456, 8)),
@@ -268,12 +252,7 @@ async fn analytics_are_exact_and_equal_a_direct_computation(backend: Backend) {
         "only PostgreSQL has a view"
     );
     compare_all(&app, &db, &admin, &data, "after a refresh").await;
-    let body = analytics(
-        &app,
-        &admin,
-        &format!("projectId={}&from=2026-01-09&to=2026-01-12", data.p1),
-    )
-    .await;
+    let body = analytics(&app, &admin, &window).await;
     assert_eq!(body, expected, "the view gives the same answer");
 
     // Above the watermarks, on a whole day the view covers: B replies to c2's A after an
@@ -286,12 +265,7 @@ async fn analytics_are_exact_and_equal_a_direct_computation(backend: Backend) {
         ],
     )
     .await;
-    let body = analytics(
-        &app,
-        &admin,
-        &format!("projectId={}&from=2026-01-09&to=2026-01-12", data.p1),
-    )
-    .await;
+    let body = analytics(&app, &admin, &window).await;
     assert_eq!(body["totalMessages"], 12);
     assert_eq!(
         body["avgResponseTime"],
@@ -312,12 +286,7 @@ async fn analytics_are_exact_and_equal_a_direct_computation(backend: Backend) {
 
     store.refresh_analytics().await.unwrap();
     compare_all(&app, &db, &admin, &data, "after a second refresh").await;
-    let again = analytics(
-        &app,
-        &admin,
-        &format!("projectId={}&from=2026-01-09&to=2026-01-12", data.p1),
-    )
-    .await;
+    let again = analytics(&app, &admin, &window).await;
     assert_eq!(again, body);
     db.close().await.unwrap();
     app.stop().await;
@@ -342,7 +311,7 @@ async fn analytics_windows_are_validated_and_admin_only(backend: Backend) {
         .get(&format!("{path}?projectId={}", Uuid::new_v4()), &admin)
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(path, &app.user()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.status(path, &app.user()).await, StatusCode::FORBIDDEN);
 
     // The default window: the last 30 UTC days, today included, zero-filled.
     let (status, body) = app.get(path, &admin).await;

@@ -35,12 +35,12 @@ async fn requests_without_a_valid_token_are_401(backend: Backend) {
         id,
         token: confab_auth::mint_hs256(b"someone-elses-secret-0123456789abcdef", &claims).unwrap(),
     };
-    assert_eq!(app.get(&path, &foreign).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.status(&path, &foreign).await, StatusCode::UNAUTHORIZED);
     let garbage = User {
         id,
         token: "garbage".into(),
     };
-    assert_eq!(app.get(&path, &garbage).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.status(&path, &garbage).await, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
 
@@ -53,7 +53,7 @@ async fn admin_routes_refuse_non_admins(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["error"]["code"], "forbidden");
     assert_eq!(
-        app.get("/api/admin/projects", &user).await.0,
+        app.status("/api/admin/projects", &user).await,
         StatusCode::FORBIDDEN
     );
     let admin = app.admin();
@@ -94,17 +94,8 @@ async fn outsiders_and_removed_participants_cannot_read_or_write(backend: Backen
         StatusCode::FORBIDDEN
     );
 
-    let (status, _) = app
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                member.id
-            ),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(app.get(&messages, &member).await.0, StatusCode::FORBIDDEN);
+    app.remove_participant(&admin, &conversation, &member).await;
+    assert_eq!(app.status(&messages, &member).await, StatusCode::FORBIDDEN);
     assert_eq!(
         app.post(&messages, &member, json!({ "content": "still here?" }))
             .await
@@ -113,7 +104,7 @@ async fn outsiders_and_removed_participants_cannot_read_or_write(backend: Backen
     );
 
     // Admins see every conversation and may post in it.
-    assert_eq!(app.get(&messages, &admin).await.0, StatusCode::OK);
+    assert_eq!(app.status(&messages, &admin).await, StatusCode::OK);
     let (status, _) = app
         .post(&messages, &admin, json!({ "content": "admin here" }))
         .await;

@@ -21,9 +21,7 @@ async fn two_nodes_on(
 ) -> (TestApp, TestApp) {
     let prefix = unique_prefix();
     let first = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(url.clone());
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        crate::helpers::on_redis(c, url.clone(), &prefix);
         configure(c);
     })
     .await;
@@ -169,16 +167,7 @@ async fn removing_a_participant_on_one_node_cuts_off_their_socket_on_the_other()
     let (alice, bob, admin) = (one.user(), one.user(), one.admin());
     let conversation = one.conversation(&alice, &[&bob]).await;
     let mut removed = two.joined(&bob, &conversation).await;
-    let (status, _) = one
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                bob.id
-            ),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::OK);
+    one.remove_participant(&admin, &conversation, &bob).await;
     // The leave travels through Redis; give it a moment before sending.
     tokio::time::sleep(Duration::from_millis(300)).await;
     one.send(&conversation, &alice, "not for bob").await;

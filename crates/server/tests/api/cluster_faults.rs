@@ -8,7 +8,7 @@ use confab_redis_link::testing::PrivateRedis;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, SECRET, TestApp, unique_prefix};
+use crate::helpers::{Backend, SECRET, TestApp, free_port, on_redis, unique_prefix};
 use crate::socket::polling::PollingClient;
 use confab_test_client::Client as SocketClient;
 
@@ -39,9 +39,7 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_delivery_resumes_by_it
     let prefix = unique_prefix();
     let url = redis.url();
     let one = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(url);
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        on_redis(c, url, &prefix);
         c.redis.timeout = Duration::from_millis(500);
     })
     .await;
@@ -140,21 +138,63 @@ async fn a_redis_outage_loses_no_acknowledged_message_and_delivery_resumes_by_it
     assert_eq!(stored, acked);
 }
 
-/// A node process that can be killed like a crash.
-struct NodeProcess {
+/// A child process serving HTTP on 127.0.0.1, with its scratch directory; killed when dropped.
+struct Process {
     child: Child,
     base: String,
     _dir: tempfile::TempDir,
 }
 
+impl Process {
+    /// Waits up to `within` for `child` to answer `/healthz` on `port`; `None` if it never does.
+    async fn healthy(
+        child: Child,
+        dir: tempfile::TempDir,
+        port: u16,
+        within: Duration,
+    ) -> Option<Self> {
+        let mut process = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let client = reqwest::Client::new();
+        let base = &process.base;
+        let up = eventually(within, || async {
+            client
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        if up {
+            Some(process)
+        } else {
+            process.kill();
+            None
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A node process that can be killed like a crash.
+struct NodeProcess(Process);
+
 impl NodeProcess {
     async fn start(database_url: &str, schema: &str, redis_url: &str, prefix: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_confab"))
             .env_clear()
             .env("CONFAB_BIND", format!("127.0.0.1:{port}"))
@@ -174,33 +214,13 @@ impl NodeProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the confab binary starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let up = eventually(Duration::from_secs(20), || async {
-            client
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        assert!(up, "the node process answers /healthz");
-        Self {
-            child,
-            base,
-            _dir: dir,
-        }
+        let process = Process::healthy(child, dir, port, Duration::from_secs(20)).await;
+        assert!(process.is_some(), "the node process answers /healthz");
+        Self(process.unwrap())
     }
 
     fn crash(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        self.crash();
+        self.0.kill();
     }
 }
 
@@ -209,9 +229,7 @@ async fn when_a_node_dies_a_live_node_announces_its_users_offline() {
     let prefix = unique_prefix();
     let url = crate::helpers::redis_url();
     let live = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(url.clone());
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        on_redis(c, url.clone(), &prefix);
         c.redis.node_dead_after = Duration::from_secs(2);
         c.realtime.presence_interval = Duration::from_millis(300);
     })
@@ -222,7 +240,7 @@ async fn when_a_node_dies_a_live_node_announces_its_users_offline() {
 
     let mut doomed =
         NodeProcess::start(live.database_url(), &live.database_schema(), &url, &prefix).await;
-    let _alice = SocketClient::handshake(&doomed.base, Some(json!({ "token": alice.token })), "")
+    let _alice = SocketClient::handshake(&doomed.0.base, Some(json!({ "token": alice.token })), "")
         .await
         .connected();
     assert_eq!(
@@ -238,20 +256,12 @@ async fn when_a_node_dies_a_live_node_announces_its_users_offline() {
 }
 
 /// nginx from Debian, on loopback, with docker/nginx.conf pointed at two nodes.
-struct Nginx {
-    child: Child,
-    base: String,
-    _dir: tempfile::TempDir,
-}
+struct Nginx(Process);
 
 impl Nginx {
     async fn start(upstreams: [&str; 2]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let shipped = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../docker/nginx.conf"
@@ -287,29 +297,9 @@ impl Nginx {
             .expect(
                 "nginx must be installed for the load-balancer test (apt-get install nginx-light)",
             );
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let up = eventually(Duration::from_secs(10), || async {
-            client
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        assert!(up, "nginx proxies /healthz");
-        Self {
-            child,
-            base,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let process = Process::healthy(child, dir, port, Duration::from_secs(10)).await;
+        assert!(process.is_some(), "nginx proxies /healthz");
+        Self(process.unwrap())
     }
 }
 
@@ -318,9 +308,7 @@ async fn polling_and_websocket_clients_work_through_nginx_in_front_of_two_nodes(
     let prefix = unique_prefix();
     let url = crate::helpers::redis_url();
     let one = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(url.clone());
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        on_redis(c, url.clone(), &prefix);
     })
     .await;
     let two = one.peer(|_| {}).await;
@@ -332,7 +320,7 @@ async fn polling_and_websocket_clients_work_through_nginx_in_front_of_two_nodes(
 
     let (alice, bob, carol) = (one.user(), one.user(), one.user());
     let conversation = one.conversation(&alice, &[&bob, &carol]).await;
-    let mut polling = PollingClient::connect(&nginx.base, json!({ "token": alice.token })).await;
+    let mut polling = PollingClient::connect(&nginx.0.base, json!({ "token": alice.token })).await;
     assert_eq!(
         polling
             .ask("join", json!({ "conversationId": conversation }))
@@ -340,7 +328,7 @@ async fn polling_and_websocket_clients_work_through_nginx_in_front_of_two_nodes(
         true
     );
     let mut websocket =
-        SocketClient::handshake(&nginx.base, Some(json!({ "token": bob.token })), "")
+        SocketClient::handshake(&nginx.0.base, Some(json!({ "token": bob.token })), "")
             .await
             .connected();
     assert_eq!(
@@ -394,9 +382,7 @@ async fn nginx_spreads_new_sessions_over_both_nodes_and_keeps_each_session_on_it
     let prefix = unique_prefix();
     let url = crate::helpers::redis_url();
     let one = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(url.clone());
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        on_redis(c, url.clone(), &prefix);
         c.realtime.ping_interval = Duration::from_millis(25_000);
     })
     .await;
@@ -416,7 +402,7 @@ async fn nginx_spreads_new_sessions_over_both_nodes_and_keeps_each_session_on_it
     let conversation = one.conversation(&users[0], &members).await;
     let mut per_node = [0_usize; 2];
     for (i, user) in users.iter().enumerate() {
-        let polling = PollingClient::connect(&nginx.base, json!({ "token": user.token })).await;
+        let polling = PollingClient::connect(&nginx.0.base, json!({ "token": user.token })).await;
         // Each of these is several requests (POST, then the poll that carries the ack); a
         // request that reached the other node would be refused ("Session ID unknown").
         let joined = polling

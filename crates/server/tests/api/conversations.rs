@@ -92,15 +92,13 @@ async fn conversations_in_unknown_projects_are_404(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["error"]["code"], "not_found");
     assert_eq!(
-        app.get(&format!("/api/projects/{missing}/conversations"), &user)
-            .await
-            .0,
+        app.status(&format!("/api/projects/{missing}/conversations"), &user)
+            .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        app.get(&format!("/api/conversations/{missing}/messages"), &user)
-            .await
-            .0,
+        app.status(&format!("/api/conversations/{missing}/messages"), &user)
+            .await,
         StatusCode::NOT_FOUND
     );
     app.stop().await;

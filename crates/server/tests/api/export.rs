@@ -2,29 +2,12 @@
 //! with every awkward case (quoting, formulas, multi-line, unicode, edits, a moderation
 //! delete, files, reactions), and the errors.
 
-use std::time::Duration;
-
 use confab_store::testing::seed::{SeedFile, insert_file};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{Backend, SECRET, TestApp, User};
-
-fn named(name: &str, email: &str) -> User {
-    let id = Uuid::new_v4();
-    let claims = confab_auth::claims_for(
-        id,
-        Some(name.to_owned()),
-        Some(email.to_owned()),
-        false,
-        Duration::from_secs(3600),
-    );
-    User {
-        id,
-        token: confab_auth::mint_hs256(SECRET, &claims).unwrap(),
-    }
-}
+use crate::helpers::{Backend, TestApp, User, named};
 
 /// The raw response: status, headers, body text.
 async fn download(
@@ -292,8 +275,8 @@ async fn exports_check_the_format_the_conversation_and_the_caller(backend: Backe
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["code"], "validation_failed");
     let unknown = format!("/api/admin/conversations/{}/export", Uuid::new_v4());
-    assert_eq!(app.get(&unknown, &admin).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.get(&path, &alice).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.status(&unknown, &admin).await, StatusCode::NOT_FOUND);
+    assert_eq!(app.status(&path, &alice).await, StatusCode::FORBIDDEN);
     let (status, body) = app.get(&format!("{path}?format=json"), &admin).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

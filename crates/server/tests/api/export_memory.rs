@@ -3,8 +3,6 @@
 //! `/proc/<pid>/status`. The server reads the messages a batch at a time while writing the
 //! body, so its memory must stay flat; the figures are printed for the record.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,72 +21,29 @@ use confab_store::testing::{TestDb, fresh_postgres, fresh_sqlite};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, SECRET, token_for};
+use crate::helpers::{Backend, token_for};
 
 const MESSAGES: i64 = 100_000;
 /// Generous: a buffered export of this conversation would take several times more.
 const MAX_GROWTH_KIB: u64 = 64 * 1024;
 
-/// A `confab serve` child process; killed when dropped.
-struct Node {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// A `confab serve` child process at `RUST_LOG=info`; killed when dropped.
+struct Node(crate::helpers::Served);
 
 impl Node {
     fn start(url: &str, schema: &str, dir: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
-            .arg("serve")
-            .env("CONFAB_BIND", "127.0.0.1:0")
-            .env("CONFAB_DATABASE_URL", url)
-            .env("CONFAB_DATABASE_SCHEMA", schema)
-            .env("CONFAB_DATA_DIR", dir)
-            .env("CONFAB_JWT_SECRET", std::str::from_utf8(SECRET).unwrap())
-            .env("CONFAB_LOG_FORMAT", "json")
-            .env("CONFAB_ANALYTICS__REFRESH_INTERVAL", "0s")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the confab binary starts");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        // Reads the log until the listening line, then keeps draining it so the child
-        // never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(sender) = tx.as_ref()
-                    && line.contains("confab listening")
-                {
-                    let addr = serde_json::from_str::<serde_json::Value>(&line)
-                        .ok()
-                        .and_then(|v| v["addr"].as_str().map(str::to_owned));
-                    let _ = sender.send(addr);
-                    tx = None;
-                }
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the node logs its address")
-            .expect("the listening line names the address");
-        Self {
-            child,
-            base: format!("http://{addr}"),
-        }
+        Self(crate::helpers::Served::start(
+            dir,
+            &[
+                ("CONFAB_DATABASE_URL", url),
+                ("CONFAB_DATABASE_SCHEMA", schema),
+                ("RUST_LOG", "info"),
+            ],
+        ))
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.0.pid()
     }
 }
 
@@ -205,7 +160,7 @@ async fn export(node: &Node, token: &str, conversation: ConversationId, format: 
     let mut response = reqwest::Client::new()
         .get(format!(
             "{}/api/admin/conversations/{conversation}/export?format={format}",
-            node.base
+            node.0.base
         ))
         .bearer_auth(token)
         .send()
@@ -269,7 +224,7 @@ async fn a_100k_message_export_streams_with_flat_memory(backend: Backend) {
     let warm = reqwest::Client::new()
         .get(format!(
             "{}/api/admin/conversations/{conversation}",
-            node.base
+            node.0.base
         ))
         .bearer_auth(&admin)
         .send()

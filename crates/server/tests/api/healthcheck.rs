@@ -27,11 +27,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// A port nothing listens on (bound, then released).
 fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    crate::helpers::free_port()
 }
 
 /// A one-shot HTTP server on loopback that answers every request with `response`, or

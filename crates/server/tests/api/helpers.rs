@@ -46,6 +46,121 @@ pub fn unique_prefix() -> String {
     format!("confab-test-{}", Uuid::new_v4().simple())
 }
 
+/// The body of a GET of `url` as text, whatever the status.
+pub async fn text_at(client: &reqwest::Client, url: String) -> String {
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .expect("the request is answered");
+    response.text().await.unwrap()
+}
+
+/// Asserts `page` contains each of `needles`, showing the page when one is missing.
+pub fn assert_contains_all(page: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(page.contains(needle), "missing {needle} in:\n{page}");
+    }
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Points `config` at the Redis at `url`, with `prefix` for its keys and channels.
+pub fn on_redis(config: &mut Config, url: String, prefix: &str) {
+    config.redis_url = Some(url);
+    config.redis.key_prefix = prefix.to_owned();
+    config.redis.channel_prefix = prefix.to_owned();
+}
+
+/// A `confab serve` child process on 127.0.0.1:0 with JSON logs and no analytics refresh,
+/// its stderr collected; killed when dropped.
+pub struct Served {
+    pub base: String,
+    child: std::process::Child,
+    log: Arc<std::sync::Mutex<String>>,
+}
+
+impl Served {
+    /// Starts the binary with its data in `dir` and `env` on top of the defaults above
+    /// (`RUST_LOG` and `OTEL_EXPORTER_OTLP_ENDPOINT` unset unless `env` sets them); returns
+    /// once it logs where it listens.
+    pub fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
+        command
+            .arg("serve")
+            .env("CONFAB_BIND", "127.0.0.1:0")
+            .env("CONFAB_DATA_DIR", dir)
+            .env("CONFAB_JWT_SECRET", std::str::from_utf8(SECRET).unwrap())
+            .env("CONFAB_LOG_FORMAT", "json")
+            .env("CONFAB_ANALYTICS__REFRESH_INTERVAL", "0s")
+            .env_remove("RUST_LOG")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("the confab binary starts");
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        // Keeps draining the log after the listening line so the child never blocks on a
+        // full pipe.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.is_some() && line.contains("confab listening") {
+                    let addr = serde_json::from_str::<Value>(&line)
+                        .ok()
+                        .and_then(|v| v["addr"].as_str().map(str::to_owned));
+                    let _ = tx.take().unwrap().send(addr);
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the node logs its address")
+            .expect("the listening line names the address");
+        Self {
+            base: format!("http://{addr}"),
+            child,
+            log,
+        }
+    }
+
+    /// The log so far, one line per record.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// A user with a token.
 #[derive(Clone, Debug)]
 pub struct User {
@@ -58,11 +173,42 @@ pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
     confab_auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
+/// A user whose token carries a name and an email, valid for an hour.
+pub fn named(name: &str, email: &str) -> User {
+    let id = Uuid::new_v4();
+    let claims = confab_auth::claims_for(
+        id,
+        Some(name.to_owned()),
+        Some(email.to_owned()),
+        false,
+        Duration::from_secs(3600),
+    );
+    User {
+        id,
+        token: confab_auth::mint_hs256(SECRET, &claims).unwrap(),
+    }
+}
+
+/// The users' ids as strings, as request bodies carry them.
+pub fn user_ids(users: &[&User]) -> Vec<String> {
+    users.iter().map(|u| u.id.to_string()).collect()
+}
+
 /// A token that expired two minutes ago: past the 60 s leeway.
 pub fn expired_token_for(id: Uuid) -> String {
     let mut claims = confab_auth::claims_for(id, None, None, false, Duration::ZERO);
     claims.exp = chrono::Utc::now().timestamp() - 120;
     confab_auth::mint_hs256(SECRET, &claims).unwrap()
+}
+
+/// A response's body: JSON, else the text as a string, `Null` when empty.
+async fn body_of(response: reqwest::Response) -> Value {
+    let text = response.text().await.unwrap();
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
 }
 
 impl TestApp {
@@ -194,17 +340,42 @@ impl TestApp {
         }
         let response = request.send().await.expect("the request is answered");
         let status = response.status();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, value)
+        (status, body_of(response).await)
+    }
+
+    /// Sends `body` (if any) with `method` to `path` with `token`, asserts the answer is 429
+    /// and returns its `Retry-After` in seconds and its body.
+    pub async fn rate_limited(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u64, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the request is answered");
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry_after = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (retry_after, body_of(response).await)
     }
 
     pub async fn get(&self, path: &str, who: &User) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(who), None).await
+    }
+
+    /// The status of a GET of `path` as `who`, for tests that need nothing else.
+    pub async fn status(&self, path: &str, who: &User) -> StatusCode {
+        self.get(path, who).await.0
     }
 
     pub async fn post(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
@@ -226,7 +397,7 @@ impl TestApp {
 
     /// A project (created by a fresh admin) with `members` as its members, and its id.
     pub async fn project_with(&self, members: &[&User]) -> String {
-        let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+        let ids = user_ids(members);
         let (status, body) = self
             .post(
                 "/api/admin/projects",
@@ -244,16 +415,60 @@ impl TestApp {
         let mut everyone = vec![owner];
         everyone.extend_from_slice(members);
         let project = self.project_with(&everyone).await;
-        let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
+        let ids = user_ids(members);
+        let body =
+            serde_json::json!({ "title": "General", "type": "project", "participantIds": ids });
+        self.created_conversation(&project, owner, body).await
+    }
+
+    /// A conversation titled "t" created by `owner` with `members` in an existing `project`;
+    /// returns its id.
+    pub async fn conversation_in(&self, project: &str, owner: &User, members: &[&User]) -> String {
+        let body = serde_json::json!({ "title": "t", "participantIds": user_ids(members) });
+        self.created_conversation(project, owner, body).await
+    }
+
+    async fn created_conversation(&self, project: &str, owner: &User, body: Value) -> String {
         let (status, body) = self
             .post(
                 &format!("/api/projects/{project}/conversations"),
                 owner,
-                serde_json::json!({ "title": "General", "type": "project", "participantIds": ids }),
+                body,
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         body["conversation"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The served OpenAPI document; asserts it is served.
+    pub async fn openapi(&self) -> Value {
+        let (status, doc) = self
+            .call(Method::GET, "/api/openapi.json", None, None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        doc
+    }
+
+    /// Asserts the served OpenAPI document describes each `(path, method)` and returns it.
+    pub async fn openapi_with(&self, operations: &[(&str, &str)]) -> Value {
+        let doc = self.openapi().await;
+        for (path, method) in operations {
+            assert!(
+                doc["paths"][path][method].is_object(),
+                "missing {method} {path}"
+            );
+        }
+        doc
+    }
+
+    /// `admin` removes `user` from `conversation`; asserts it succeeded.
+    pub async fn remove_participant(&self, admin: &User, conversation: &str, user: &User) {
+        let path = format!(
+            "/api/admin/conversations/{conversation}/participants/{}",
+            user.id
+        );
+        let (status, body) = self.delete(&path, admin).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Sends a text message and returns it.
@@ -312,6 +527,24 @@ macro_rules! on_both_backends {
 
 impl TestApp {
     /// A connected Socket.IO client for `who`.
+    /// Opens a Socket.IO handshake with `token` in its auth payload (none if `None`) and
+    /// returns the `connect_error` body; panics if the socket connects.
+    pub async fn refused_handshake(&self, token: Option<&str>) -> Value {
+        let auth = token.map(|token| serde_json::json!({ "token": token }));
+        confab_test_client::Client::handshake(&self.base, auth, "")
+            .await
+            .refused()
+    }
+
+    /// Asserts a handshake with `token` is refused with a message starting with `code`.
+    pub async fn assert_handshake_refused(&self, token: Option<&str>, code: &str) {
+        let refused = self.refused_handshake(token).await;
+        assert!(
+            refused["message"].as_str().unwrap().starts_with(code),
+            "{refused}"
+        );
+    }
+
     pub async fn socket(&self, who: &User) -> confab_test_client::Client {
         confab_test_client::Client::handshake(
             &self.base,
@@ -323,6 +556,24 @@ impl TestApp {
     }
 
     /// A socket that has joined `conversation`.
+    /// A new conversation of `who` and their joined socket, after one `message:send` of
+    /// `content` that succeeded and one refused as invalid (what the metrics tests count).
+    pub async fn sent_and_refused(
+        &self,
+        who: &User,
+        content: &str,
+    ) -> (confab_test_client::Client, String) {
+        let conversation = self.conversation(who, &[]).await;
+        let socket = self.joined(who, &conversation).await;
+        let send = serde_json::json!({ "conversationId": conversation, "content": content });
+        let ack = socket.ask("message:send", send).await;
+        assert_eq!(ack["ok"], true, "{ack}");
+        let invalid = serde_json::json!({ "conversationId": 1 });
+        let ack = socket.ask("message:send", invalid).await;
+        assert_eq!(ack["error"]["code"], "validation_failed", "{ack}");
+        (socket, conversation)
+    }
+
     pub async fn joined(&self, who: &User, conversation: &str) -> confab_test_client::Client {
         let socket = self.socket(who).await;
         let ack = socket

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
@@ -84,21 +84,19 @@ async fn paging_walks_every_message_once_newest_first(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(
-        app.get(
+        app.status(
             &format!("/api/conversations/{conversation}/messages?limit=0"),
             &alice
         )
-        .await
-        .0,
+        .await,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
-        app.get(
+        app.status(
             &format!("/api/conversations/{conversation}/messages?before=nope"),
             &alice
         )
-        .await
-        .0,
+        .await,
         StatusCode::BAD_REQUEST
     );
     app.stop().await;
@@ -285,22 +283,11 @@ async fn the_message_rate_limit_answers_429_with_retry_after(backend: Backend) {
             .await;
         assert_eq!(status, StatusCode::CREATED, "message {i}: {body}");
     }
-    let response = app
-        .client
-        .post(format!("{}{path}", app.base))
-        .bearer_auth(&alice.token)
-        .json(&json!({ "content": "one too many" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let one_too_many = Some(json!({ "content": "one too many" }));
+    let (retry_after, body) = app
+        .rate_limited(Method::POST, &path, &alice.token, one_too_many)
+        .await;
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
     // Other users are not affected.
     let bob = app.user();

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::{Backend, TestApp, unique_prefix};
 
@@ -179,34 +179,20 @@ fn exported(page: &str) -> BTreeSet<String> {
 async fn every_metric_the_dashboard_and_alerts_use_is_exported_by_a_running_node() {
     let prefix = unique_prefix();
     let app = TestApp::spawn_with(Backend::Postgres, |c| {
-        c.redis_url = Some(crate::helpers::redis_url());
-        c.redis.key_prefix = prefix.clone();
-        c.redis.channel_prefix = prefix.clone();
+        crate::helpers::on_redis(c, crate::helpers::redis_url(), &prefix);
         c.limits.searches_per_minute = 1;
         c.ops_bind = Some("127.0.0.1:0".parse().unwrap());
     })
     .await;
     let alice = app.user();
     // REST, a socket send and a refused one, an upload, a rate-limit refusal.
-    let conversation = app.conversation(&alice, &[]).await;
-    let socket = app.joined(&alice, &conversation).await;
-    let ack = socket
-        .ask(
-            "message:send",
-            json!({ "conversationId": conversation, "content": "watched" }),
-        )
-        .await;
-    assert_eq!(ack["ok"], true, "{ack}");
-    let ack = socket
-        .ask("message:send", json!({ "conversationId": 1 }))
-        .await;
-    assert_eq!(ack["error"]["code"], "validation_failed", "{ack}");
+    let (_socket, conversation) = app.sent_and_refused(&alice, "watched").await;
     let (status, _) = app.upload(&conversation, &alice, "a.txt", b"hello").await;
     assert_eq!(status, StatusCode::CREATED);
     let search = format!("/api/conversations/{conversation}/search?q=watched");
-    assert_eq!(app.get(&search, &alice).await.0, StatusCode::OK);
+    assert_eq!(app.status(&search, &alice).await, StatusCode::OK);
     assert_eq!(
-        app.get(&search, &alice).await.0,
+        app.status(&search, &alice).await,
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(
@@ -215,15 +201,7 @@ async fn every_metric_the_dashboard_and_alerts_use_is_exported_by_a_running_node
     );
 
     let ops = app.ops.clone().unwrap();
-    let page = app
-        .client
-        .get(format!("{ops}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::helpers::text_at(&app.client, format!("{ops}/metrics")).await;
     let exported = exported(&page);
     let mut used: BTreeSet<String> = dashboard_expressions()
         .iter()
@@ -237,13 +215,14 @@ async fn every_metric_the_dashboard_and_alerts_use_is_exported_by_a_running_node
         "used by the dashboard or the alerts but not exported: {used:?}\n\n{page}"
     );
     // The refusal and the upload are labelled as an operator would filter them.
-    for needle in [
-        "confab_rate_limited_total{limit=\"searches\"} ",
-        "confab_storage_operations_total{op=\"put\",outcome=\"ok\"} ",
-        "confab_ready 1",
-        "confab_redis_degraded{link=\"adapter\"} 0",
-    ] {
-        assert!(page.contains(needle), "missing {needle} in:\n{page}");
-    }
+    crate::helpers::assert_contains_all(
+        &page,
+        &[
+            "confab_rate_limited_total{limit=\"searches\"} ",
+            "confab_storage_operations_total{op=\"put\",outcome=\"ok\"} ",
+            "confab_ready 1",
+            "confab_redis_degraded{link=\"adapter\"} 0",
+        ],
+    );
     app.stop().await;
 }

@@ -17,8 +17,7 @@ async fn the_openapi_document_lists_the_contract_routes_and_the_docs_ui_is_serve
     backend: Backend,
 ) {
     let app = TestApp::spawn(backend).await;
-    let (status, doc) = app.call(Method::GET, "/api/openapi.json", None, None).await;
-    assert_eq!(status, StatusCode::OK);
+    let doc = app.openapi().await;
     let paths = doc["paths"].as_object().unwrap();
     for path in [
         "/projects/{projectId}/conversations",
@@ -69,19 +68,7 @@ async fn unknown_routes_answer_404_in_the_error_shape(backend: Backend) {
 async fn metrics_count_sockets_events_sends_and_errors(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let alice = app.user();
-    let conversation = app.conversation(&alice, &[]).await;
-    let socket = app.joined(&alice, &conversation).await;
-    let ack = socket
-        .ask(
-            "message:send",
-            serde_json::json!({ "conversationId": conversation, "content": "measured" }),
-        )
-        .await;
-    assert_eq!(ack["ok"], true);
-    let ack = socket
-        .ask("message:send", serde_json::json!({ "conversationId": 1 }))
-        .await;
-    assert_eq!(ack["error"]["code"], "validation_failed");
+    let (_socket, _) = app.sent_and_refused(&alice, "measured").await;
     let response = app
         .client
         .get(format!("{}/metrics", app.base))
@@ -96,16 +83,17 @@ async fn metrics_count_sockets_events_sends_and_errors(backend: Backend) {
             .starts_with("text/plain")
     );
     let text = response.text().await.unwrap();
-    for metric in [
-        "confab_sockets_connected",
-        "confab_socket_events_received_total{event=\"message:send\"}",
-        "confab_messages_sent_total",
-        "confab_broadcast_fanout_total{event=\"message:new\"}",
-        "confab_send_ack_seconds_bucket",
-        "confab_errors_total{code=\"validation_failed\"}",
-    ] {
-        assert!(text.contains(metric), "missing {metric} in:\n{text}");
-    }
+    crate::helpers::assert_contains_all(
+        &text,
+        &[
+            "confab_sockets_connected",
+            "confab_socket_events_received_total{event=\"message:send\"}",
+            "confab_messages_sent_total",
+            "confab_broadcast_fanout_total{event=\"message:new\"}",
+            "confab_send_ack_seconds_bucket",
+            "confab_errors_total{code=\"validation_failed\"}",
+        ],
+    );
     app.stop().await;
 }
 
@@ -170,7 +158,7 @@ async fn the_ops_listener_serves_metrics_and_detailed_readiness_instead_of_the_m
     let ops = app.ops.clone().expect("the ops listener is bound");
     assert_ne!(ops, app.base);
     let user = app.user();
-    assert_eq!(app.get("/api/projects", &user).await.0, StatusCode::OK);
+    assert_eq!(app.status("/api/projects", &user).await, StatusCode::OK);
 
     // The main listener keeps health and the status-only readiness, and drops /metrics.
     let (status, _) = get_text(&app, format!("{}/metrics", app.base)).await;
@@ -191,14 +179,15 @@ async fn the_ops_listener_serves_metrics_and_detailed_readiness_instead_of_the_m
     // The ops listener has the metrics (traffic of the main listener included)...
     let (status, page) = get_text(&app, format!("{ops}/metrics")).await;
     assert_eq!(status, StatusCode::OK);
-    for needle in [
-        "confab_build_info{",
-        "confab_http_requests_total{method=\"GET\",route=\"/api/projects\",status=\"200\"}",
-        "confab_db_pool_connections{pool=\"main\",state=\"in_use\"}",
-        "process_resident_memory_bytes ",
-    ] {
-        assert!(page.contains(needle), "missing {needle} in:\n{page}");
-    }
+    crate::helpers::assert_contains_all(
+        &page,
+        &[
+            "confab_build_info{",
+            "confab_http_requests_total{method=\"GET\",route=\"/api/projects\",status=\"200\"}",
+            "confab_db_pool_connections{pool=\"main\",state=\"in_use\"}",
+            "process_resident_memory_bytes ",
+        ],
+    );
     // ...a readiness page that says how long each check took...
     let (status, text) = get_text(&app, format!("{ops}/readyz")).await;
     assert_eq!(status, StatusCode::OK, "{text}");

@@ -19,11 +19,7 @@ async fn sighup_reloads_the_messaging_flags() {
         .unwrap();
     };
     write_flags(100);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
         .arg("--config")
         .arg(&config)

@@ -65,7 +65,7 @@ async fn exp_and_nbf_have_a_sixty_second_leeway_on_rest_and_handshakes(backend: 
     let app = TestApp::spawn(backend).await;
     let path = "/api/projects";
     let within = user_with(token_at(Uuid::new_v4(), -30, None));
-    assert_eq!(app.get(path, &within).await.0, StatusCode::OK);
+    assert_eq!(app.status(path, &within).await, StatusCode::OK);
     let (status, body) = app
         .get(path, &user_with(token_at(Uuid::new_v4(), -90, None)))
         .await;
@@ -87,19 +87,11 @@ async fn exp_and_nbf_have_a_sixty_second_leeway_on_rest_and_handshakes(backend: 
             .contains("not valid yet"),
         "{body}"
     );
-    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": early })), "")
-        .await
-        .refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("unauthorized"),
-        "{refused}"
-    );
+    app.assert_handshake_refused(Some(&early), "unauthorized")
+        .await;
     let skewed = token_at(Uuid::new_v4(), 3600, Some(30));
     assert_eq!(
-        app.get(path, &user_with(skewed.clone())).await.0,
+        app.status(path, &user_with(skewed.clone())).await,
         StatusCode::OK
     );
     SocketClient::handshake(&app.base, Some(json!({ "token": skewed })), "")
@@ -115,16 +107,8 @@ async fn a_user_holds_at_most_the_configured_sockets_per_node(backend: Backend) 
     for _ in 0..3 {
         sockets.push(app.socket(&user).await);
     }
-    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": user.token })), "")
-        .await
-        .refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("too_many_sockets"),
-        "{refused}"
-    );
+    app.assert_handshake_refused(Some(&user.token), "too_many_sockets")
+        .await;
     // Another user is not affected, and a freed slot can be taken again.
     app.socket(&app.user()).await;
     sockets.pop().unwrap().close();
@@ -273,15 +257,7 @@ async fn readyz_names_each_check_status_without_error_text() {
 }
 
 async fn metric(app: &TestApp, name: &str) -> f64 {
-    let page = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::helpers::text_at(&app.client, format!("{}/metrics", app.base)).await;
     page.lines()
         .filter(|l| l.starts_with(name))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -298,47 +274,28 @@ async fn failed_authentication_is_limited_per_address_and_valid_tokens_pass() {
     let user = app.user();
     // Authenticated traffic is never charged.
     for _ in 0..200 {
-        assert_eq!(app.get("/api/projects", &user).await.0, StatusCode::OK);
+        assert_eq!(app.status("/api/projects", &user).await, StatusCode::OK);
     }
     let bad = user_with("garbage".into());
     for _ in 0..3 {
         assert_eq!(
-            app.get("/api/projects", &bad).await.0,
+            app.status("/api/projects", &bad).await,
             StatusCode::UNAUTHORIZED
         );
     }
-    let response = app
-        .client
-        .get(format!("{}/api/projects", app.base))
-        .bearer_auth("garbage")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (retry, body) = app
+        .rate_limited(Method::GET, "/api/projects", "garbage", None)
+        .await;
     assert!((1..=10).contains(&retry), "Retry-After {retry}");
-    let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
 
     // Without credentials: refused at once; with a valid token: served as usual.
     let (status, _) = app.call(Method::GET, "/api/projects", None, None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(app.get("/api/projects", &user).await.0, StatusCode::OK);
+    assert_eq!(app.status("/api/projects", &user).await, StatusCode::OK);
     // Handshakes: a bad token is refused as rate limited, a valid one connects.
-    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": "garbage" })), "")
-        .await
-        .refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("rate_limited"),
-        "{refused}"
-    );
+    app.assert_handshake_refused(Some("garbage"), "rate_limited")
+        .await;
     app.socket(&user).await;
     assert!(metric(&app, "confab_rate_limited_total{limit=\"unauthenticated\"}").await >= 3.0);
     app.stop().await;
@@ -352,24 +309,10 @@ async fn failed_handshakes_count_toward_the_address_limit() {
     })
     .await;
     for _ in 0..3 {
-        let refused = SocketClient::handshake(&app.base, Some(json!({ "token": "bad" })), "")
-            .await
-            .refused();
-        assert!(
-            refused["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("unauthorized")
-        );
+        app.assert_handshake_refused(Some("bad"), "unauthorized")
+            .await;
     }
-    let refused = SocketClient::handshake(&app.base, None, "").await.refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("rate_limited"),
-        "{refused}"
-    );
+    app.assert_handshake_refused(None, "rate_limited").await;
     let (status, _) = app.call(Method::GET, "/api/projects", None, None).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     app.socket(&app.user()).await;
@@ -428,50 +371,12 @@ where
     F: FnOnce(String) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confab"))
-        .arg("serve")
-        .env("CONFAB_BIND", "127.0.0.1:0")
-        .env("CONFAB_DATA_DIR", dir.path())
-        .env("CONFAB_JWT_SECRET", std::str::from_utf8(SECRET).unwrap())
-        .env("CONFAB_LOG_FORMAT", "json")
-        .env("CONFAB_ANALYTICS__REFRESH_INTERVAL", "0s")
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the confab binary starts");
-    let stderr = child.stderr.take().unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(sender) = tx.as_ref()
-                && line.contains("confab listening")
-            {
-                let addr = serde_json::from_str::<Value>(&line).unwrap()["addr"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned();
-                let _ = sender.send(addr);
-                tx = None;
-            }
-            let mut log = sink.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).unwrap();
-    exercise(format!("http://{addr}")).await;
+    let mut node = crate::helpers::Served::start(dir.path(), &[("RUST_LOG", "trace")]);
+    exercise(node.base.clone()).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    log.lock().unwrap().clone()
+    node.kill();
+    node.log()
 }
 
 #[tokio::test]

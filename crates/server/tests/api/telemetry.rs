@@ -4,8 +4,7 @@
 //! spans inside the socket event's trace).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufReader, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use uuid::Uuid;
 
 use confab_test_client::Client as SocketClient;
 
-use crate::helpers::{SECRET, User, token_for};
+use crate::helpers::{User, token_for};
 
 /// A span as the receiver decoded it, with the service that sent it.
 #[derive(Clone, Debug)]
@@ -115,29 +114,13 @@ impl Receiver {
 fn serve(stream: std::net::TcpStream, sink: &Mutex<Vec<Received>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line.trim().is_empty() {
-                break;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+    while let Some(request) = confab_test_client::http1::read_request(&mut reader).unwrap() {
         assert!(
-            request_line.starts_with("POST /v1/traces "),
-            "unexpected request {request_line}"
+            request.line.starts_with("POST /v1/traces "),
+            "unexpected request {}",
+            request.line
         );
-        let export = ExportTraceServiceRequest::decode(body.as_slice())
+        let export = ExportTraceServiceRequest::decode(request.body.as_slice())
             .expect("the body is an OTLP ExportTraceServiceRequest");
         {
             let mut spans = sink.lock().unwrap();
@@ -163,78 +146,30 @@ fn serve(stream: std::net::TcpStream, sink: &Mutex<Vec<Received>>) {
 
 /// The release binary on 127.0.0.1:0 (SQLite in a temp dir), its stderr collected.
 struct Node {
+    served: crate::helpers::Served,
     base: String,
-    child: Child,
-    log: Arc<Mutex<String>>,
     _dir: tempfile::TempDir,
 }
 
 impl Node {
     fn start(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
-        command
-            .arg("serve")
-            .env("CONFAB_BIND", "127.0.0.1:0")
-            .env("CONFAB_DATA_DIR", dir.path())
-            .env("CONFAB_JWT_SECRET", std::str::from_utf8(SECRET).unwrap())
-            .env("CONFAB_LOG_FORMAT", "json")
-            .env("CONFAB_ANALYTICS__REFRESH_INTERVAL", "0s")
-            .env_remove("RUST_LOG")
-            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        let mut child = command.spawn().expect("the confab binary starts");
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.is_some() && line.contains("confab listening") {
-                    let addr = serde_json::from_str::<Value>(&line).unwrap()["addr"]
-                        .as_str()
-                        .unwrap()
-                        .to_owned();
-                    let _ = tx.take().unwrap().send(addr);
-                }
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the node says where it listens");
+        let served = crate::helpers::Served::start(dir.path(), env);
         Self {
-            base: format!("http://{addr}"),
-            child,
-            log,
+            base: served.base.clone(),
+            served,
             _dir: dir,
         }
     }
 
     /// The log's JSON lines with `message` "request" (the access log).
     fn access_lines(&self) -> Vec<Value> {
-        self.log
-            .lock()
-            .unwrap()
+        self.served
+            .log()
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|l| l["message"] == "request")
             .collect()
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -51,12 +51,7 @@ async fn pragma(db: &Database, name: &str) -> String {
         db.connection().get_database_backend(),
         format!("PRAGMA {name}"),
     );
-    let row = db
-        .connection()
-        .query_one_raw(statement)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = crate::support::one_row(db, statement).await;
     row.try_get_by_index::<i64>(0)
         .map(|n| n.to_string())
         .or_else(|_| row.try_get_by_index::<String>(0))

@@ -4,15 +4,13 @@
 use confab_domain::Error;
 use confab_domain::files::{FileRepository, StoredFile};
 use confab_domain::ids::{ConversationId, FileId, UserId};
-use confab_domain::model::ParticipantRole;
 use confab_domain::ports::MessageRepository;
 use confab_store::Database;
 use confab_store::entity::message_file;
 use sea_orm::EntityTrait;
 
 use crate::support::{
-    all_messages, at, create_conversation, created, fixture, last_seq, new_message, now, send,
-    upload,
+    all_messages, at, created, fixture, last_seq, new_message, now, send, upload,
 };
 
 async fn attached_to(db: &Database, file: FileId) -> Option<uuid::Uuid> {
@@ -71,14 +69,7 @@ pub async fn an_upload_that_is_not_the_senders_to_attach_fails_validation_and_st
     db: &Database,
 ) {
     let f = fixture(db).await;
-    let other = create_conversation(
-        &f.store,
-        f.project,
-        f.alice,
-        &[(f.alice, ParticipantRole::Owner)],
-        now(),
-    )
-    .await;
+    let other = f.alices_own_conversation().await;
     let bobs = upload(db, f.conversation, f.bob).await;
     let elsewhere = upload(db, other, f.alice).await;
     let mine = upload(db, f.conversation, f.alice).await;

@@ -26,12 +26,7 @@ const TABLES: [&str; 10] = [
 async fn count(db: &Database, sql: &str, name: &str) -> i64 {
     let statement =
         Statement::from_sql_and_values(db.connection().get_database_backend(), sql, [name.into()]);
-    let row = db
-        .connection()
-        .query_one_raw(statement)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = crate::support::one_row(db, statement).await;
     row.try_get_by_index::<i64>(0).unwrap()
 }
 

@@ -1,11 +1,10 @@
 //! Full-text search: stemming, ranking, highlights, and input that must never break it.
 
-use confab_domain::model::ParticipantRole;
 use confab_domain::ports::MessageRepository;
 use confab_store::{Backend, Database};
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::support::{create_conversation, fixture, now, send};
+use crate::support::{fixture, now, send};
 
 pub async fn search_stems_ranks_and_highlights(db: &Database) {
     let f = fixture(db).await;
@@ -98,14 +97,7 @@ pub async fn highlights_are_escaped_html_with_marks_only_around_matches(db: &Dat
 
 pub async fn search_leaves_out_deleted_messages_and_other_conversations(db: &Database) {
     let f = fixture(db).await;
-    let other = create_conversation(
-        &f.store,
-        f.project,
-        f.alice,
-        &[(f.alice, ParticipantRole::Owner)],
-        now(),
-    )
-    .await;
+    let other = f.alices_own_conversation().await;
     let gone = send(&f.store, f.conversation, f.alice, "secret launch codes").await;
     let kept = send(&f.store, f.conversation, f.alice, "launch party on friday").await;
     send(&f.store, other, f.alice, "launch elsewhere").await;
@@ -185,12 +177,7 @@ async fn all_messages_count(db: &Database) -> i64 {
         db.connection().get_database_backend(),
         "SELECT COUNT(*) FROM messages",
     );
-    let row = db
-        .connection()
-        .query_one_raw(statement)
-        .await
-        .unwrap()
-        .unwrap();
+    let row = crate::support::one_row(db, statement).await;
     row.try_get_by_index(0).unwrap()
 }
 

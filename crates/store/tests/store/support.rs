@@ -120,6 +120,30 @@ pub async fn fixture(db: &Database) -> Fixture {
     }
 }
 
+impl Fixture {
+    /// Another conversation in the fixture's project with Alice alone, as its owner.
+    pub async fn alices_own_conversation(&self) -> ConversationId {
+        create_conversation(
+            &self.store,
+            self.project,
+            self.alice,
+            &[(self.alice, ParticipantRole::Owner)],
+            now(),
+        )
+        .await
+    }
+}
+
+/// The single row `statement` returns; panics if it fails or returns none.
+pub async fn one_row(db: &Database, statement: sea_orm::Statement) -> sea_orm::QueryResult {
+    use sea_orm::ConnectionTrait;
+    db.connection()
+        .query_one_raw(statement)
+        .await
+        .unwrap()
+        .expect("the query returns a row")
+}
+
 pub async fn create_project(store: &SqlStore, creator: UserId) -> ProjectId {
     let project = Project {
         id: ProjectId::new(),

@@ -91,16 +91,7 @@ async fn participants_read_sent_files_but_not_drafts_removed_members_or_deleted_
     let shared = shared["fileId"].as_str().unwrap();
     app.send_files(&conversation, &alice, &[shared]).await;
     assert_eq!(app.download(shared, &bob).await.status(), StatusCode::OK);
-    let (status, body) = app
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                bob.id
-            ),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.remove_participant(&admin, &conversation, &bob).await;
     assert_eq!(
         app.download(shared, &bob).await.status(),
         StatusCode::FORBIDDEN

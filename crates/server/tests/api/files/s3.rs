@@ -29,10 +29,7 @@ impl Drop for Moto {
 
 impl Moto {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::helpers::free_port();
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -74,29 +71,19 @@ impl Moto {
 
     /// Keys in the bucket.
     async fn objects(&self, bucket: &str) -> Vec<String> {
-        let xml = self
-            .http
-            .get(format!("{}/{bucket}?list-type=2", self.endpoint))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let xml = crate::helpers::text_at(
+            &self.http,
+            format!("{}/{bucket}?list-type=2", self.endpoint),
+        )
+        .await;
         elements(&xml, "Key")
     }
 
     /// Multipart uploads started and neither completed nor aborted.
     async fn pending_uploads(&self, bucket: &str) -> Vec<String> {
-        let xml = self
-            .http
-            .get(format!("{}/{bucket}?uploads", self.endpoint))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let xml =
+            crate::helpers::text_at(&self.http, format!("{}/{bucket}?uploads", self.endpoint))
+                .await;
         elements(&xml, "UploadId")
     }
 

@@ -244,10 +244,7 @@ async fn an_upload_cut_off_mid_stream_leaves_nothing_behind(backend: Backend) {
 
 async fn the_openapi_document_describes_the_file_routes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (status, doc) = app
-        .call(reqwest::Method::GET, "/api/openapi.json", None, None)
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let doc = app.openapi().await;
     let upload = &doc["paths"]["/conversations/{id}/files"]["post"];
     assert!(
         upload["requestBody"]["content"]["multipart/form-data"].is_object(),

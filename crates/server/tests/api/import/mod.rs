@@ -39,6 +39,13 @@ fn args(from: &str) -> SeedArgs {
     }
 }
 
+fn dry_run(from: &str) -> SeedArgs {
+    SeedArgs {
+        dry_run: true,
+        ..args(from)
+    }
+}
+
 fn config_for(database: &str, data_dir: &std::path::Path) -> Config {
     let mut config = Config::default();
     config.database_url = Some(database.to_owned());
@@ -80,15 +87,7 @@ async fn fifty_thousand_messages_arrive_in_order_and_a_rerun_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(dst_db.url(), dir.path());
 
-    let dry = seed(
-        &config,
-        &SeedArgs {
-            dry_run: true,
-            ..args(&src_db.url)
-        },
-    )
-    .await
-    .unwrap();
+    let dry = seed(&config, &dry_run(&src_db.url)).await.unwrap();
     assert_eq!(
         dry.messages,
         Tally {
@@ -114,15 +113,7 @@ async fn fifty_thousand_messages_arrive_in_order_and_a_rerun_adds_nothing() {
     nothing_new(&again);
     assert_same(&src, &dst).await;
 
-    let dry = seed(
-        &config,
-        &SeedArgs {
-            dry_run: true,
-            ..args(&src_db.url)
-        },
-    )
-    .await
-    .unwrap();
+    let dry = seed(&config, &dry_run(&src_db.url)).await.unwrap();
     assert_eq!(dry.messages.new, 0, "{dry}");
 
     let order = source_order(&src).await;

@@ -6,28 +6,11 @@ use confab_test_client::Client as SocketClient;
 
 async fn handshakes_without_a_valid_token_are_refused_with_a_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let refused = SocketClient::handshake(&app.base, None, "").await.refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("unauthorized"),
-        "{refused}"
-    );
-    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": "garbage" })), "")
-        .await
-        .refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("unauthorized"),
-        "{refused}"
-    );
+    app.assert_handshake_refused(None, "unauthorized").await;
+    app.assert_handshake_refused(Some("garbage"), "unauthorized")
+        .await;
     let expired = expired_token_for(Uuid::new_v4());
-    let refused = SocketClient::handshake(&app.base, Some(json!({ "token": expired })), "")
-        .await
-        .refused();
+    let refused = app.refused_handshake(Some(&expired)).await;
     assert!(
         refused["message"].as_str().unwrap().contains("expired"),
         "{refused}"
@@ -47,17 +30,8 @@ async fn the_token_is_also_read_from_the_query_string(backend: Backend) {
 
 async fn users_outside_the_rollout_are_refused_but_admins_connect(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.features.messaging.enabled = false).await;
-    let refused =
-        SocketClient::handshake(&app.base, Some(json!({ "token": app.user().token })), "")
-            .await
-            .refused();
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("messaging_disabled"),
-        "{refused}"
-    );
+    app.assert_handshake_refused(Some(&app.user().token), "messaging_disabled")
+        .await;
     app.socket(&app.admin()).await;
     app.stop().await;
 }

@@ -68,16 +68,7 @@ async fn a_removed_participant_stops_receiving_at_once(backend: Backend) {
     let (alice, bob, admin) = (app.user(), app.user(), app.admin());
     let conversation = app.conversation(&alice, &[&bob]).await;
     let mut theirs = app.joined(&bob, &conversation).await;
-    let (status, _) = app
-        .delete(
-            &format!(
-                "/api/admin/conversations/{conversation}/participants/{}",
-                bob.id
-            ),
-            &admin,
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::OK);
+    app.remove_participant(&admin, &conversation, &bob).await;
     app.send(&conversation, &alice, "not for bob").await;
     assert!(
         theirs
