@@ -73,16 +73,29 @@ impl Spawnable for InitRes {
 }
 
 impl<E: SocketEmitter> ClusterAdapter<E> {
-    /// Asks the other nodes to make the selected sockets join (`REMOTE_JOIN`) or leave
-    /// (`REMOTE_LEAVE`) `rooms`; nothing to do when the selection is local only.
-    async fn publish_rooms_request(
+    /// Makes the selected sockets join (`REMOTE_JOIN`) or else leave (`REMOTE_LEAVE`) `rooms`:
+    /// here where the selection applies, then on the other nodes unless it is local only.
+    async fn change_rooms(
         &self,
-        kind: u64,
-        opts: &BroadcastOptions,
-        rooms: Vec<Room>,
+        join: bool,
+        opts: BroadcastOptions,
+        rooms: impl RoomParam,
     ) -> Result<(), Error> {
-        let Some(node_opts) = self.remote_opts(opts) else {
+        let rooms: Vec<Room> = rooms.into_room_iter().collect();
+        if self.applies_locally(&opts) {
+            if join {
+                self.local.add_sockets(opts.clone(), rooms.clone());
+            } else {
+                self.local.del_sockets(opts.clone(), rooms.clone());
+            }
+        }
+        let Some(node_opts) = self.remote_opts(&opts) else {
             return Ok(());
+        };
+        let kind = if join {
+            kind::REMOTE_JOIN
+        } else {
+            kind::REMOTE_LEAVE
         };
         let rooms = wire::room_strings(rooms);
         let body = wire::encode_rooms_request(&self.uid, kind, &node_opts, &rooms);
@@ -336,12 +349,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         opts: BroadcastOptions,
         rooms: impl RoomParam,
     ) -> Result<(), Self::Error> {
-        let rooms: Vec<Room> = rooms.into_room_iter().collect();
-        if self.applies_locally(&opts) {
-            self.local.add_sockets(opts.clone(), rooms.clone());
-        }
-        self.publish_rooms_request(kind::REMOTE_JOIN, &opts, rooms)
-            .await
+        self.change_rooms(true, opts, rooms).await
     }
 
     async fn del_sockets(
@@ -349,12 +357,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         opts: BroadcastOptions,
         rooms: impl RoomParam,
     ) -> Result<(), Self::Error> {
-        let rooms: Vec<Room> = rooms.into_room_iter().collect();
-        if self.applies_locally(&opts) {
-            self.local.del_sockets(opts.clone(), rooms.clone());
-        }
-        self.publish_rooms_request(kind::REMOTE_LEAVE, &opts, rooms)
-            .await
+        self.change_rooms(false, opts, rooms).await
     }
 
     async fn disconnect_socket(&self, opts: BroadcastOptions) -> Result<(), BroadcastError> {

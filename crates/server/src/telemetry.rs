@@ -192,7 +192,7 @@ mod tests {
 
     /// A one-shot OTLP/HTTP collector: answers every POST with 200 and reports the paths.
     fn collector() -> (String, std::sync::mpsc::Receiver<String>) {
-        use std::io::{BufRead, BufReader, Read, Write};
+        use std::io::{BufReader, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = std::sync::mpsc::channel();
@@ -200,29 +200,14 @@ mod tests {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                reader.read_line(&mut request_line).unwrap();
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    if line.trim().is_empty() {
-                        break;
-                    }
-                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = value.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
+                let Some(request) = confab_test_client::http::read_request(&mut reader).unwrap()
+                else {
+                    continue;
+                };
                 stream
                     .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
                     .unwrap();
-                let _ = tx.send(format!(
-                    "{} {}",
-                    request_line.split_whitespace().nth(1).unwrap_or(""),
-                    body.len()
-                ));
+                let _ = tx.send(format!("{} {}", request.path(), request.body.len()));
             }
         });
         (url, rx)

@@ -4,11 +4,13 @@
 //!   (`confab-loadgen`) drives its own connections with it.
 //! - [`Client`] drives the gateway from Rust tests: CONNECT with auth (or a refusal),
 //!   events with binary attachments, acks both ways, ping answers.
+//! - [`http`] reads the plain HTTP requests a test's stand-in server receives.
 //!
 //! It is a test tool: no confab crate that ships depends on it, and it depends on no confab
 //! crate.
 
 mod client;
 pub mod frame;
+pub mod http;
 
 pub use client::{Client, Event, Handshake};

@@ -75,20 +75,20 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         "message_read_receipts",
         &["message_id", "user_id", "read_at"],
     ),
-    (
-        "message_reports",
-        &[
-            "id",
-            "message_id",
-            "reported_by",
-            "reason",
-            "description",
-            "status",
-            "resolved_by",
-            "resolved_at",
-            "created_at",
-        ],
-    ),
+    ("message_reports", REPORT_COLUMNS),
+];
+
+/// The columns of a message report: the seed's `message_reports` and confab's have the same.
+pub const REPORT_COLUMNS: &[&str] = &[
+    "id",
+    "message_id",
+    "reported_by",
+    "reason",
+    "description",
+    "status",
+    "resolved_by",
+    "resolved_at",
+    "created_at",
 ];
 
 /// The open source database and what it holds.

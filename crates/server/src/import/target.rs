@@ -7,8 +7,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use confab_store::Backend;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, SqliteTransactionMode, Statement,
-    TransactionOptions, TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, QueryResult, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait, Value,
 };
 use uuid::Uuid;
 
@@ -52,17 +52,22 @@ impl Target {
         Statement::from_sql_and_values(self.db.get_database_backend(), sql, values)
     }
 
-    /// The ids a query returns in column `id` (nothing before migrations).
-    pub async fn ids(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<HashSet<Uuid>> {
+    /// The rows a query returns (none before migrations).
+    async fn rows(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<Vec<QueryResult>> {
         if !self.migrated {
-            return Ok(HashSet::new());
+            return Ok(Vec::new());
         }
-        let rows = self
-            .db
+        self.db
             .query_all_raw(self.statement(sql, values))
             .await
-            .context("reading confab's database")?;
-        rows.iter()
+            .context("reading confab's database")
+    }
+
+    /// The ids a query returns in column `id` (nothing before migrations).
+    pub async fn ids(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<HashSet<Uuid>> {
+        self.rows(sql, values)
+            .await?
+            .iter()
             .map(|r| Ok(r.try_get::<Uuid>("", "id")?))
             .collect()
     }
@@ -73,31 +78,19 @@ impl Target {
         sql: &str,
         values: Vec<Value>,
     ) -> anyhow::Result<HashSet<(Uuid, Uuid)>> {
-        if !self.migrated {
-            return Ok(HashSet::new());
-        }
-        let rows = self
-            .db
-            .query_all_raw(self.statement(sql, values))
-            .await
-            .context("reading confab's database")?;
-        rows.iter()
+        self.rows(sql, values)
+            .await?
+            .iter()
             .map(|r| Ok((r.try_get::<Uuid>("", "a")?, r.try_get::<Uuid>("", "b")?)))
             .collect()
     }
 
     /// The stored messages of a conversation by id.
     pub async fn messages(&self, conversation: Uuid) -> anyhow::Result<HashMap<Uuid, Stored>> {
-        if !self.migrated {
-            return Ok(HashMap::new());
-        }
         let sql = "SELECT id, seq, sender_id, created_at FROM messages WHERE conversation_id = $1";
-        let rows = self
-            .db
-            .query_all_raw(self.statement(sql, vec![conversation.into()]))
-            .await
-            .context("reading confab's messages")?;
-        rows.iter()
+        self.rows(sql, vec![conversation.into()])
+            .await?
+            .iter()
             .map(|r| {
                 Ok((
                     r.try_get::<Uuid>("", "id")?,

@@ -10,13 +10,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
-use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Timeouts;
+use super::body::Observe;
 
 /// The phases, in the low bits of [`Activity::state`]; the rest is when it began (ms).
 const HEAD: u64 = 0;
@@ -127,37 +126,8 @@ impl Drop for Busy {
     }
 }
 
-/// A response body that keeps its request busy until hyper is done with it.
-pub struct Tracked {
-    inner: Body,
-    _busy: Busy,
-}
-
-impl Tracked {
-    pub fn wrap(inner: Body, busy: Busy) -> Body {
-        Body::new(Self { inner, _busy: busy })
-    }
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
+/// A response body keeps its request busy until hyper is done with it (and drops it).
+impl Observe for Busy {}
 
 /// The connection's socket, reporting received bytes to its [`Activity`].
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //! spans inside the socket event's trace).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,10 +14,12 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use confab_test_client::Client as SocketClient;
+use confab_test_client::http::read_request;
 
 use crate::helpers::{SECRET, User, token_for};
 
@@ -115,29 +117,13 @@ impl Receiver {
 fn serve(stream: std::net::TcpStream, sink: &Mutex<Vec<Received>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line.trim().is_empty() {
-                break;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
+    while let Ok(Some(request)) = read_request(&mut reader) {
         assert!(
-            request_line.starts_with("POST /v1/traces "),
-            "unexpected request {request_line}"
+            request.line.starts_with("POST /v1/traces "),
+            "unexpected request {}",
+            request.line
         );
-        let export = ExportTraceServiceRequest::decode(body.as_slice())
+        let export = ExportTraceServiceRequest::decode(request.body.as_slice())
             .expect("the body is an OTLP ExportTraceServiceRequest");
         {
             let mut spans = sink.lock().unwrap();
@@ -368,6 +354,49 @@ async fn every_http_request_writes_one_json_access_log_line() {
         clipped.len() < 300 && clipped.contains("more chars"),
         "a client's long request id is clipped: {} chars",
         clipped.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_failure_is_logged_once_with_its_whole_cause() {
+    let node = Node::start(&[]);
+    // A table gone under the running node: a database error no request can cause.
+    let file = node._dir.path().join("confab.db");
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rw", file.display()))
+        .await
+        .unwrap();
+    db.execute_unprepared("DROP TABLE message_reports")
+        .await
+        .unwrap();
+    let answer = reqwest::Client::new()
+        .get(format!("{}/api/admin/reports", node.base))
+        .bearer_auth(&admin().token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "internal error", "{body}");
+    // The failure is logged before the response, the access line after it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while node.access_lines().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(node.access_lines().len(), 1);
+    let errors: Vec<Value> = node
+        .log
+        .lock()
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["level"] == "ERROR")
+        .collect();
+    assert_eq!(errors.len(), 1, "one ERROR line: {errors:#?}");
+    let cause = errors[0]["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("database error in list_reports") && cause.contains("no such table"),
+        "the line carries the cause's whole chain, the driver's error included: {}",
+        errors[0]
     );
 }
 
