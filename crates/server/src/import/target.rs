@@ -17,14 +17,14 @@ const MAX_PARAMETERS: usize = 30_000;
 
 /// What confab's database holds of one conversation's messages.
 #[derive(Clone, Copy, Debug)]
-pub struct Stored {
+pub(super) struct Stored {
     pub seq: i64,
     pub sender: Uuid,
     pub created_at: DateTime<Utc>,
 }
 
 /// confab's database, or (dry run) a reader of it.
-pub struct Target {
+pub(super) struct Target {
     db: DatabaseConnection,
     backend: Backend,
     /// False on a dry run against a database that was never migrated: it holds nothing.
@@ -32,7 +32,7 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(db: DatabaseConnection, backend: Backend, migrated: bool) -> Self {
+    pub(super) fn new(db: DatabaseConnection, backend: Backend, migrated: bool) -> Self {
         Self {
             db,
             backend,
@@ -41,7 +41,7 @@ impl Target {
     }
 
     /// Whether confab's tables exist (a dry run does not create them).
-    pub async fn has_tables(db: &DatabaseConnection) -> bool {
+    pub(super) async fn has_tables(db: &DatabaseConnection) -> bool {
         let sql = "SELECT COUNT(*) AS n FROM project_members";
         db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
             .await
@@ -64,7 +64,7 @@ impl Target {
     }
 
     /// The ids a query returns in column `id` (nothing before migrations).
-    pub async fn ids(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<HashSet<Uuid>> {
+    pub(super) async fn ids(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<HashSet<Uuid>> {
         self.rows(sql, values)
             .await?
             .iter()
@@ -73,7 +73,7 @@ impl Target {
     }
 
     /// The `(a, b)` pairs a query returns.
-    pub async fn pairs(
+    pub(super) async fn pairs(
         &self,
         sql: &str,
         values: Vec<Value>,
@@ -86,7 +86,10 @@ impl Target {
     }
 
     /// The stored messages of a conversation by id.
-    pub async fn messages(&self, conversation: Uuid) -> anyhow::Result<HashMap<Uuid, Stored>> {
+    pub(super) async fn messages(
+        &self,
+        conversation: Uuid,
+    ) -> anyhow::Result<HashMap<Uuid, Stored>> {
         let sql = "SELECT id, seq, sender_id, created_at FROM messages WHERE conversation_id = $1";
         self.rows(sql, vec![conversation.into()])
             .await?
@@ -105,7 +108,7 @@ impl Target {
     }
 
     /// A write transaction (SQLite: taking the write lock at once).
-    pub async fn begin(&self) -> anyhow::Result<DatabaseTransaction> {
+    pub(super) async fn begin(&self) -> anyhow::Result<DatabaseTransaction> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
@@ -117,13 +120,13 @@ impl Target {
             .context("starting a transaction on confab's database")
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
+    pub(super) fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
 }
 
 /// Inserts `rows` into `table (columns)`, skipping rows whose key is already there.
-pub async fn insert<C: ConnectionTrait>(
+pub(super) async fn insert<C: ConnectionTrait>(
     db: &C,
     table: &str,
     columns: &[&str],
@@ -162,7 +165,7 @@ pub async fn insert<C: ConnectionTrait>(
 /// Takes `count` numbers from the conversation's `seq` counter and returns the first. Runs
 /// in the caller's transaction, which holds the conversation row until it commits, so a
 /// node sending into the conversation meanwhile numbers after the import (or before it).
-pub async fn take_seqs(
+pub(super) async fn take_seqs(
     txn: &DatabaseTransaction,
     conversation: Uuid,
     count: i64,
@@ -183,7 +186,7 @@ pub async fn take_seqs(
 }
 
 /// Raises a participant's read marker to `seq` (never lowers it).
-pub async fn raise_read_marker<C: ConnectionTrait>(
+pub(super) async fn raise_read_marker<C: ConnectionTrait>(
     db: &C,
     conversation: Uuid,
     user: Uuid,

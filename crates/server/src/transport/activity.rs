@@ -25,13 +25,13 @@ const PHASE_BITS: u64 = 2;
 
 /// Which limit closed a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expired {
+pub(super) enum Expired {
     HeaderRead,
     Idle,
 }
 
 #[derive(Debug)]
-pub struct Activity {
+pub(super) struct Activity {
     started: Instant,
     /// `since_ms << PHASE_BITS | phase`, one word so the pair is always consistent.
     state: AtomicU64,
@@ -43,7 +43,7 @@ pub struct Activity {
 
 impl Activity {
     /// A new connection: its first request head is due within the header timeout.
-    pub fn new() -> Arc<Self> {
+    pub(super) fn new() -> Arc<Self> {
         Arc::new(Self {
             started: Instant::now(),
             state: AtomicU64::new(HEAD),
@@ -78,7 +78,7 @@ impl Activity {
 
     /// A request reached the service; the returned guard ends it when dropped (once its
     /// response body has been written or abandoned).
-    pub fn begin(self: &Arc<Self>) -> Busy {
+    pub(super) fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.set(BUSY);
         Busy(self.clone())
@@ -87,7 +87,7 @@ impl Activity {
     /// Resolves when the connection has been waiting longer than the limit of its phase.
     /// Serving a request has no limit here (the request timeout and the streaming routes'
     /// own limits apply).
-    pub async fn expired(&self, limits: Timeouts) -> Expired {
+    pub(super) async fn expired(&self, limits: Timeouts) -> Expired {
         loop {
             let seen = self.state.load(Ordering::Acquire);
             let since = self.started + Duration::from_millis(seen >> PHASE_BITS);
@@ -115,7 +115,7 @@ impl Activity {
 
 /// A request in progress; dropping it ends the request.
 #[derive(Debug)]
-pub struct Busy(Arc<Activity>);
+pub(super) struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -131,13 +131,13 @@ impl Observe for Busy {}
 
 /// The connection's socket, reporting received bytes to its [`Activity`].
 #[derive(Debug)]
-pub struct Watched<T> {
+pub(super) struct Watched<T> {
     inner: T,
     activity: Arc<Activity>,
 }
 
 impl<T> Watched<T> {
-    pub fn new(inner: T, activity: Arc<Activity>) -> Self {
+    pub(super) fn new(inner: T, activity: Arc<Activity>) -> Self {
         Self { inner, activity }
     }
 }

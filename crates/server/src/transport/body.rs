@@ -8,16 +8,16 @@ use axum::body::{Body, Bytes, HttpBody};
 use hyper::body::{Frame, SizeHint};
 
 /// What a poll of the inner body answered.
-pub type Polled = Poll<Option<Result<Frame<Bytes>, axum::Error>>>;
+pub(super) type Polled = Poll<Option<Result<Frame<Bytes>, axum::Error>>>;
 
 /// Told of every poll of an observed body; dropped with it.
-pub trait Observe: Send + Unpin + 'static {
+pub(super) trait Observe: Send + Unpin + 'static {
     /// Called after each poll of `inner`, which answered `polled`.
     fn polled(&mut self, _inner: &Body, _polled: &Polled) {}
 }
 
 /// `inner`, with `observer` told of its polls.
-pub fn observed<W: Observe>(inner: Body, observer: W) -> Body {
+pub(super) fn observed<W: Observe>(inner: Body, observer: W) -> Body {
     Body::new(Observed { inner, observer })
 }
 

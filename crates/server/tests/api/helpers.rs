@@ -11,15 +11,15 @@ use secrecy::SecretString;
 use serde_json::Value;
 use uuid::Uuid;
 
-pub const SECRET: &[u8] = b"test-secret-0123456789abcdef0123456789";
+pub(crate) const SECRET: &[u8] = b"test-secret-0123456789abcdef0123456789";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     /// The ops listener's base URL when `ops_bind` is configured.
     pub ops: Option<String>,
@@ -37,29 +37,29 @@ pub struct TestApp {
     clippy::disallowed_methods,
     reason = "a test fixture's service address, not a confab setting"
 )]
-pub fn redis_url() -> String {
+pub(crate) fn redis_url() -> String {
     std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// A Redis channel and key prefix no other test uses.
-pub fn unique_prefix() -> String {
+pub(crate) fn unique_prefix() -> String {
     format!("confab-test-{}", Uuid::new_v4().simple())
 }
 
 /// A user with a token.
 #[derive(Clone, Debug)]
-pub struct User {
+pub(crate) struct User {
     pub id: Uuid,
     pub token: String,
 }
 
-pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
+pub(crate) fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
     let claims = confab_auth::claims_for(id, Some(format!("user {id}")), None, admin, ttl);
     confab_auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
 /// A token that expired two minutes ago: past the 60 s leeway.
-pub fn expired_token_for(id: Uuid) -> String {
+pub(crate) fn expired_token_for(id: Uuid) -> String {
     let mut claims = confab_auth::claims_for(id, None, None, false, Duration::ZERO);
     claims.exp = chrono::Utc::now().timestamp() - 120;
     confab_auth::mint_hs256(SECRET, &claims).unwrap()
@@ -67,11 +67,11 @@ pub fn expired_token_for(id: Uuid) -> String {
 
 impl TestApp {
     /// A node with no per-user rate limits (tests that measure limits set their own).
-    pub async fn spawn(backend: Backend) -> Self {
+    pub(crate) async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let db = match backend {
             Backend::Sqlite => fresh_sqlite(),
             Backend::Postgres => fresh_postgres().await,
@@ -80,7 +80,7 @@ impl TestApp {
     }
 
     /// A node on `db` as it is (a database a test filled first, e.g. by an import).
-    pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         config.bind = "127.0.0.1:0".parse().unwrap();
@@ -104,7 +104,7 @@ impl TestApp {
 
     /// Another node on the same database (and, when configured, the same Redis), with its
     /// own data dir and port.
-    pub async fn peer(&self, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn peer(&self, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = self.config.clone();
         config.data_dir = dir.path().to_path_buf();
@@ -133,16 +133,16 @@ impl TestApp {
     }
 
     /// The node's database, for tests that seed or inspect it directly.
-    pub fn database_url(&self) -> &str {
+    pub(crate) fn database_url(&self) -> &str {
         self.db.url()
     }
 
     /// The node's data dir (local uploads live in `files/` under it).
-    pub fn data_dir(&self) -> &std::path::Path {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
     }
 
-    pub fn user(&self) -> User {
+    pub(crate) fn user(&self) -> User {
         let id = Uuid::new_v4();
         User {
             id,
@@ -150,7 +150,7 @@ impl TestApp {
         }
     }
 
-    pub fn admin(&self) -> User {
+    pub(crate) fn admin(&self) -> User {
         let id = Uuid::new_v4();
         User {
             id,
@@ -159,7 +159,7 @@ impl TestApp {
     }
 
     /// Sends a request; `body` is JSON when given.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -184,29 +184,29 @@ impl TestApp {
         (status, value)
     }
 
-    pub async fn get(&self, path: &str, who: &User) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str, who: &User) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(who), None).await
     }
 
-    pub async fn post(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(who), Some(body)).await
     }
 
-    pub async fn patch(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn patch(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, path, Some(who), Some(body)).await
     }
 
-    pub async fn delete(&self, path: &str, who: &User) -> (StatusCode, Value) {
+    pub(crate) async fn delete(&self, path: &str, who: &User) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, Some(who), None).await
     }
 
     /// A project (created by a fresh admin) with no members, and its id.
-    pub async fn project(&self) -> String {
+    pub(crate) async fn project(&self) -> String {
         self.project_with(&[]).await
     }
 
     /// A project (created by a fresh admin) with `members` as its members, and its id.
-    pub async fn project_with(&self, members: &[&User]) -> String {
+    pub(crate) async fn project_with(&self, members: &[&User]) -> String {
         let ids: Vec<String> = members.iter().map(|m| m.id.to_string()).collect();
         let (status, body) = self
             .post(
@@ -221,7 +221,7 @@ impl TestApp {
 
     /// A conversation owned by `owner` with `members`, in a new project all of them are
     /// members of; returns its id.
-    pub async fn conversation(&self, owner: &User, members: &[&User]) -> String {
+    pub(crate) async fn conversation(&self, owner: &User, members: &[&User]) -> String {
         let mut everyone = vec![owner];
         everyone.extend_from_slice(members);
         let project = self.project_with(&everyone).await;
@@ -238,7 +238,7 @@ impl TestApp {
     }
 
     /// Sends a text message and returns it.
-    pub async fn send(&self, conversation: &str, who: &User, content: &str) -> Value {
+    pub(crate) async fn send(&self, conversation: &str, who: &User, content: &str) -> Value {
         let (status, body) = self
             .post(
                 &format!("/api/conversations/{conversation}/messages"),
@@ -250,7 +250,7 @@ impl TestApp {
         body["message"].clone()
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -293,7 +293,7 @@ macro_rules! on_both_backends {
 
 impl TestApp {
     /// A connected Socket.IO client for `who`.
-    pub async fn socket(&self, who: &User) -> confab_test_client::Client {
+    pub(crate) async fn socket(&self, who: &User) -> confab_test_client::Client {
         confab_test_client::Client::handshake(
             &self.base,
             Some(serde_json::json!({ "token": who.token })),
@@ -304,7 +304,11 @@ impl TestApp {
     }
 
     /// A socket that has joined `conversation`.
-    pub async fn joined(&self, who: &User, conversation: &str) -> confab_test_client::Client {
+    pub(crate) async fn joined(
+        &self,
+        who: &User,
+        conversation: &str,
+    ) -> confab_test_client::Client {
         let socket = self.socket(who).await;
         let ack = socket
             .ask(
