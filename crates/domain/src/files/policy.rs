@@ -39,7 +39,7 @@ mod tests {
             ConversationType::Project,
             ConversationStatus::Active,
             participant.map(|_| ParticipantRole::Member),
-            participant.unwrap_or_else(UserId::new),
+            participant.unwrap_or_default(),
         )
     }
 
