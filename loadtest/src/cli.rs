@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Scenario {
+pub(crate) enum Scenario {
     /// 1,000 clients in 10 rooms of 100; 100 senders at a fixed total rate.
     Fanout,
     /// 10,000 clients in 5,000 two-person conversations.
@@ -23,7 +23,7 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Fanout => "fanout",
             Self::Dm => "dm",
@@ -40,7 +40,7 @@ impl Scenario {
     name = "confab-loadgen",
     about = "Socket.IO load generator for confab and its reference servers"
 )]
-pub struct Args {
+pub(crate) struct Args {
     #[arg(long, value_enum, default_value = "fanout")]
     pub scenario: Scenario,
     /// Server base URL (http://127.0.0.1:3000). Repeat for a cluster: clients are spread over
@@ -125,7 +125,7 @@ pub struct Args {
 /// A fully resolved run.
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Plan {
+pub(crate) struct Plan {
     pub scenario: &'static str,
     pub clients: usize,
     pub rooms: usize,
@@ -149,7 +149,7 @@ pub struct Plan {
 }
 
 mod secs {
-    pub fn serialize<S: serde::Serializer>(
+    pub(super) fn serialize<S: serde::Serializer>(
         d: &std::time::Duration,
         s: S,
     ) -> Result<S::Ok, S::Error> {
@@ -163,7 +163,7 @@ const MAX_RUN: Duration = Duration::from_secs(600);
 const MAX_PER_ROOM: usize = 1000;
 
 impl Args {
-    pub fn plan(&self) -> anyhow::Result<Plan> {
+    pub(crate) fn plan(&self) -> anyhow::Result<Plan> {
         let s = secs_of;
         // (clients, rooms, senders, rate, closed loop, duration, warmup, connect rate, settle)
         let d = match self.scenario {
@@ -241,18 +241,18 @@ impl Plan {
     }
 
     /// Room of client `i`.
-    pub fn room_of(&self, i: usize) -> usize {
+    pub(crate) fn room_of(&self, i: usize) -> usize {
         i % self.rooms
     }
 
     /// Seconds between two sends of one open-loop sender.
-    pub fn send_period(&self) -> Option<Duration> {
+    pub(crate) fn send_period(&self) -> Option<Duration> {
         (self.senders > 0 && !self.closed_loop && self.rate > 0.0)
             .then(|| Duration::from_secs_f64(self.senders as f64 / self.rate))
     }
 
     /// Offset of sender `j`'s first send: senders are staggered evenly over one period.
-    pub fn send_offset(&self, j: usize) -> Duration {
+    pub(crate) fn send_offset(&self, j: usize) -> Duration {
         match self.rate > 0.0 && !self.closed_loop {
             true => Duration::from_secs_f64(j as f64 / self.rate),
             false => Duration::ZERO,

@@ -24,7 +24,7 @@ type Ws = WebSocketStream<TcpStream>;
 /// Where the run is. Sends happen in `Warmup` and `Measure`; latencies count in `Measure`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
-pub enum Phase {
+pub(crate) enum Phase {
     Connect = 0,
     Warmup = 1,
     Measure = 2,
@@ -33,7 +33,7 @@ pub enum Phase {
 }
 
 /// State every client task shares.
-pub struct Shared {
+pub(crate) struct Shared {
     /// Clock base of the `sentMicros` carried in each `clientMsgId`.
     pub base: Instant,
     pub run_id: String,
@@ -55,7 +55,7 @@ pub struct Shared {
 }
 
 #[derive(Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     /// Connection attempts that finished, one way or the other.
     pub settled: AtomicU64,
     pub connected: AtomicU64,
@@ -78,13 +78,13 @@ impl Shared {
 
     /// The node client `i` connects to (the same rule as the specs: members of a room
     /// alternate between nodes).
-    pub fn node_of(&self, client: usize) -> usize {
+    pub(crate) fn node_of(&self, client: usize) -> usize {
         (client / self.rooms.max(1)) % self.nodes.max(1)
     }
 }
 
 /// What one client is asked to do.
-pub struct Spec {
+pub(crate) struct Spec {
     pub index: usize,
     pub room: usize,
     pub node: usize,
@@ -97,7 +97,7 @@ pub struct Spec {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct SendSpec {
+pub(crate) struct SendSpec {
     /// Delay of the first send after sending starts (staggering).
     pub offset: Duration,
     /// Open loop: time between sends. `None`: closed loop.
@@ -106,7 +106,7 @@ pub struct SendSpec {
 }
 
 /// What one client saw.
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub index: usize,
     pub room: usize,
     pub connected: bool,
@@ -118,7 +118,11 @@ pub struct Outcome {
 }
 
 /// Runs one client until the phase reaches `Stop` or its connection ends.
-pub async fn run(shared: Arc<Shared>, spec: Spec, phases: watch::Receiver<Phase>) -> Outcome {
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    spec: Spec,
+    phases: watch::Receiver<Phase>,
+) -> Outcome {
     let mut client = Client {
         outcome: Outcome {
             index: spec.index,
@@ -462,6 +466,6 @@ async fn send(ws: &mut Ws, text: String) -> Result<(), &'static str> {
     ws.send(Message::text(text)).await.map_err(|_| "ws_send")
 }
 
-pub fn micros(d: Duration) -> u64 {
+pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

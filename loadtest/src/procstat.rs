@@ -10,7 +10,7 @@ const TICKS_PER_SECOND: f64 = 100.0;
 
 /// One reading of one process.
 #[derive(Clone, Copy, Debug)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub at: Instant,
     pub cpu_ticks: u64,
     pub rss_kb: u64,
@@ -18,7 +18,7 @@ pub struct Sample {
 }
 
 /// Reads `/proc/<pid>` (`self` for this process).
-pub fn sample(pid: &str) -> Option<Sample> {
+pub(crate) fn sample(pid: &str) -> Option<Sample> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     Some(Sample {
@@ -31,7 +31,7 @@ pub fn sample(pid: &str) -> Option<Sample> {
 
 /// utime + stime from a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses
 /// and may hold spaces, so fields are counted from the last `)`.
-pub fn cpu_ticks(stat: &str) -> Option<u64> {
+pub(crate) fn cpu_ticks(stat: &str) -> Option<u64> {
     let after = &stat[stat.rfind(')')? + 1..];
     let mut fields = after.split_whitespace();
     // After the name: state (3), ppid (4), … utime is field 14, stime 15.
@@ -41,13 +41,13 @@ pub fn cpu_ticks(stat: &str) -> Option<u64> {
 }
 
 /// A `Key:   1234 kB` line of `/proc/<pid>/status`.
-pub fn status_kb(status: &str, key: &str) -> Option<u64> {
+pub(crate) fn status_kb(status: &str, key: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with(key))?;
     line[key.len()..].split_whitespace().next()?.parse().ok()
 }
 
 /// CPU use between two samples, in percent of one core.
-pub fn cpu_percent(from: &Sample, to: &Sample) -> f64 {
+pub(crate) fn cpu_percent(from: &Sample, to: &Sample) -> f64 {
     let wall = to.at.duration_since(from.at).as_secs_f64();
     if wall <= 0.0 {
         return 0.0;
@@ -57,7 +57,7 @@ pub fn cpu_percent(from: &Sample, to: &Sample) -> f64 {
 }
 
 /// Several processes (a cluster's nodes) read as one: CPU and RSS add up.
-pub fn sample_all(pids: &[String]) -> Option<Sample> {
+pub(crate) fn sample_all(pids: &[String]) -> Option<Sample> {
     let mut total: Option<Sample> = None;
     for pid in pids {
         let s = sample(pid)?;
@@ -82,7 +82,7 @@ fn comm(stat: &str) -> Option<&str> {
 /// Every process named `name` read as one (CPU adds up; RSS is not summed: shared memory of
 /// forked backends would count many times). Processes that exit between two readings take
 /// their CPU time with them, so this undercounts short-lived ones.
-pub fn sample_comm(name: &str) -> Option<Sample> {
+pub(crate) fn sample_comm(name: &str) -> Option<Sample> {
     let mut ticks = 0;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let file_name = entry.file_name();
@@ -109,7 +109,7 @@ pub fn sample_comm(name: &str) -> Option<Sample> {
 
 /// The whole machine from the first line of `/proc/stat`: busy ticks (everything but idle and
 /// iowait), so `cpu_percent` gives % of one core (200 % = both cores of a 2-core machine).
-pub fn sample_machine() -> Option<Sample> {
+pub(crate) fn sample_machine() -> Option<Sample> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let line = stat.lines().next()?.strip_prefix("cpu ")?;
     let fields: Vec<u64> = line
@@ -134,7 +134,7 @@ pub fn sample_machine() -> Option<Sample> {
 /// Summary of a process over a run.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProcessReport {
+pub(crate) struct ProcessReport {
     pub pids: Vec<String>,
     /// % of one core while clients connected.
     pub cpu_percent_connect: f64,

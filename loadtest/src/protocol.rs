@@ -6,12 +6,12 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-pub use confab_test_client::frame::{Inbound, PONG, connect, event, event_name, parse};
+pub(crate) use confab_test_client::frame::{Inbound, PONG, connect, event, event_name, parse};
 
 /// The fields of a `message:new` the load generator checks.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Delivered<'a> {
+pub(crate) struct Delivered<'a> {
     #[serde(borrow)]
     pub conversation_id: Cow<'a, str>,
     pub seq: i64,
@@ -20,7 +20,7 @@ pub struct Delivered<'a> {
 }
 
 /// Parses `["message:new", Message]`.
-pub fn delivered(json: &str) -> Result<Delivered<'_>, serde_json::Error> {
+pub(crate) fn delivered(json: &str) -> Result<Delivered<'_>, serde_json::Error> {
     let (_, message): (serde::de::IgnoredAny, Delivered<'_>) = serde_json::from_str(json)?;
     Ok(message)
 }
@@ -28,7 +28,7 @@ pub fn delivered(json: &str) -> Result<Delivered<'_>, serde_json::Error> {
 /// An ack's first argument: `{ ok, message?, lastSeq? }` or `{ error: { code } }`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AckBody {
+pub(crate) struct AckBody {
     #[serde(default)]
     pub ok: bool,
     #[serde(default)]
@@ -40,19 +40,19 @@ pub struct AckBody {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AckedMessage {
+pub(crate) struct AckedMessage {
     pub seq: i64,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AckError {
+pub(crate) struct AckError {
     #[serde(default)]
     pub code: String,
 }
 
 impl AckBody {
     /// The error code of a failed ack (`unknown` when the body says neither ok nor error).
-    pub fn error_code(&self) -> Option<&str> {
+    pub(crate) fn error_code(&self) -> Option<&str> {
         match (&self.error, self.ok) {
             (Some(e), _) if !e.code.is_empty() => Some(&e.code),
             (Some(_), _) | (None, false) => Some("unknown"),
@@ -62,7 +62,7 @@ impl AckBody {
 }
 
 /// Parses an ACK payload `[body, …]`.
-pub fn ack_body(json: &str) -> Result<AckBody, serde_json::Error> {
+pub(crate) fn ack_body(json: &str) -> Result<AckBody, serde_json::Error> {
     let mut args: Vec<serde_json::Value> = serde_json::from_str(json)?;
     if args.is_empty() {
         return Ok(AckBody::default());
@@ -72,17 +72,17 @@ pub fn ack_body(json: &str) -> Result<AckBody, serde_json::Error> {
 
 /// A load-test `clientMsgId`: `<run>-<client>-<n>-<sentMicros>`; the send time travels with the
 /// message so every receiver can compute its delivery latency.
-pub fn client_msg_id(run: &str, client: usize, n: u64, sent_us: u64) -> String {
+pub(crate) fn client_msg_id(run: &str, client: usize, n: u64, sent_us: u64) -> String {
     format!("{run}-{client}-{n}-{sent_us}")
 }
 
 /// The send time (microseconds since the run's clock base) inside a load-test `clientMsgId`.
-pub fn sent_micros(client_msg_id: &str) -> Option<u64> {
+pub(crate) fn sent_micros(client_msg_id: &str) -> Option<u64> {
     client_msg_id.rsplit('-').next()?.parse().ok()
 }
 
 /// The sending client's index inside a load-test `clientMsgId` (`<run>-<client>-<n>-<sent>`).
-pub fn sender_index(client_msg_id: &str) -> Option<usize> {
+pub(crate) fn sender_index(client_msg_id: &str) -> Option<usize> {
     client_msg_id.split('-').nth(1)?.parse().ok()
 }
 

@@ -16,7 +16,7 @@ use crate::stats::{self, Accounting, Errors, Percentiles, round3};
 
 /// Samples the server(s), this process, the processes named with `--aux-comm` and the whole
 /// machine every 250 ms while the run sleeps, and at marks.
-pub struct Sampler {
+pub(crate) struct Sampler {
     server: Vec<String>,
     aux: Vec<String>,
     marks: BTreeMap<&'static str, Reading>,
@@ -33,7 +33,7 @@ struct Reading {
 }
 
 impl Sampler {
-    pub fn new(server: Vec<String>, aux: Vec<String>) -> Self {
+    pub(crate) fn new(server: Vec<String>, aux: Vec<String>) -> Self {
         Self {
             server,
             aux,
@@ -58,11 +58,11 @@ impl Sampler {
         (server, own)
     }
 
-    pub fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         self.read();
     }
 
-    pub fn mark(&mut self, name: &'static str) {
+    pub(crate) fn mark(&mut self, name: &'static str) {
         let (server, own) = self.read();
         let reading = Reading {
             server,
@@ -74,7 +74,7 @@ impl Sampler {
     }
 
     /// Sleeps, sampling as it goes.
-    pub async fn sleep(&mut self, d: Duration) {
+    pub(crate) async fn sleep(&mut self, d: Duration) {
         let until = Instant::now() + d;
         while Instant::now() < until {
             self.tick();
@@ -152,13 +152,13 @@ fn cores() -> usize {
 /// CPU of processes by name, or of the whole machine, in % of one core.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuxReport {
+pub(crate) struct AuxReport {
     pub name: String,
     pub cpu_percent_connect: f64,
     pub cpu_percent: f64,
 }
 
-pub struct Timing {
+pub(crate) struct Timing {
     pub started_at: String,
     pub setup_secs: f64,
     pub connect_secs: f64,
@@ -168,7 +168,7 @@ pub struct Timing {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+pub(crate) struct Summary {
     pub scenario: String,
     pub target: String,
     pub urls: Vec<String>,
@@ -190,7 +190,7 @@ pub struct Summary {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectReport {
+pub(crate) struct ConnectReport {
     pub attempted: usize,
     pub connected: u64,
     pub joined: u64,
@@ -204,7 +204,7 @@ pub struct ConnectReport {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SendReport {
+pub(crate) struct SendReport {
     pub sent_total: u64,
     pub acked_total: u64,
     pub sent_per_sec: f64,
@@ -217,7 +217,7 @@ pub struct SendReport {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeliveryReport {
+pub(crate) struct DeliveryReport {
     /// `message:new` received in the measured window, per second (all receivers).
     pub per_sec: f64,
     pub latency_ms: Percentiles,
@@ -240,7 +240,7 @@ const ITEMISED_RECEIVERS: usize = 50;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ReceiverReport {
+pub(crate) struct ReceiverReport {
     pub client: usize,
     pub room: usize,
     pub expected: u64,
@@ -250,7 +250,7 @@ pub struct ReceiverReport {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerReport {
+pub(crate) struct ServerReport {
     #[serde(flatten)]
     pub process: ProcessReport,
     /// (RSS after connect − RSS before) / connections.
@@ -258,7 +258,7 @@ pub struct ServerReport {
 }
 
 impl Summary {
-    pub fn clean(&self) -> bool {
+    pub(crate) fn clean(&self) -> bool {
         self.errors_total == 0
             && self.delivery.accounting.lost == 0
             && self.delivery.accounting.duplicated == 0
@@ -267,7 +267,7 @@ impl Summary {
     }
 }
 
-pub fn build(
+pub(crate) fn build(
     args: &Args,
     plan: &Plan,
     shared: &Shared,
@@ -388,7 +388,7 @@ fn split(recorder: &Option<stats::Recorder>) -> anyhow::Result<Option<Percentile
 }
 
 /// Writes the JSON report; returns its path.
-pub fn write(args: &Args, plan: &Plan, summary: &Summary) -> anyhow::Result<PathBuf> {
+pub(crate) fn write(args: &Args, plan: &Plan, summary: &Summary) -> anyhow::Result<PathBuf> {
     let path = match &args.out {
         Some(p) => p.clone(),
         None => {
@@ -412,7 +412,7 @@ pub fn write(args: &Args, plan: &Plan, summary: &Summary) -> anyhow::Result<Path
 }
 
 /// The one-line summary printed on stdout.
-pub fn line(s: &Summary) -> String {
+pub(crate) fn line(s: &Summary) -> String {
     let (cpu, rss, per_conn) = match &s.server {
         Some(r) => (
             format!("{:.0}%", r.process.cpu_percent),

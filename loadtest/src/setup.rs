@@ -14,7 +14,7 @@ use crate::cli::Plan;
 
 /// A server under test: its REST base and its Socket.IO websocket endpoint.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub(crate) struct Target {
     pub base: Url,
     pub addr: SocketAddr,
     pub ws_url: String,
@@ -23,7 +23,7 @@ pub struct Target {
 /// Parses `http://host:port` (or `ws://`) and resolves the host once: every connection goes to
 /// that address, so DNS is not part of what is measured. TLS is not spoken (put the load
 /// generator next to the nodes, or behind the TLS terminator).
-pub fn target(url: &str) -> anyhow::Result<Target> {
+pub(crate) fn target(url: &str) -> anyhow::Result<Target> {
     let base = Url::parse(url).with_context(|| format!("invalid --url {url}"))?;
     anyhow::ensure!(
         matches!(base.scheme(), "http" | "ws"),
@@ -57,7 +57,7 @@ pub fn target(url: &str) -> anyhow::Result<Target> {
 
 /// Source addresses must be of the targets' family (an IPv4 source cannot reach an IPv6
 /// target).
-pub fn check_sources(ips: &[IpAddr], targets: &[Target]) -> anyhow::Result<()> {
+pub(crate) fn check_sources(ips: &[IpAddr], targets: &[Target]) -> anyhow::Result<()> {
     for ip in ips {
         for target in targets {
             anyhow::ensure!(
@@ -71,14 +71,14 @@ pub fn check_sources(ips: &[IpAddr], targets: &[Target]) -> anyhow::Result<()> {
 }
 
 /// What setup created.
-pub struct Fixtures {
+pub(crate) struct Fixtures {
     pub project: String,
     /// Conversation id per room.
     pub conversations: Vec<String>,
 }
 
 /// Creates the project and one conversation per room with its clients as participants.
-pub async fn create(
+pub(crate) async fn create(
     target: &Target,
     admin_token: &str,
     plan: &Plan,

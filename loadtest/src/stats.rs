@@ -13,12 +13,12 @@ const MAX_MICROS: u64 = 120_000_000;
 
 /// A latency histogram split into a few shards so that thousands of connection tasks can
 /// record into it without one hot lock. One histogram per connection would cost ~100 KB each.
-pub struct Recorder {
+pub(crate) struct Recorder {
     shards: Vec<Mutex<Histogram<u64>>>,
 }
 
 impl Recorder {
-    pub fn new(shards: usize) -> anyhow::Result<Self> {
+    pub(crate) fn new(shards: usize) -> anyhow::Result<Self> {
         let shards = (0..shards.max(1))
             .map(|_| new_histogram().map(Mutex::new))
             .collect::<anyhow::Result<_>>()?;
@@ -26,14 +26,14 @@ impl Recorder {
     }
 
     /// Records one latency in microseconds; `key` picks the shard (use the client index).
-    pub fn record(&self, key: usize, micros: u64) {
+    pub(crate) fn record(&self, key: usize, micros: u64) {
         let shard = &self.shards[key % self.shards.len()];
         let mut h = shard.lock().unwrap_or_else(PoisonError::into_inner);
         h.saturating_record(micros.clamp(1, MAX_MICROS));
     }
 
     /// All shards merged.
-    pub fn merged(&self) -> anyhow::Result<Histogram<u64>> {
+    pub(crate) fn merged(&self) -> anyhow::Result<Histogram<u64>> {
         let mut all = new_histogram()?;
         for shard in &self.shards {
             let h = shard.lock().unwrap_or_else(PoisonError::into_inner);
@@ -50,7 +50,7 @@ fn new_histogram() -> anyhow::Result<Histogram<u64>> {
 /// Percentiles in milliseconds, as reported.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Percentiles {
+pub(crate) struct Percentiles {
     pub count: u64,
     pub mean: f64,
     pub p50: f64,
@@ -61,7 +61,7 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    pub fn of(h: &Histogram<u64>) -> Self {
+    pub(crate) fn of(h: &Histogram<u64>) -> Self {
         if h.is_empty() {
             return Self::default();
         }
@@ -78,14 +78,14 @@ impl Percentiles {
     }
 }
 
-pub fn round3(x: f64) -> f64 {
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
 /// What one receiver saw of its conversation: how often each `seq` after the one it joined at
 /// arrived.
 #[derive(Debug, Default)]
-pub struct SeqLedger {
+pub(crate) struct SeqLedger {
     /// `lastSeq` from the join ack: deliveries at or below it are history, not this run.
     base: i64,
     counts: Vec<u16>,
@@ -97,14 +97,14 @@ pub struct SeqLedger {
 const MAX_TRACKED: i64 = 4_000_000;
 
 impl SeqLedger {
-    pub fn new(base: i64) -> Self {
+    pub(crate) fn new(base: i64) -> Self {
         Self {
             base,
             ..Self::default()
         }
     }
 
-    pub fn see(&mut self, seq: i64) {
+    pub(crate) fn see(&mut self, seq: i64) {
         let offset = seq - self.base - 1;
         if !(0..MAX_TRACKED).contains(&offset) {
             self.out_of_range += 1;
@@ -127,7 +127,7 @@ impl SeqLedger {
 
     /// Compares what arrived with what the conversation's senders had acknowledged
     /// (`acked`, sorted and distinct).
-    pub fn account(&self, acked: &[i64]) -> Accounting {
+    pub(crate) fn account(&self, acked: &[i64]) -> Accounting {
         let mut out = Accounting {
             expected: 0,
             out_of_range: self.out_of_range,
@@ -157,7 +157,7 @@ impl SeqLedger {
 /// Loss and duplication for one receiver or, summed, for a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Accounting {
+pub(crate) struct Accounting {
     /// Acknowledged messages this receiver should have seen.
     pub expected: u64,
     /// Deliveries (duplicates included).
@@ -174,7 +174,7 @@ pub struct Accounting {
 }
 
 impl Accounting {
-    pub fn add(&mut self, other: &Accounting) {
+    pub(crate) fn add(&mut self, other: &Accounting) {
         self.expected += other.expected;
         self.delivered += other.delivered;
         self.lost += other.lost;
@@ -186,26 +186,26 @@ impl Accounting {
 
 /// Errors by kind.
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct Errors(pub BTreeMap<String, u64>);
+pub(crate) struct Errors(pub BTreeMap<String, u64>);
 
 impl Errors {
-    pub fn count(&mut self, kind: impl Into<String>) {
+    pub(crate) fn count(&mut self, kind: impl Into<String>) {
         *self.0.entry(kind.into()).or_insert(0) += 1;
     }
 
-    pub fn merge(&mut self, other: &Errors) {
+    pub(crate) fn merge(&mut self, other: &Errors) {
         for (k, v) in &other.0 {
             *self.0.entry(k.clone()).or_insert(0) += v;
         }
     }
 
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.0.values().sum()
     }
 }
 
 /// Sorted, distinct acknowledged seqs per conversation, from every sender's own list.
-pub fn acked_by_conversation(
+pub(crate) fn acked_by_conversation(
     rooms: usize,
     acks: impl IntoIterator<Item = (usize, Vec<i64>)>,
 ) -> Vec<Vec<i64>> {

@@ -7,14 +7,14 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use uuid::Uuid;
 
-pub struct Minter {
+pub(crate) struct Minter {
     key: EncodingKey,
     exp: u64,
 }
 
 impl Minter {
     /// Tokens valid for `ttl` from now.
-    pub fn new(secret: &str, ttl: Duration) -> anyhow::Result<Self> {
+    pub(crate) fn new(secret: &str, ttl: Duration) -> anyhow::Result<Self> {
         anyhow::ensure!(!secret.is_empty(), "--secret must not be empty");
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?;
         Ok(Self {
@@ -23,7 +23,7 @@ impl Minter {
         })
     }
 
-    pub fn user(&self, id: Uuid, name: &str) -> anyhow::Result<String> {
+    pub(crate) fn user(&self, id: Uuid, name: &str) -> anyhow::Result<String> {
         self.sign(&json!({
             "sub": id.to_string(),
             "exp": self.exp,
@@ -31,7 +31,7 @@ impl Minter {
         }))
     }
 
-    pub fn admin(&self, id: Uuid) -> anyhow::Result<String> {
+    pub(crate) fn admin(&self, id: Uuid) -> anyhow::Result<String> {
         self.sign(&json!({
             "sub": id.to_string(),
             "exp": self.exp,

@@ -15,7 +15,7 @@ use sea_orm_migration::sea_orm::DbBackend;
 use crate::m20261124_000001_create_core_tables::Messages;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 #[derive(DeriveIden, Clone, Copy)]
 enum Search {

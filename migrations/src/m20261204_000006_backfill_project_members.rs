@@ -10,7 +10,7 @@
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
-pub struct Migration;
+pub(crate) struct Migration;
 
 /// Plain SQL both backends accept (the `WHERE` also keeps SQLite from reading `ON CONFLICT`
 /// as part of the join).

@@ -12,29 +12,39 @@ pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// The claims confab reads (Supabase's layout).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Claims {
+    /// The user's id (a UUID); a user row is created or updated from the claims on first use.
     pub sub: String,
+    /// Expiry (Unix seconds), honoured with the leeway; a socket is disconnected at it.
     pub exp: i64,
+    /// Issued at (Unix seconds); written by `confab token`, not checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
     /// Not before (Unix seconds), honoured with the leeway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// The user's email, copied to the user row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Supabase's `user_metadata`: where the display name comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_metadata: Option<UserMetadata>,
+    /// Supabase's `app_metadata`: where the admin role comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_metadata: Option<AppMetadata>,
 }
 
+/// The `user_metadata` claim: what the user may edit about themselves.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct UserMetadata {
+    /// The display name (`user_metadata.name`), copied to the user row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
+/// The `app_metadata` claim: what only the issuer sets.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct AppMetadata {
+    /// `admin` makes the caller an admin (the Supabase convention); anything else is a user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }

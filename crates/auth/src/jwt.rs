@@ -24,7 +24,9 @@ const JWKS_MIN_REFRESH: Duration = Duration::from_secs(30);
 /// Where asymmetric keys come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JwksSource {
+    /// A JWKS fetched over HTTP(S) and refreshed (e.g. Supabase's signing keys).
     Url(String),
+    /// A JWKS read from a local file (read again when its keys are stale, like a fetched one).
     File(PathBuf),
 }
 
@@ -44,6 +46,7 @@ impl JwksSource {
 pub struct JwtSettings {
     /// HS256 shared secret; `None` disables HS256.
     pub secret: Option<Vec<u8>>,
+    /// Where the asymmetric (RS/ES/EdDSA) keys come from; `None` accepts HS256 only.
     pub jwks: Option<JwksSource>,
     /// Required `aud` when set (Supabase uses `authenticated`).
     pub audience: Option<String>,

@@ -9,6 +9,8 @@
 //! Depends on confab-domain (the port and `Identity`), jsonwebtoken and reqwest (JWKS over
 //! HTTP); never on confab-http, confab-gateway, confab-store or confab-server.
 
+#![warn(missing_docs)]
+
 mod claims;
 mod jwt;
 #[cfg(test)]

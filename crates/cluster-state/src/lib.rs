@@ -11,6 +11,8 @@
 //! Depends on confab-domain (the ports), redis and confab-redis-link; never on
 //! Socket.IO, confab-store, confab-http, confab-gateway or confab-server.
 
+#![warn(missing_docs)]
+
 mod limiter;
 mod presence;
 mod throttle;
@@ -143,19 +145,24 @@ pub struct StateConfig {
     pub node_dead_after: Duration,
     /// Bound on each Redis call (an unreachable Redis must not stall a request).
     pub redis_timeout: Duration,
+    /// The per-user allowances the limiter enforces across the cluster.
     pub limits: Limits,
 }
 
 /// The three stores, sharing one pool and one error log.
 #[derive(Clone, Debug)]
 pub struct RedisState {
+    /// Who is online, per user and node (the domain's `Presence` port).
     pub presence: Arc<RedisPresence>,
+    /// Per-user rate limits shared by every node (the domain's `RateLimiter` port).
     pub limiter: Arc<RedisLimiter>,
+    /// Typing signals with their expiry (the domain's `TypingState` port).
     pub typing: Arc<RedisTyping>,
     errors: Arc<ErrorLog>,
 }
 
 impl RedisState {
+    /// The three stores on `pool`, each call bounded by `config.redis_timeout`.
     pub fn new(pool: Pool, config: StateConfig) -> Self {
         Self::with_backend(Backend::Pool(pool), config)
     }
@@ -221,6 +228,7 @@ impl RedisState {
         !self.errors.is_failing()
     }
 
+    /// The last Redis error these stores met while they are failing (the reason the readiness check gives).
     pub fn last_error(&self) -> Option<String> {
         self.errors.last_error()
     }

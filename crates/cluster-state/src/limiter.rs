@@ -31,6 +31,8 @@ redis.call('SET', KEYS[1], string.format('%d', next), 'PX', math.ceil((next - no
 return 0
 ";
 
+/// Per-user GCRA rate limits in Redis (a Lua script per check), shared by every node; lets
+/// requests through while Redis is unreachable.
 pub struct RedisLimiter {
     link: Link,
     prefix: String,

@@ -17,6 +17,7 @@ pub struct ErrorLog {
 }
 
 impl ErrorLog {
+    /// A log for the dependency named `what`, logging failures at most once per `interval`.
     pub fn new(what: &'static str, interval: Duration) -> Self {
         Self {
             what,
@@ -55,10 +56,12 @@ impl ErrorLog {
         }
     }
 
+    /// Whether the last call failed (no success since).
     pub fn is_failing(&self) -> bool {
         self.failing.load(Ordering::Relaxed)
     }
 
+    /// The text of the last failure while failing, `None` once a call succeeded.
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|e| e.clone())
     }

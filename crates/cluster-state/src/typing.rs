@@ -48,6 +48,8 @@ if tonumber(v) > now then return 1 end
 return 0
 ";
 
+/// Typing signals in Redis with their expiry, so a user's typing on one node stops on
+/// every node when it times out; signals are dropped while Redis is unreachable.
 pub struct RedisTyping {
     link: Link,
     prefix: String,

@@ -64,9 +64,9 @@ pub enum Error {
     /// A dependency (database, Redis, object store) is unavailable.
     #[error("{0}")]
     Unavailable(String),
-    /// A bug or unexpected failure. The cause, with its chain of sources, is for the logs,
-    /// never for clients.
-    #[error("internal error: {0}")]
+    /// A bug or unexpected failure. The cause, with its chain of sources (all of it shown
+    /// here), is for the logs, never for clients.
+    #[error("internal error: {}", crate::logs::Chain(.0.as_ref()))]
     Internal(#[source] Cause),
 }
 

@@ -36,6 +36,30 @@ pub fn clip(text: &str) -> String {
     Clip(text).to_string()
 }
 
+/// Displays an error with its chain of sources, `outer: inner: root`, so that one log line
+/// carries the whole cause. A source whose text is already shown (an error that formats its
+/// source into its own message) is not repeated.
+#[derive(Clone, Copy, Debug)]
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.0.to_string();
+        f.write_str(&shown)?;
+        let mut next = self.0.source();
+        while let Some(source) = next {
+            let text = source.to_string();
+            if !shown.contains(&text) {
+                write!(f, ": {text}")?;
+                shown.push_str(": ");
+                shown.push_str(&text);
+            }
+            next = source.source();
+        }
+        Ok(())
+    }
+}
+
 struct Bounded<'a, 'b> {
     out: &'a mut fmt::Formatter<'b>,
     written: usize,

@@ -81,12 +81,14 @@ pub fn may_delete(actor: &Identity, access: &Access, message: &Message) -> Resul
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ids::{ConversationId, MessageId, ProjectId, UserId};
     use crate::model::{Conversation, MessageKind, Participant};
 
-    fn access(
+    /// What `user` may reach in a new conversation of `kind` and `status`, as a participant
+    /// with `role` (`None`: not one).
+    pub(crate) fn access(
         kind: ConversationType,
         status: ConversationStatus,
         role: Option<ParticipantRole>,

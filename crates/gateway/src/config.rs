@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The Socket.IO settings of a node (`[realtime]` in `confab.toml`): Engine.IO timings and
+/// the per-socket limits.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct GatewayConfig {

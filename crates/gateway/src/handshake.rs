@@ -30,7 +30,7 @@ use crate::{events, presence};
 /// Why a handshake was refused. socketioxide sends only a `message` in `connect_error`
 /// (no `data`), so the machine-readable code leads the message: `unauthorized: …`.
 #[derive(Debug)]
-pub struct HandshakeError {
+pub(crate) struct HandshakeError {
     code: &'static str,
     message: String,
 }
@@ -70,7 +70,7 @@ pub(crate) fn register<A: Adapter + DefinedAdapter>(
 }
 
 /// The contract's bound on the handshake `auth` object, in bytes of its JSON text.
-pub const MAX_AUTH_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_AUTH_BYTES: usize = 8 * 1024;
 
 /// The CONNECT packet's `auth` object. socketioxide hands it over as the raw JSON text;
 /// its size is checked here before anything parses it, so a large `auth` costs no more

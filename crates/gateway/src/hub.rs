@@ -12,6 +12,8 @@ use socketioxide::extract::SocketRef;
 use crate::config::GatewayConfig;
 use crate::typing::Typing;
 
+/// What every socket handler shares: the Socket.IO server, the use cases, the settings,
+/// presence, typing and the handshake allowance per address.
 pub struct Hub<A: Adapter> {
     pub(crate) io: SocketIo<A>,
     pub(crate) services: Arc<Services>,

@@ -11,6 +11,8 @@
 //! `handshake`; `events` and `presence` below it; `hub`; `typing` and `notifier`; and at
 //! the ground `reply`, `rooms`, `metrics`, `config`.
 
+#![warn(missing_docs)]
+
 mod config;
 mod events;
 mod handshake;
@@ -41,7 +43,9 @@ pub use rooms::{conversation_room, user_room};
 
 /// The gateway's collaborators besides the use cases.
 pub struct Stores {
+    /// Who is online (in-process on a single node, Redis in a cluster).
     pub presence: Arc<dyn Presence>,
+    /// Typing signals and their expiry (in-process or Redis).
     pub typing: Arc<dyn TypingState>,
     /// The per-address allowance of failed handshakes (`None`: unlimited).
     pub address_limit: Option<Arc<dyn AddressLimiter>>,

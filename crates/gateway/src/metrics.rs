@@ -3,16 +3,27 @@
 
 use std::time::Duration;
 
+/// Sockets connected to this node (gauge).
 pub const SOCKETS_CONNECTED: &str = "confab_sockets_connected";
+/// Client events received, by `event`.
 pub const EVENTS_RECEIVED: &str = "confab_socket_events_received_total";
+/// Client events handled, by `event` and `outcome` (`ok` or the error code).
 pub const EVENTS_HANDLED: &str = "confab_socket_events_total";
+/// Time from receiving a client event to having handled it, by `event`.
 pub const EVENT_SECONDS: &str = "confab_socket_event_duration_seconds";
+/// Messages stored and broadcast.
 pub const MESSAGES_SENT: &str = "confab_messages_sent_total";
+/// Broadcasts emitted, by `event`.
 pub const BROADCASTS: &str = "confab_broadcasts_total";
+/// Sockets on this node broadcasts were written to, by `event` (sampled).
 pub const FANOUT: &str = "confab_broadcast_fanout_total";
+/// Time from receiving `message:send` to acking it.
 pub const SEND_ACK_SECONDS: &str = "confab_send_ack_seconds";
+/// Failed socket events, by `code`.
 pub const ERRORS: &str = "confab_errors_total";
+/// Sockets disconnected because their token expired (`session:expired`).
 pub const SESSIONS_EXPIRED: &str = "confab_sessions_expired_total";
+/// Time from a new message's `createdAt` to its `message:new` leaving this node.
 pub const DELIVERY_SECONDS: &str = "confab_delivery_seconds";
 
 /// Describes every metric (call once after installing a recorder).

@@ -18,6 +18,8 @@ use crate::rooms::{conversation_room, root, user_room};
 /// fan-out run (rooms of 500) that was a quarter of what the broadcast itself cost.
 const FANOUT_SAMPLE: u64 = 16;
 
+/// The domain's `Notifier` over Socket.IO: emits each domain event to its conversation's
+/// room (through the adapter, so every node's sockets get it) and moves sockets between rooms.
 pub struct SocketNotifier<A: Adapter> {
     io: SocketIo<A>,
     /// Broadcasts so far, per kind of event (the sampling clock of each).
@@ -25,6 +27,7 @@ pub struct SocketNotifier<A: Adapter> {
 }
 
 impl<A: Adapter> SocketNotifier<A> {
+    /// A notifier emitting through `io`.
     pub fn new(io: SocketIo<A>) -> Self {
         Self {
             io,

@@ -42,7 +42,7 @@ impl Reply {
 
 /// The ack of the event being handled: `None` once answered, or when the client did not
 /// ask for one.
-pub struct Ack<A: Adapter>(Mutex<Option<AckSender<A>>>);
+pub(crate) struct Ack<A: Adapter>(Mutex<Option<AckSender<A>>>);
 
 impl<A: Adapter> FromMessageParts<A> for Ack<A> {
     type Error = Infallible;

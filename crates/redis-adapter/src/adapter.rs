@@ -73,8 +73,41 @@ impl Spawnable for InitRes {
 }
 
 impl<E: SocketEmitter> ClusterAdapter<E> {
-    /// Asks the other nodes to make the selected sockets join (`REMOTE_JOIN`) or leave
-    /// (`REMOTE_LEAVE`) `rooms`; nothing to do when the selection is local only.
+    /// Makes the selected sockets join (`REMOTE_JOIN`) or else leave (`REMOTE_LEAVE`) `rooms`:
+    /// here where the selection applies, then on the other nodes unless it is local only.
+    /// Joins (`join`) or leaves `rooms` for the sockets `opts` select, here and on the other
+    /// nodes. A local join also starts listening on the rooms' channels (sharded Pub/Sub).
+    async fn change_rooms(
+        &self,
+        join: bool,
+        opts: BroadcastOptions,
+        rooms: impl RoomParam,
+    ) -> Result<(), Error> {
+        let rooms: Vec<Room> = rooms.into_room_iter().collect();
+        if self.applies_locally(&opts) {
+            if join {
+                self.local.add_sockets(opts.clone(), rooms.clone());
+                let mut watched = rooms.clone();
+                // The socket's own channel too: Node's `RemoteSocket.emit` publishes there.
+                if let Some(sid) = opts.sid
+                    && opts.rooms.is_empty()
+                    && !opts.has_flag(BroadcastFlags::Broadcast)
+                {
+                    watched.push(Room::from(sid.to_string()));
+                }
+                self.watch_rooms(&watched).await;
+            } else {
+                self.local.del_sockets(opts.clone(), rooms.clone());
+            }
+        }
+        let kind = if join {
+            kind::REMOTE_JOIN
+        } else {
+            kind::REMOTE_LEAVE
+        };
+        self.publish_rooms_request(kind, &opts, rooms).await
+    }
+
     async fn publish_rooms_request(
         &self,
         kind: u64,
@@ -383,21 +416,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         opts: BroadcastOptions,
         rooms: impl RoomParam,
     ) -> Result<(), Self::Error> {
-        let rooms: Vec<Room> = rooms.into_room_iter().collect();
-        if self.applies_locally(&opts) {
-            self.local.add_sockets(opts.clone(), rooms.clone());
-            let mut watched = rooms.clone();
-            // The socket's own channel too: Node's `RemoteSocket.emit` publishes there.
-            if let Some(sid) = opts.sid
-                && opts.rooms.is_empty()
-                && !opts.has_flag(BroadcastFlags::Broadcast)
-            {
-                watched.push(Room::from(sid.to_string()));
-            }
-            self.watch_rooms(&watched).await;
-        }
-        self.publish_rooms_request(kind::REMOTE_JOIN, &opts, rooms)
-            .await
+        self.change_rooms(true, opts, rooms).await
     }
 
     async fn del_sockets(
@@ -405,12 +424,7 @@ impl<E: SocketEmitter> CoreAdapter<E> for ClusterAdapter<E> {
         opts: BroadcastOptions,
         rooms: impl RoomParam,
     ) -> Result<(), Self::Error> {
-        let rooms: Vec<Room> = rooms.into_room_iter().collect();
-        if self.applies_locally(&opts) {
-            self.local.del_sockets(opts.clone(), rooms.clone());
-        }
-        self.publish_rooms_request(kind::REMOTE_LEAVE, &opts, rooms)
-            .await
+        self.change_rooms(false, opts, rooms).await
     }
 
     async fn disconnect_socket(&self, opts: BroadcastOptions) -> Result<(), BroadcastError> {

@@ -298,37 +298,34 @@ pub(crate) fn encode_disconnect_request(uid: &str, opts: &NodeOpts, close: bool)
     })
 }
 
+/// A request whose answers carry its id: `{"uid","requestId","type","opts"?}`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IdRequest<'a> {
+    uid: &'a str,
+    request_id: &'a str,
+    r#type: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opts: Option<JsonOpts<'a>>,
+}
+
 /// REMOTE_FETCH: `{"uid","requestId","type":5,"opts":{..}}`.
 pub(crate) fn encode_fetch_request(uid: &str, request_id: &str, opts: &NodeOpts) -> Vec<u8> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Req<'a> {
-        uid: &'a str,
-        request_id: &'a str,
-        r#type: u64,
-        opts: JsonOpts<'a>,
-    }
-    json(&Req {
+    json(&IdRequest {
         uid,
         request_id,
         r#type: kind::REMOTE_FETCH,
-        opts: opts.json(),
+        opts: Some(opts.json()),
     })
 }
 
 /// ALL_ROOMS: `{"uid","requestId","type":1}`.
 pub(crate) fn encode_all_rooms_request(uid: &str, request_id: &str) -> Vec<u8> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Req<'a> {
-        uid: &'a str,
-        request_id: &'a str,
-        r#type: u64,
-    }
-    json(&Req {
+    json(&IdRequest {
         uid,
         request_id,
         r#type: kind::ALL_ROOMS,
+        opts: None,
     })
 }
 

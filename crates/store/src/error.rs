@@ -1,9 +1,10 @@
 //! Errors. [`StoreError`] is what setting the store up can fail with (connect, migrate).
 //! Inside the repositories a [`Failure`] carries either a database error or a domain error;
 //! at the port boundary ([`run`]) it becomes a `confab_domain::Error`: unreachable database
-//! -> `Unavailable`, unique-key violation -> `Conflict`, anything else -> `Internal`. The
-//! cause is logged there; an `Internal` keeps the database error as its source (for logs),
-//! and no message a client sees carries SQL or driver text.
+//! -> `Unavailable`, unique-key violation -> `Conflict`, anything else -> `Internal`. Nothing
+//! is logged here: an `Internal` keeps the database error as its source and an `Unavailable`
+//! names it, and whoever answers or drops the error logs it once (`report_failure!` for
+//! requests and socket events). No message a client sees carries SQL or driver text.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -88,8 +89,7 @@ impl Failure {
         match self {
             Self::Domain(err) => err,
             Self::Corrupt(what) => {
-                tracing::error!(op, %what, "unexpected value in the database");
-                Error::internal(format!("unexpected stored data in {op}"))
+                Error::internal_in(format!("unexpected stored data in {op}"), what)
             }
             Self::Db(err) => classify(op, err),
         }
@@ -106,10 +106,8 @@ fn classify(op: &'static str, err: DbErr) -> Error {
         return Error::validation("text must not contain NUL characters");
     }
     if is_unavailable(&err) {
-        tracing::warn!(op, error = %err, "database unavailable");
-        return Error::Unavailable(format!("database unavailable in {op}"));
+        return Error::Unavailable(format!("database unavailable in {op}: {err}"));
     }
-    tracing::error!(op, error = %err, "database error");
     Error::internal_in(format!("database error in {op}"), err)
 }
 

@@ -27,8 +27,11 @@ const NEXT_EVENT: Duration = Duration::from_secs(5);
 /// A Socket.IO DISCONNECT from the server arrives as an event named `disconnect`.
 #[derive(Debug, Clone)]
 pub struct Event {
+    /// The event name (`disconnect` for a server DISCONNECT).
     pub name: String,
+    /// The arguments after the name, in order.
     pub args: Vec<Value>,
+    /// A BINARY_EVENT's attachments, in the order of their placeholders.
     pub attachments: Vec<Vec<u8>>,
 }
 
@@ -61,6 +64,7 @@ impl std::fmt::Debug for Client {
 /// How a handshake ended.
 #[derive(Debug)]
 pub enum Handshake {
+    /// The server accepted the CONNECT: the socket, ready for events.
     Connected(Client),
     /// The CONNECT_ERROR payload (`{ message, data? }`).
     Refused(Value),

@@ -10,29 +10,40 @@ pub enum Inbound<'a> {
     Open(&'a str),
     /// Engine.IO PING `2`: answer with [`PONG`].
     Ping,
+    /// Engine.IO PONG `3` (an answer to a probe).
     Pong,
+    /// Engine.IO CLOSE `1`: the server ends the session.
     Close,
+    /// Engine.IO NOOP `6`.
     Noop,
     /// Socket.IO CONNECT `40{"sid":…}`.
     Connect(&'a str),
     /// Socket.IO CONNECT_ERROR `44{"message":…}`.
     ConnectError(&'a str),
+    /// Socket.IO DISCONNECT `41`: the server closed the namespace.
     Disconnect,
     /// Socket.IO EVENT `42[<ack>]["name",…]`.
     Event {
+        /// The ack id the server waits for, if any.
         ack: Option<u64>,
+        /// The JSON array: the event name, then its arguments.
         json: &'a str,
     },
     /// Socket.IO BINARY_EVENT `45<n>-[<ack>]["name",…]`; `attachments` binary messages
     /// follow.
     BinaryEvent {
+        /// How many binary messages follow.
         attachments: usize,
+        /// The ack id the server waits for, if any.
         ack: Option<u64>,
+        /// The JSON array, with placeholders where the attachments go.
         json: &'a str,
     },
     /// Socket.IO ACK `43<id>[…]`.
     Ack {
+        /// The id of the client's event this answers.
         id: u64,
+        /// The JSON array of the ack's arguments.
         json: &'a str,
     },
     /// Anything else (binary acks, upgrade probes): not interpreted.
@@ -42,6 +53,7 @@ pub enum Inbound<'a> {
 /// Engine.IO PONG, the answer to a server ping.
 pub const PONG: &str = "3";
 
+/// A text frame that is not Engine.IO / Socket.IO as this codec reads it: what is wrong.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FrameError(pub &'static str);
 

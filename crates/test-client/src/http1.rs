@@ -6,7 +6,9 @@ use std::io::BufRead;
 /// One request as read: its request line (with the trailing CRLF) and its body.
 #[derive(Debug)]
 pub struct Request {
+    /// The request line, e.g. `POST /v1/traces HTTP/1.1\r\n`.
     pub line: String,
+    /// The body (`content-length` bytes; empty without that header).
     pub body: Vec<u8>,
 }
 

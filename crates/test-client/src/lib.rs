@@ -10,6 +10,8 @@
 //! It is a test tool: no confab crate that ships depends on it, and it depends on no confab
 //! crate.
 
+#![warn(missing_docs)]
+
 mod client;
 pub mod frame;
 pub mod http1;

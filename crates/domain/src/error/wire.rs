@@ -110,7 +110,8 @@ pub fn retry_after(error: &Error) -> Option<Duration> {
 }
 
 /// Logs a failure that is about to be answered (`$what` failed: "request", "socket event").
-/// Failures of ours (internal, a dependency down) at ERROR/WARN, rate-limited: a client can
+/// Failures of ours (internal, with the cause's whole chain of sources; a dependency down) at
+/// ERROR/WARN, rate-limited: a client can
 /// provoke them at will. A client's mistake or a refusal at DEBUG. Client-controlled text is
 /// clipped. Adapters call this once per answer and log the cause nowhere else. A macro so
 /// that the line carries the adapter's target (`confab_gateway=debug` shows the socket's
@@ -125,7 +126,7 @@ macro_rules! report_failure {
         let error: &$crate::Error = $error;
         match error {
             $crate::Error::Internal(cause) => {
-                $crate::gated_error!(INTERNAL, cause = %$crate::logs::Clip(cause), "{} failed", $what)
+                $crate::gated_error!(INTERNAL, cause = %$crate::logs::Clip($crate::logs::Chain(&**cause)), "{} failed", $what)
             }
             $crate::Error::Unavailable(cause) => {
                 $crate::gated_warn!(UNAVAILABLE, cause = %$crate::logs::Clip(cause), "{} failed: dependency unavailable", $what)

@@ -31,37 +31,16 @@ pub fn may_download(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{ConversationId, FileId, MessageId, ProjectId, UserId};
-    use crate::model::{
-        Conversation, ConversationStatus, ConversationType, MessageKind, Participant,
-        ParticipantRole,
-    };
+    use crate::ids::{ConversationId, FileId, MessageId, UserId};
+    use crate::model::{ConversationStatus, ConversationType, MessageKind, ParticipantRole};
 
     fn access(participant: Option<UserId>) -> Access {
-        let now = chrono::Utc::now();
-        let conversation = Conversation {
-            id: ConversationId::new(),
-            project_id: ProjectId::new(),
-            title: None,
-            kind: ConversationType::Project,
-            status: ConversationStatus::Active,
-            created_by: None,
-            last_seq: 0,
-            created_at: now,
-            updated_at: now,
-        };
-        let participant = participant.map(|user_id| Participant {
-            conversation_id: conversation.id,
-            user_id,
-            role: ParticipantRole::Member,
-            joined_at: now,
-            last_read_at: None,
-            last_read_seq: 0,
-        });
-        Access {
-            conversation,
-            participant,
-        }
+        crate::policy::tests::access(
+            ConversationType::Project,
+            ConversationStatus::Active,
+            participant.map(|_| ParticipantRole::Member),
+            participant.unwrap_or_default(),
+        )
     }
 
     fn file(uploader: UserId, attached: Option<MessageId>) -> StoredFile {

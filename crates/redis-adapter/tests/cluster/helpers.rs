@@ -8,10 +8,10 @@ use socketioxide::adapter::Emitter;
 use socketioxide::extract::SocketRef;
 use socketioxide::socket::Sid;
 
-pub type Adapter = RedisAdapter<Emitter>;
-pub type Io = SocketIo<Adapter>;
+pub(crate) type Adapter = RedisAdapter<Emitter>;
+pub(crate) type Io = SocketIo<Adapter>;
 
-pub fn test_config(prefix: &str) -> ClusterConfig {
+pub(crate) fn test_config(prefix: &str) -> ClusterConfig {
     ClusterConfig {
         prefix: prefix.to_owned(),
         request_timeout: Duration::from_secs(3),
@@ -24,7 +24,7 @@ pub fn test_config(prefix: &str) -> ClusterConfig {
 }
 
 /// A socketioxide server on the cluster adapter, on a random port.
-pub struct Node {
+pub(crate) struct Node {
     pub io: Io,
     pub ctr: RedisAdapterCtr,
     pub port: u16,
@@ -38,7 +38,7 @@ impl Drop for Node {
 }
 
 impl Node {
-    pub async fn start(url: &str, prefix: &str) -> Self {
+    pub(crate) async fn start(url: &str, prefix: &str) -> Self {
         // Logs show up for failing tests (and with --nocapture).
         let _ = tracing_subscriber::fmt()
             .with_env_filter("confab_redis_adapter=debug")
@@ -66,7 +66,7 @@ impl Node {
     }
 
     /// Joins this node's socket `sid` to `rooms` (local, like `socket.join`).
-    pub fn join(&self, sid: &str, rooms: &[&'static str]) {
+    pub(crate) fn join(&self, sid: &str, rooms: &[&'static str]) {
         let socket = self
             .io
             .get_socket(sid.parse::<Sid>().unwrap())
@@ -75,7 +75,7 @@ impl Node {
     }
 
     /// The ids of this node's own sockets in `room`.
-    pub fn local_members(&self, room: &'static str) -> Vec<String> {
+    pub(crate) fn local_members(&self, room: &'static str) -> Vec<String> {
         let mut ids: Vec<String> = self
             .io
             .local()
@@ -90,7 +90,7 @@ impl Node {
 }
 
 /// Starts `n` nodes on one prefix.
-pub async fn cluster(n: usize) -> Vec<Node> {
+pub(crate) async fn cluster(n: usize) -> Vec<Node> {
     let url = redis_url();
     require_redis(&url).await;
     let prefix = unique_prefix();
@@ -102,7 +102,7 @@ pub async fn cluster(n: usize) -> Vec<Node> {
 }
 
 /// Polls `check` every 50 ms until it holds or `within` passes.
-pub async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < within {
         if check() {
@@ -113,6 +113,6 @@ pub async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bo
     check()
 }
 
-pub use confab_redis_link::testing::{
+pub(crate) use confab_redis_link::testing::{
     PrivateCluster, PrivateRedis, redis_url, require_redis, unique_prefix,
 };

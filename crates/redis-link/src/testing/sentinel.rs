@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::{PrivateRedis, TempDir, free_port};
 
 /// The master's name the sentinels monitor.
-pub const MASTER_NAME: &str = "confab-test";
+pub(super) const MASTER_NAME: &str = "confab-test";
 
 #[derive(Debug)]
 pub struct SentinelGroup {

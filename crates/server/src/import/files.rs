@@ -10,13 +10,13 @@ use uuid::Uuid;
 /// Per file: connecting and the whole download.
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub struct Copier {
+pub(super) struct Copier {
     storage: Storage,
     client: reqwest::Client,
 }
 
 impl Copier {
-    pub fn new(storage: Storage) -> anyhow::Result<Self> {
+    pub(super) fn new(storage: Storage) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(DOWNLOAD_TIMEOUT)
             .build()
@@ -26,7 +26,7 @@ impl Copier {
 
     /// Downloads `url` into the storage as `<conversation>/<file>` and returns that key.
     /// Copying again overwrites the same object, so an interrupted import can simply rerun.
-    pub async fn copy(
+    pub(super) async fn copy(
         &self,
         url: &str,
         conversation: Uuid,

@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::convert::{self, one_of};
 use super::files::Copier;
-use super::source::{Source, SrcConversation, SrcMessage, SrcParticipant, SrcProject};
+use super::source::{
+    REPORT_COLUMNS, Source, SrcConversation, SrcMessage, SrcParticipant, SrcProject,
+};
 use super::target::{self, Stored, Target};
 use super::{ProjectMap, Summary};
 use crate::cli::SeedArgs;
@@ -576,18 +578,7 @@ impl Import {
             ]);
         }
         self.summary.reports.add(reports.len(), rows.len());
-        let columns = [
-            "id",
-            "message_id",
-            "reported_by",
-            "reason",
-            "description",
-            "status",
-            "resolved_by",
-            "resolved_at",
-            "created_at",
-        ];
-        self.write("message_reports", &columns, rows).await
+        self.write("message_reports", REPORT_COLUMNS, rows).await
     }
 
     /// Each participant's `last_read_seq`: the last message at or before their

@@ -75,24 +75,24 @@ const OPTIONAL: &[(&str, &[&str])] = &[
         "message_read_receipts",
         &["message_id", "user_id", "read_at"],
     ),
-    (
-        "message_reports",
-        &[
-            "id",
-            "message_id",
-            "reported_by",
-            "reason",
-            "description",
-            "status",
-            "resolved_by",
-            "resolved_at",
-            "created_at",
-        ],
-    ),
+    ("message_reports", REPORT_COLUMNS),
+];
+
+/// The columns of a message report: the seed's `message_reports` and confab's have the same.
+pub(super) const REPORT_COLUMNS: &[&str] = &[
+    "id",
+    "message_id",
+    "reported_by",
+    "reason",
+    "description",
+    "status",
+    "resolved_by",
+    "resolved_at",
+    "created_at",
 ];
 
 /// The open source database and what it holds.
-pub struct Source {
+pub(super) struct Source {
     db: DatabaseConnection,
     /// `"schema"`, quoted for SQL.
     schema: String,
@@ -101,21 +101,21 @@ pub struct Source {
     project_columns: HashSet<String>,
 }
 
-pub struct SrcUser {
+pub(super) struct SrcUser {
     pub id: Uuid,
     pub email: Option<String>,
     pub name: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
 }
 
-pub struct SrcProject {
+pub(super) struct SrcProject {
     pub id: Uuid,
     pub name: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: Option<DateTime<Utc>>,
 }
 
-pub struct SrcConversation {
+pub(super) struct SrcConversation {
     pub id: Uuid,
     pub project_id: Uuid,
     pub title: Option<String>,
@@ -126,7 +126,7 @@ pub struct SrcConversation {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-pub struct SrcParticipant {
+pub(super) struct SrcParticipant {
     pub user_id: Uuid,
     pub role: Option<String>,
     pub joined_at: Option<DateTime<Utc>>,
@@ -135,7 +135,7 @@ pub struct SrcParticipant {
     pub last_read_at: Option<DateTime<Utc>>,
 }
 
-pub struct SrcMessage {
+pub(super) struct SrcMessage {
     pub id: Uuid,
     pub sender_id: Uuid,
     pub content: Option<String>,
@@ -147,7 +147,7 @@ pub struct SrcMessage {
     pub created_at: DateTime<Utc>,
 }
 
-pub struct SrcFile {
+pub(super) struct SrcFile {
     pub id: Uuid,
     pub message_id: Uuid,
     pub file_name: String,
@@ -158,13 +158,13 @@ pub struct SrcFile {
     pub created_at: Option<DateTime<Utc>>,
 }
 
-pub struct SrcReceipt {
+pub(super) struct SrcReceipt {
     pub message_id: Uuid,
     pub user_id: Uuid,
     pub read_at: Option<DateTime<Utc>>,
 }
 
-pub struct SrcReport {
+pub(super) struct SrcReport {
     pub id: Uuid,
     pub message_id: Uuid,
     pub reported_by: Uuid,
@@ -183,7 +183,7 @@ const MESSAGE_COLUMNS: &str = "m.id, m.sender_id, m.content::text AS content, m.
 
 impl Source {
     /// Connects and checks that `schema` holds the seed's tables with the columns read.
-    pub async fn open(url: &str, schema: &str) -> anyhow::Result<Self> {
+    pub(super) async fn open(url: &str, schema: &str) -> anyhow::Result<Self> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             bail!("--from must be a postgres:// URL");
         }
@@ -276,7 +276,7 @@ impl Source {
         Ok(())
     }
 
-    pub fn has(&self, table: &str) -> bool {
+    pub(super) fn has(&self, table: &str) -> bool {
         self.tables.contains(table)
     }
 
@@ -303,7 +303,7 @@ impl Source {
         }
     }
 
-    pub async fn users(&self) -> anyhow::Result<Vec<SrcUser>> {
+    pub(super) async fn users(&self) -> anyhow::Result<Vec<SrcUser>> {
         if !self.has("users") {
             return Ok(Vec::new());
         }
@@ -334,7 +334,7 @@ impl Source {
     }
 
     /// Every user id the other tables refer to.
-    pub async fn referenced_users(&self) -> anyhow::Result<BTreeSet<Uuid>> {
+    pub(super) async fn referenced_users(&self) -> anyhow::Result<BTreeSet<Uuid>> {
         let mut parts = vec![
             format!("SELECT sender_id AS u FROM {}", self.table("messages")),
             format!(
@@ -372,7 +372,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn projects(&self) -> anyhow::Result<Vec<SrcProject>> {
+    pub(super) async fn projects(&self) -> anyhow::Result<Vec<SrcProject>> {
         let c = &self.project_columns;
         let sql = format!(
             "SELECT id::uuid AS id, {}, {}, {} FROM {} ORDER BY id",
@@ -394,7 +394,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn conversations(&self) -> anyhow::Result<Vec<SrcConversation>> {
+    pub(super) async fn conversations(&self) -> anyhow::Result<Vec<SrcConversation>> {
         let sql = format!(
             "SELECT id, project_id, title::text AS title, type::text AS type, \
              status::text AS status, created_by, created_at, updated_at FROM {} \
@@ -418,7 +418,10 @@ impl Source {
             .collect()
     }
 
-    pub async fn participants(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcParticipant>> {
+    pub(super) async fn participants(
+        &self,
+        conversation: Uuid,
+    ) -> anyhow::Result<Vec<SrcParticipant>> {
         let sql = format!(
             "SELECT user_id, role::text AS role, joined_at, left_at, notifications_enabled, \
              last_read_at FROM {} WHERE conversation_id = $1 ORDER BY user_id",
@@ -439,7 +442,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn message_count(&self) -> anyhow::Result<u64> {
+    pub(super) async fn message_count(&self) -> anyhow::Result<u64> {
         let sql = format!("SELECT COUNT(*) AS n FROM {}", self.table("messages"));
         let rows = self.rows(&sql, []).await?;
         let n: i64 = match rows.first() {
@@ -450,7 +453,7 @@ impl Source {
     }
 
     /// Up to `limit` messages of `conversation` after `(at, id)`, in `(created_at, id)` order.
-    pub async fn messages(
+    pub(super) async fn messages(
         &self,
         conversation: Uuid,
         after: Option<(DateTime<Utc>, Uuid)>,
@@ -488,7 +491,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn files(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcFile>> {
+    pub(super) async fn files(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcFile>> {
         if !self.has("message_files") {
             return Ok(Vec::new());
         }
@@ -518,7 +521,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn receipts(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcReceipt>> {
+    pub(super) async fn receipts(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcReceipt>> {
         if !self.has("message_read_receipts") {
             return Ok(Vec::new());
         }
@@ -540,7 +543,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn reports(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcReport>> {
+    pub(super) async fn reports(&self, conversation: Uuid) -> anyhow::Result<Vec<SrcReport>> {
         if !self.has("message_reports") {
             return Ok(Vec::new());
         }
@@ -570,7 +573,7 @@ impl Source {
             .collect()
     }
 
-    pub async fn close(self) {
+    pub(super) async fn close(self) {
         let _ = self.db.close().await;
     }
 }

@@ -7,8 +7,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use confab_store::{Backend, Db};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, SqliteTransactionMode, Statement, TransactionOptions,
-    Value,
+    ConnectionTrait, DatabaseTransaction, QueryResult, SqliteTransactionMode, Statement,
+    TransactionOptions, Value,
 };
 use uuid::Uuid;
 
@@ -17,14 +17,14 @@ const MAX_PARAMETERS: usize = 30_000;
 
 /// What confab's database holds of one conversation's messages.
 #[derive(Clone, Copy, Debug)]
-pub struct Stored {
+pub(super) struct Stored {
     pub seq: i64,
     pub sender: Uuid,
     pub created_at: DateTime<Utc>,
 }
 
 /// confab's database, or (dry run) a reader of it.
-pub struct Target {
+pub(super) struct Target {
     db: Db,
     backend: Backend,
     /// False on a dry run against a database that was never migrated: it holds nothing.
@@ -32,7 +32,7 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(db: Db, backend: Backend, migrated: bool) -> Self {
+    pub(super) fn new(db: Db, backend: Backend, migrated: bool) -> Self {
         Self {
             db,
             backend,
@@ -41,7 +41,7 @@ impl Target {
     }
 
     /// Whether confab's tables exist (a dry run does not create them).
-    pub async fn has_tables(db: &Db) -> bool {
+    pub(super) async fn has_tables(db: &Db) -> bool {
         let sql = "SELECT COUNT(*) AS n FROM project_members";
         db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
             .await
@@ -52,52 +52,48 @@ impl Target {
         Statement::from_sql_and_values(self.db.get_database_backend(), sql, values)
     }
 
-    /// The ids a query returns in column `id` (nothing before migrations).
-    pub async fn ids(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<HashSet<Uuid>> {
+    /// The rows a query returns (none before migrations).
+    async fn rows(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<Vec<QueryResult>> {
         if !self.migrated {
-            return Ok(HashSet::new());
+            return Ok(Vec::new());
         }
-        let rows = self
-            .db
+        self.db
             .query_all_raw(self.statement(sql, values))
             .await
-            .context("reading confab's database")?;
-        rows.iter()
+            .context("reading confab's database")
+    }
+
+    /// The ids a query returns in column `id` (nothing before migrations).
+    pub(super) async fn ids(&self, sql: &str, values: Vec<Value>) -> anyhow::Result<HashSet<Uuid>> {
+        self.rows(sql, values)
+            .await?
+            .iter()
             .map(|r| Ok(r.try_get::<Uuid>("", "id")?))
             .collect()
     }
 
     /// The `(a, b)` pairs a query returns.
-    pub async fn pairs(
+    pub(super) async fn pairs(
         &self,
         sql: &str,
         values: Vec<Value>,
     ) -> anyhow::Result<HashSet<(Uuid, Uuid)>> {
-        if !self.migrated {
-            return Ok(HashSet::new());
-        }
-        let rows = self
-            .db
-            .query_all_raw(self.statement(sql, values))
-            .await
-            .context("reading confab's database")?;
-        rows.iter()
+        self.rows(sql, values)
+            .await?
+            .iter()
             .map(|r| Ok((r.try_get::<Uuid>("", "a")?, r.try_get::<Uuid>("", "b")?)))
             .collect()
     }
 
     /// The stored messages of a conversation by id.
-    pub async fn messages(&self, conversation: Uuid) -> anyhow::Result<HashMap<Uuid, Stored>> {
-        if !self.migrated {
-            return Ok(HashMap::new());
-        }
+    pub(super) async fn messages(
+        &self,
+        conversation: Uuid,
+    ) -> anyhow::Result<HashMap<Uuid, Stored>> {
         let sql = "SELECT id, seq, sender_id, created_at FROM messages WHERE conversation_id = $1";
-        let rows = self
-            .db
-            .query_all_raw(self.statement(sql, vec![conversation.into()]))
-            .await
-            .context("reading confab's messages")?;
-        rows.iter()
+        self.rows(sql, vec![conversation.into()])
+            .await?
+            .iter()
             .map(|r| {
                 Ok((
                     r.try_get::<Uuid>("", "id")?,
@@ -112,7 +108,7 @@ impl Target {
     }
 
     /// A write transaction (SQLite: taking the write lock at once).
-    pub async fn begin(&self) -> anyhow::Result<DatabaseTransaction> {
+    pub(super) async fn begin(&self) -> anyhow::Result<DatabaseTransaction> {
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
@@ -124,13 +120,13 @@ impl Target {
             .context("starting a transaction on confab's database")
     }
 
-    pub fn connection(&self) -> &Db {
+    pub(super) fn connection(&self) -> &Db {
         &self.db
     }
 }
 
 /// Inserts `rows` into `table (columns)`, skipping rows whose key is already there.
-pub async fn insert<C: ConnectionTrait>(
+pub(super) async fn insert<C: ConnectionTrait>(
     db: &C,
     table: &str,
     columns: &[&str],
@@ -169,7 +165,7 @@ pub async fn insert<C: ConnectionTrait>(
 /// Takes `count` numbers from the conversation's `seq` counter and returns the first. Runs
 /// in the caller's transaction, which holds the conversation row until it commits, so a
 /// node sending into the conversation meanwhile numbers after the import (or before it).
-pub async fn take_seqs(
+pub(super) async fn take_seqs(
     txn: &DatabaseTransaction,
     conversation: Uuid,
     count: i64,
@@ -190,7 +186,7 @@ pub async fn take_seqs(
 }
 
 /// Raises a participant's read marker to `seq` (never lowers it).
-pub async fn raise_read_marker<C: ConnectionTrait>(
+pub(super) async fn raise_read_marker<C: ConnectionTrait>(
     db: &C,
     conversation: Uuid,
     user: Uuid,

@@ -10,13 +10,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes, HttpBody};
-use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Timeouts;
+use super::body::Observe;
 
 /// The phases, in the low bits of [`Activity::state`]; the rest is when it began (ms).
 const HEAD: u64 = 0;
@@ -26,13 +25,13 @@ const PHASE_BITS: u64 = 2;
 
 /// Which limit closed a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Expired {
+pub(super) enum Expired {
     HeaderRead,
     Idle,
 }
 
 #[derive(Debug)]
-pub struct Activity {
+pub(super) struct Activity {
     started: Instant,
     /// `since_ms << PHASE_BITS | phase`, one word so the pair is always consistent.
     state: AtomicU64,
@@ -44,7 +43,7 @@ pub struct Activity {
 
 impl Activity {
     /// A new connection: its first request head is due within the header timeout.
-    pub fn new() -> Arc<Self> {
+    pub(super) fn new() -> Arc<Self> {
         Arc::new(Self {
             started: Instant::now(),
             state: AtomicU64::new(HEAD),
@@ -79,7 +78,7 @@ impl Activity {
 
     /// A request reached the service; the returned guard ends it when dropped (once its
     /// response body has been written or abandoned).
-    pub fn begin(self: &Arc<Self>) -> Busy {
+    pub(super) fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.set(BUSY);
         Busy(self.clone())
@@ -88,7 +87,7 @@ impl Activity {
     /// Resolves when the connection has been waiting longer than the limit of its phase.
     /// Serving a request has no limit here (the request timeout and the streaming routes'
     /// own limits apply).
-    pub async fn expired(&self, limits: Timeouts) -> Expired {
+    pub(super) async fn expired(&self, limits: Timeouts) -> Expired {
         loop {
             let seen = self.state.load(Ordering::Acquire);
             let since = self.started + Duration::from_millis(seen >> PHASE_BITS);
@@ -116,7 +115,7 @@ impl Activity {
 
 /// A request in progress; dropping it ends the request.
 #[derive(Debug)]
-pub struct Busy(Arc<Activity>);
+pub(super) struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
@@ -127,47 +126,18 @@ impl Drop for Busy {
     }
 }
 
-/// A response body that keeps its request busy until hyper is done with it.
-pub struct Tracked {
-    inner: Body,
-    _busy: Busy,
-}
-
-impl Tracked {
-    pub fn wrap(inner: Body, busy: Busy) -> Body {
-        Body::new(Self { inner, _busy: busy })
-    }
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
+/// A response body keeps its request busy until hyper is done with it (and drops it).
+impl Observe for Busy {}
 
 /// The connection's socket, reporting received bytes to its [`Activity`].
 #[derive(Debug)]
-pub struct Watched<T> {
+pub(super) struct Watched<T> {
     inner: T,
     activity: Arc<Activity>,
 }
 
 impl<T> Watched<T> {
-    pub fn new(inner: T, activity: Arc<Activity>) -> Self {
+    pub(super) fn new(inner: T, activity: Arc<Activity>) -> Self {
         Self { inner, activity }
     }
 }

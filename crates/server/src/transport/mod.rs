@@ -11,6 +11,7 @@
 //! connections finish.
 
 mod activity;
+mod body;
 pub mod unread;
 
 use std::convert::Infallible;
@@ -27,7 +28,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-use self::activity::{Activity, Expired, Tracked, Watched};
+use self::activity::{Activity, Expired, Watched};
 
 /// Connections closed by a transport timeout, by `reason` (`header_read`, `idle`).
 pub const CONNECTIONS_TIMED_OUT: &str = "confab_http_connections_timed_out_total";
@@ -105,7 +106,7 @@ async fn serve_connection(
             let response = router.clone().oneshot(request);
             async move {
                 let response = response.await.unwrap_or_else(|never| match never {});
-                Ok::<_, Infallible>(response.map(|body| Tracked::wrap(body, busy)))
+                Ok::<_, Infallible>(response.map(|inner| body::observed(inner, busy)))
             }
         })
     };

@@ -4,17 +4,17 @@
 //! the header a pooled client (undici, browsers' fetch) would send its next request on a
 //! connection that is about to close and see that request fail.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
+use std::task::Poll;
 
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use hyper::body::{Frame, SizeHint};
+
+use super::body::{Observe, Polled, observed};
 
 /// The middleware (`axum::middleware::from_fn(close_if_unread)`).
 pub async fn close_if_unread(request: Request, next: Next) -> Response {
@@ -22,12 +22,7 @@ pub async fn close_if_unread(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let finished = Arc::new(AtomicBool::new(false));
-    let request = request.map(|inner| {
-        Body::new(ReadToEnd {
-            inner,
-            finished: finished.clone(),
-        })
-    });
+    let request = request.map(|inner| observed(inner, ReadToEnd(finished.clone())));
     let mut response = next.run(request).await;
     if !finished.load(Ordering::Acquire) {
         response
@@ -37,39 +32,20 @@ pub async fn close_if_unread(request: Request, next: Next) -> Response {
     response
 }
 
-/// A request body that records whether it was read to its end.
-struct ReadToEnd {
-    inner: Body,
-    finished: Arc<AtomicBool>,
-}
+/// Records on a request body whether it was read to its end.
+struct ReadToEnd(Arc<AtomicBool>);
 
-impl HttpBody for ReadToEnd {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        let ended = match &polled {
+impl Observe for ReadToEnd {
+    fn polled(&mut self, inner: &Body, polled: &Polled) {
+        let ended = match polled {
             Poll::Ready(None) => true,
             // Readers that stop at the declared length never poll for the end.
-            Poll::Ready(Some(Ok(_))) => self.inner.is_end_stream(),
+            Poll::Ready(Some(Ok(_))) => inner.is_end_stream(),
             _ => false,
         };
         if ended {
-            self.finished.store(true, Ordering::Release);
+            self.0.store(true, Ordering::Release);
         }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 

@@ -11,15 +11,15 @@ use secrecy::SecretString;
 use serde_json::Value;
 use uuid::Uuid;
 
-pub const SECRET: &[u8] = b"test-secret-0123456789abcdef0123456789";
+pub(crate) const SECRET: &[u8] = b"test-secret-0123456789abcdef0123456789";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub base: String,
     /// The ops listener's base URL when `ops_bind` is configured.
     pub ops: Option<String>,
@@ -37,17 +37,17 @@ pub struct TestApp {
     clippy::disallowed_methods,
     reason = "a test fixture's service address, not a confab setting"
 )]
-pub fn redis_url() -> String {
+pub(crate) fn redis_url() -> String {
     std::env::var("CONFAB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// A Redis channel and key prefix no other test uses.
-pub fn unique_prefix() -> String {
+pub(crate) fn unique_prefix() -> String {
     format!("confab-test-{}", Uuid::new_v4().simple())
 }
 
 /// The body of a GET of `url` as text, whatever the status.
-pub async fn text_at(client: &reqwest::Client, url: String) -> String {
+pub(crate) async fn text_at(client: &reqwest::Client, url: String) -> String {
     let response = client
         .get(url)
         .send()
@@ -57,14 +57,14 @@ pub async fn text_at(client: &reqwest::Client, url: String) -> String {
 }
 
 /// Asserts `page` contains each of `needles`, showing the page when one is missing.
-pub fn assert_contains_all(page: &str, needles: &[&str]) {
+pub(crate) fn assert_contains_all(page: &str, needles: &[&str]) {
     for needle in needles {
         assert!(page.contains(needle), "missing {needle} in:\n{page}");
     }
 }
 
 /// A free port on 127.0.0.1 (bound, then released).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -73,7 +73,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Points `config` at the Redis at `url`, with `prefix` for its keys and channels.
-pub fn on_redis(config: &mut Config, url: String, prefix: &str) {
+pub(crate) fn on_redis(config: &mut Config, url: String, prefix: &str) {
     config.redis_url = Some(url);
     config.redis.key_prefix = prefix.to_owned();
     config.redis.channel_prefix = prefix.to_owned();
@@ -81,7 +81,7 @@ pub fn on_redis(config: &mut Config, url: String, prefix: &str) {
 
 /// A `confab serve` child process on 127.0.0.1:0 with JSON logs and no analytics refresh,
 /// its stderr collected; killed when dropped.
-pub struct Served {
+pub(crate) struct Served {
     pub base: String,
     child: std::process::Child,
     log: Arc<std::sync::Mutex<String>>,
@@ -91,7 +91,7 @@ impl Served {
     /// Starts the binary with its data in `dir` and `env` on top of the defaults above
     /// (`RUST_LOG` and `OTEL_EXPORTER_OTLP_ENDPOINT` unset unless `env` sets them); returns
     /// once it logs where it listens.
-    pub fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
         let mut command = Command::new(env!("CARGO_BIN_EXE_confab"));
@@ -141,15 +141,15 @@ impl Served {
     }
 
     /// The log so far, one line per record.
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -163,18 +163,18 @@ impl Drop for Served {
 
 /// A user with a token.
 #[derive(Clone, Debug)]
-pub struct User {
+pub(crate) struct User {
     pub id: Uuid,
     pub token: String,
 }
 
-pub fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
+pub(crate) fn token_for(id: Uuid, admin: bool, ttl: Duration) -> String {
     let claims = confab_auth::claims_for(id, Some(format!("user {id}")), None, admin, ttl);
     confab_auth::mint_hs256(SECRET, &claims).unwrap()
 }
 
 /// A user whose token carries a name and an email, valid for an hour.
-pub fn named(name: &str, email: &str) -> User {
+pub(crate) fn named(name: &str, email: &str) -> User {
     let id = Uuid::new_v4();
     let claims = confab_auth::claims_for(
         id,
@@ -190,12 +190,12 @@ pub fn named(name: &str, email: &str) -> User {
 }
 
 /// The users' ids as strings, as request bodies carry them.
-pub fn user_ids(users: &[&User]) -> Vec<String> {
+pub(crate) fn user_ids(users: &[&User]) -> Vec<String> {
     users.iter().map(|u| u.id.to_string()).collect()
 }
 
 /// A token that expired two minutes ago: past the 60 s leeway.
-pub fn expired_token_for(id: Uuid) -> String {
+pub(crate) fn expired_token_for(id: Uuid) -> String {
     let mut claims = confab_auth::claims_for(id, None, None, false, Duration::ZERO);
     claims.exp = chrono::Utc::now().timestamp() - 120;
     confab_auth::mint_hs256(SECRET, &claims).unwrap()
@@ -213,11 +213,11 @@ async fn body_of(response: reqwest::Response) -> Value {
 
 impl TestApp {
     /// A node with no per-user rate limits (tests that measure limits set their own).
-    pub async fn spawn(backend: Backend) -> Self {
+    pub(crate) async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
 
-    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Self {
         let db = match backend {
             Backend::Sqlite => fresh_sqlite(),
             Backend::Postgres => fresh_postgres().await,
@@ -226,7 +226,7 @@ impl TestApp {
     }
 
     /// A node on `db` as it is (a database a test filled first, e.g. by an import).
-    pub async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn spawn_on(db: TestDb, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::default();
         config.bind = "127.0.0.1:0".parse().unwrap();
@@ -259,7 +259,7 @@ impl TestApp {
 
     /// Another node on the same database (and, when configured, the same Redis), with its
     /// own data dir and port.
-    pub async fn peer(&self, configure: impl FnOnce(&mut Config)) -> Self {
+    pub(crate) async fn peer(&self, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = self.config.clone();
         config.data_dir = dir.path().to_path_buf();
@@ -288,26 +288,26 @@ impl TestApp {
     }
 
     /// The node's database, for tests that seed or inspect it directly.
-    pub fn database_url(&self) -> &str {
+    pub(crate) fn database_url(&self) -> &str {
         self.db.url()
     }
 
     /// The options to connect to [`Self::database_url`] with (its schema).
-    pub fn store_options(&self) -> confab_store::StoreOptions {
+    pub(crate) fn store_options(&self) -> confab_store::StoreOptions {
         self.db.options()
     }
 
     /// The schema the node's tables are in (`public` on SQLite, which has none).
-    pub fn database_schema(&self) -> String {
+    pub(crate) fn database_schema(&self) -> String {
         self.config.database_schema.clone()
     }
 
     /// The node's data dir (local uploads live in `files/` under it).
-    pub fn data_dir(&self) -> &std::path::Path {
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
     }
 
-    pub fn user(&self) -> User {
+    pub(crate) fn user(&self) -> User {
         let id = Uuid::new_v4();
         User {
             id,
@@ -315,7 +315,7 @@ impl TestApp {
         }
     }
 
-    pub fn admin(&self) -> User {
+    pub(crate) fn admin(&self) -> User {
         let id = Uuid::new_v4();
         User {
             id,
@@ -324,7 +324,7 @@ impl TestApp {
     }
 
     /// Sends a request; `body` is JSON when given.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -345,7 +345,7 @@ impl TestApp {
 
     /// Sends `body` (if any) with `method` to `path` with `token`, asserts the answer is 429
     /// and returns its `Retry-After` in seconds and its body.
-    pub async fn rate_limited(
+    pub(crate) async fn rate_limited(
         &self,
         method: Method,
         path: &str,
@@ -369,34 +369,34 @@ impl TestApp {
         (retry_after, body_of(response).await)
     }
 
-    pub async fn get(&self, path: &str, who: &User) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str, who: &User) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(who), None).await
     }
 
     /// The status of a GET of `path` as `who`, for tests that need nothing else.
-    pub async fn status(&self, path: &str, who: &User) -> StatusCode {
+    pub(crate) async fn status(&self, path: &str, who: &User) -> StatusCode {
         self.get(path, who).await.0
     }
 
-    pub async fn post(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(who), Some(body)).await
     }
 
-    pub async fn patch(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn patch(&self, path: &str, who: &User, body: Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, path, Some(who), Some(body)).await
     }
 
-    pub async fn delete(&self, path: &str, who: &User) -> (StatusCode, Value) {
+    pub(crate) async fn delete(&self, path: &str, who: &User) -> (StatusCode, Value) {
         self.call(Method::DELETE, path, Some(who), None).await
     }
 
     /// A project (created by a fresh admin) with no members, and its id.
-    pub async fn project(&self) -> String {
+    pub(crate) async fn project(&self) -> String {
         self.project_with(&[]).await
     }
 
     /// A project (created by a fresh admin) with `members` as its members, and its id.
-    pub async fn project_with(&self, members: &[&User]) -> String {
+    pub(crate) async fn project_with(&self, members: &[&User]) -> String {
         let ids = user_ids(members);
         let (status, body) = self
             .post(
@@ -411,7 +411,7 @@ impl TestApp {
 
     /// A conversation owned by `owner` with `members`, in a new project all of them are
     /// members of; returns its id.
-    pub async fn conversation(&self, owner: &User, members: &[&User]) -> String {
+    pub(crate) async fn conversation(&self, owner: &User, members: &[&User]) -> String {
         let mut everyone = vec![owner];
         everyone.extend_from_slice(members);
         let project = self.project_with(&everyone).await;
@@ -423,7 +423,12 @@ impl TestApp {
 
     /// A conversation titled "t" created by `owner` with `members` in an existing `project`;
     /// returns its id.
-    pub async fn conversation_in(&self, project: &str, owner: &User, members: &[&User]) -> String {
+    pub(crate) async fn conversation_in(
+        &self,
+        project: &str,
+        owner: &User,
+        members: &[&User],
+    ) -> String {
         let body = serde_json::json!({ "title": "t", "participantIds": user_ids(members) });
         self.created_conversation(project, owner, body).await
     }
@@ -441,7 +446,7 @@ impl TestApp {
     }
 
     /// The served OpenAPI document; asserts it is served.
-    pub async fn openapi(&self) -> Value {
+    pub(crate) async fn openapi(&self) -> Value {
         let (status, doc) = self
             .call(Method::GET, "/api/openapi.json", None, None)
             .await;
@@ -450,7 +455,7 @@ impl TestApp {
     }
 
     /// Asserts the served OpenAPI document describes each `(path, method)` and returns it.
-    pub async fn openapi_with(&self, operations: &[(&str, &str)]) -> Value {
+    pub(crate) async fn openapi_with(&self, operations: &[(&str, &str)]) -> Value {
         let doc = self.openapi().await;
         for (path, method) in operations {
             assert!(
@@ -462,7 +467,7 @@ impl TestApp {
     }
 
     /// `admin` removes `user` from `conversation`; asserts it succeeded.
-    pub async fn remove_participant(&self, admin: &User, conversation: &str, user: &User) {
+    pub(crate) async fn remove_participant(&self, admin: &User, conversation: &str, user: &User) {
         let path = format!(
             "/api/admin/conversations/{conversation}/participants/{}",
             user.id
@@ -472,7 +477,7 @@ impl TestApp {
     }
 
     /// Sends a text message and returns it.
-    pub async fn send(&self, conversation: &str, who: &User, content: &str) -> Value {
+    pub(crate) async fn send(&self, conversation: &str, who: &User, content: &str) -> Value {
         let (status, body) = self
             .post(
                 &format!("/api/conversations/{conversation}/messages"),
@@ -484,7 +489,7 @@ impl TestApp {
         body["message"].clone()
     }
 
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -529,7 +534,7 @@ impl TestApp {
     /// A connected Socket.IO client for `who`.
     /// Opens a Socket.IO handshake with `token` in its auth payload (none if `None`) and
     /// returns the `connect_error` body; panics if the socket connects.
-    pub async fn refused_handshake(&self, token: Option<&str>) -> Value {
+    pub(crate) async fn refused_handshake(&self, token: Option<&str>) -> Value {
         let auth = token.map(|token| serde_json::json!({ "token": token }));
         confab_test_client::Client::handshake(&self.base, auth, "")
             .await
@@ -537,7 +542,7 @@ impl TestApp {
     }
 
     /// Asserts a handshake with `token` is refused with a message starting with `code`.
-    pub async fn assert_handshake_refused(&self, token: Option<&str>, code: &str) {
+    pub(crate) async fn assert_handshake_refused(&self, token: Option<&str>, code: &str) {
         let refused = self.refused_handshake(token).await;
         assert!(
             refused["message"].as_str().unwrap().starts_with(code),
@@ -545,7 +550,7 @@ impl TestApp {
         );
     }
 
-    pub async fn socket(&self, who: &User) -> confab_test_client::Client {
+    pub(crate) async fn socket(&self, who: &User) -> confab_test_client::Client {
         confab_test_client::Client::handshake(
             &self.base,
             Some(serde_json::json!({ "token": who.token })),
@@ -558,7 +563,7 @@ impl TestApp {
     /// A socket that has joined `conversation`.
     /// A new conversation of `who` and their joined socket, after one `message:send` of
     /// `content` that succeeded and one refused as invalid (what the metrics tests count).
-    pub async fn sent_and_refused(
+    pub(crate) async fn sent_and_refused(
         &self,
         who: &User,
         content: &str,
@@ -574,7 +579,11 @@ impl TestApp {
         (socket, conversation)
     }
 
-    pub async fn joined(&self, who: &User, conversation: &str) -> confab_test_client::Client {
+    pub(crate) async fn joined(
+        &self,
+        who: &User,
+        conversation: &str,
+    ) -> confab_test_client::Client {
         let socket = self.socket(who).await;
         let ack = socket
             .ask(

@@ -13,6 +13,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -303,6 +304,48 @@ async fn every_http_request_writes_one_json_access_log_line() {
         clipped.len() < 300 && clipped.contains("more chars"),
         "a client's long request id is clipped: {} chars",
         clipped.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_failure_is_logged_once_with_its_whole_cause() {
+    let node = Node::start(&[]);
+    // A table gone under the running node: a database error no request can cause.
+    let file = node._dir.path().join("confab.db");
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rw", file.display()))
+        .await
+        .unwrap();
+    db.execute_unprepared("DROP TABLE message_reports")
+        .await
+        .unwrap();
+    let answer = reqwest::Client::new()
+        .get(format!("{}/api/admin/reports", node.base))
+        .bearer_auth(&admin().token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "internal error", "{body}");
+    // The failure is logged before the response, the access line after it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while node.access_lines().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(node.access_lines().len(), 1);
+    let errors: Vec<Value> = node
+        .served
+        .log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["level"] == "ERROR")
+        .collect();
+    assert_eq!(errors.len(), 1, "one ERROR line: {errors:#?}");
+    let cause = errors[0]["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("database error in list_reports") && cause.contains("no such table"),
+        "the line carries the cause's whole chain, the driver's error included: {}",
+        errors[0]
     );
 }
 

@@ -46,21 +46,26 @@ async fn sqlite(
     project: Option<ProjectId>,
     window: &AnalyticsWindow,
 ) -> Outcome<AnalyticsTotals> {
-    let mut params = Params::default();
-    let cand = window_messages(&mut params, window.from(), window.to(), project);
     // One read transaction: both queries see the same messages.
     let txn = db.begin().await?;
-    let mut totals = AnalyticsTotals::default();
-    add_days(
-        &txn,
-        &mut totals,
-        direct_sql(Dialect::Sqlite, &cand),
-        &params,
-    )
-    .await?;
-    let active = format!("WITH cand AS ({cand}) SELECT COUNT(DISTINCT conversation_id) FROM cand");
-    totals.active_conversations = count(&txn, active, &params).await?;
+    let totals = direct(&txn, Dialect::Sqlite, project, window).await?;
     txn.commit().await?;
+    Ok(totals)
+}
+
+/// The window's totals computed directly from `messages`, for one snapshot `db`.
+async fn direct<C: ConnectionTrait>(
+    db: &C,
+    dialect: Dialect,
+    project: Option<ProjectId>,
+    window: &AnalyticsWindow,
+) -> Outcome<AnalyticsTotals> {
+    let mut params = Params::default();
+    let cand = window_messages(&mut params, window.from(), window.to(), project);
+    let mut totals = AnalyticsTotals::default();
+    add_days(db, &mut totals, direct_sql(dialect, &cand), &params).await?;
+    let active = format!("WITH cand AS ({cand}) SELECT COUNT(DISTINCT conversation_id) FROM cand");
+    totals.active_conversations = count(db, active, &params).await?;
     Ok(totals)
 }
 
@@ -76,24 +81,13 @@ async fn postgres(
             ..TransactionOptions::default()
         })
         .await?;
-    let mut totals = AnalyticsTotals::default();
     let Some((first, end)) = window.whole_days() else {
         // No whole day: nothing to take from the view.
-        let mut params = Params::default();
-        let cand = window_messages(&mut params, window.from(), window.to(), project);
-        add_days(
-            &txn,
-            &mut totals,
-            direct_sql(Dialect::Postgres, &cand),
-            &params,
-        )
-        .await?;
-        let active =
-            format!("WITH cand AS ({cand}) SELECT COUNT(DISTINCT conversation_id) FROM cand");
-        totals.active_conversations = count(&txn, active, &params).await?;
+        let totals = direct(&txn, Dialect::Postgres, project, window).await?;
         txn.commit().await?;
         return Ok(totals);
     };
+    let mut totals = AnalyticsTotals::default();
     let whole = (start_of(first), start_of(end));
     // Each statement binds exactly the parameters it references.
     let mut params = Params::default();

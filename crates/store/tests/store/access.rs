@@ -7,7 +7,7 @@ use confab_store::Database;
 
 use crate::support::{fixture, now};
 
-pub async fn access_tells_participants_removed_participants_and_unknown_conversations_apart(
+pub(crate) async fn access_tells_participants_removed_participants_and_unknown_conversations_apart(
     db: &Database,
 ) {
     let f = fixture(db).await;

@@ -73,7 +73,7 @@ async fn assert_exact(db: &Database, f: &Fixture, window: &AnalyticsWindow) {
     }
 }
 
-pub async fn the_view_moves_only_on_refresh_and_totals_stay_exact(db: &Database) {
+pub(crate) async fn the_view_moves_only_on_refresh_and_totals_stay_exact(db: &Database) {
     let f = fixture(db).await;
     insert_messages(
         db,
@@ -157,7 +157,7 @@ pub async fn the_view_moves_only_on_refresh_and_totals_stay_exact(db: &Database)
 /// ends as a refresh taken while messages were being committed left it, with more messages
 /// above its watermark. The totals (view + direct part) still equal the independent
 /// computation: no message was counted twice or missed.
-pub async fn refreshes_racing_with_sends_never_miss_or_double_count(db: &Database) {
+pub(crate) async fn refreshes_racing_with_sends_never_miss_or_double_count(db: &Database) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::support::{at, fixture, send};
 
-pub async fn editing_keeps_the_previous_content_in_the_history(db: &Database) {
+pub(crate) async fn editing_keeps_the_previous_content_in_the_history(db: &Database) {
     let f = fixture(db).await;
     let original = send(&f.store, f.conversation, f.alice, "first draft").await;
     f.store
@@ -43,7 +43,9 @@ pub async fn editing_keeps_the_previous_content_in_the_history(db: &Database) {
     assert_eq!(read, edited);
 }
 
-pub async fn deleting_records_who_and_why_and_a_second_delete_changes_nothing(db: &Database) {
+pub(crate) async fn deleting_records_who_and_why_and_a_second_delete_changes_nothing(
+    db: &Database,
+) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.bob, "regrettable").await;
     let deleted = f
@@ -73,7 +75,7 @@ pub async fn deleting_records_who_and_why_and_a_second_delete_changes_nothing(db
     assert_eq!(row.delete_reason.as_deref(), Some("spam"));
 }
 
-pub async fn editing_or_deleting_an_unknown_message_is_not_found(db: &Database) {
+pub(crate) async fn editing_or_deleting_an_unknown_message_is_not_found(db: &Database) {
     let f = fixture(db).await;
     let missing = MessageId::new();
     let err = f

@@ -16,7 +16,7 @@ fn node_options(test_db: &TestDb) -> StoreOptions {
 }
 
 /// PostgreSQL: 8 writers x 50 sends; SQLite (one writer at a time by design): 4 x 25.
-pub async fn concurrent_writers_on_separate_pools_get_gapless_seqs(test_db: &TestDb) {
+pub(crate) async fn concurrent_writers_on_separate_pools_get_gapless_seqs(test_db: &TestDb) {
     let (writers, sends) = match test_db.backend() {
         Backend::Postgres => (8, 50),
         Backend::Sqlite => (4, 25),
@@ -63,7 +63,7 @@ pub async fn concurrent_writers_on_separate_pools_get_gapless_seqs(test_db: &Tes
     assert_eq!(last_seq(&f.store, f.conversation, f.alice).await, total);
 }
 
-pub async fn concurrent_retries_of_one_client_msg_id_store_one_message(test_db: &TestDb) {
+pub(crate) async fn concurrent_retries_of_one_client_msg_id_store_one_message(test_db: &TestDb) {
     let db = test_db.database().await;
     let f = fixture(&db).await;
     let mut tasks = JoinSet::new();
@@ -97,7 +97,7 @@ pub async fn concurrent_retries_of_one_client_msg_id_store_one_message(test_db: 
 /// Retries racing their originals, interleaved with fresh sends, from four nodes: every key
 /// is stored once, and a retry that lost consumes no `seq` (on PostgreSQL this is the
 /// one-statement path, whose losing retry aborts on the unique key).
-pub async fn racing_retries_among_fresh_sends_leave_no_gap(test_db: &TestDb) {
+pub(crate) async fn racing_retries_among_fresh_sends_leave_no_gap(test_db: &TestDb) {
     let (nodes, keys) = match test_db.backend() {
         Backend::Postgres => (4, 40),
         Backend::Sqlite => (4, 15),
@@ -142,7 +142,7 @@ pub async fn racing_retries_among_fresh_sends_leave_no_gap(test_db: &TestDb) {
 
 /// Many senders sharing one store (one node): on SQLite every write queues for the one write
 /// connection instead of racing for the database lock.
-pub async fn concurrent_senders_on_one_store_get_gapless_seqs(db: &Database) {
+pub(crate) async fn concurrent_senders_on_one_store_get_gapless_seqs(db: &Database) {
     let f = fixture(db).await;
     let (tasks_n, sends) = (16, 25);
     let mut tasks = JoinSet::new();

@@ -5,7 +5,7 @@ use confab_store::{Backend, Database, StoreOptions, connect};
 
 use crate::support::{fixture, send};
 
-pub async fn ping_answers(db: &Database) {
+pub(crate) async fn ping_answers(db: &Database) {
     db.store().ping().await.unwrap();
 }
 

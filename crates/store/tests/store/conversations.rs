@@ -19,7 +19,9 @@ async fn user_row(db: &Database, id: UserId) -> Option<user::Model> {
 }
 
 /// The admin path (`MemberRule::Grant`): unknown users get placeholder rows.
-pub async fn an_admins_conversation_gives_unknown_participants_placeholder_users(db: &Database) {
+pub(crate) async fn an_admins_conversation_gives_unknown_participants_placeholder_users(
+    db: &Database,
+) {
     let f = fixture(db).await;
     let (dave, eve) = (UserId::new(), UserId::new());
     let conversation = create_conversation(
@@ -56,7 +58,7 @@ pub async fn an_admins_conversation_gives_unknown_participants_placeholder_users
     assert_eq!(filled.name.as_deref(), Some("Dave"));
 }
 
-pub async fn a_removed_participant_can_be_added_again_with_a_new_role(db: &Database) {
+pub(crate) async fn a_removed_participant_can_be_added_again_with_a_new_role(db: &Database) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.alice, "read me").await;
     f.store.mark_read(&message, f.bob, now()).await.unwrap();
@@ -110,7 +112,7 @@ pub async fn a_removed_participant_can_be_added_again_with_a_new_role(db: &Datab
     );
 }
 
-pub async fn listing_shows_the_viewers_conversations_newest_activity_first(db: &Database) {
+pub(crate) async fn listing_shows_the_viewers_conversations_newest_activity_first(db: &Database) {
     let f = fixture(db).await;
     let project = create_project(&f.store, f.alice).await;
     let both = [
@@ -173,7 +175,7 @@ async fn list_ids(
         .collect()
 }
 
-pub async fn admins_list_every_conversation_of_the_project(db: &Database) {
+pub(crate) async fn admins_list_every_conversation_of_the_project(db: &Database) {
     let f = fixture(db).await;
     let second = create_conversation(
         &f.store,
@@ -208,7 +210,7 @@ pub async fn admins_list_every_conversation_of_the_project(db: &Database) {
     );
 }
 
-pub async fn updating_changes_status_and_title_and_can_clear_the_title(db: &Database) {
+pub(crate) async fn updating_changes_status_and_title_and_can_clear_the_title(db: &Database) {
     let f = fixture(db).await;
     let updated = f
         .store
@@ -267,7 +269,7 @@ pub async fn updating_changes_status_and_title_and_can_clear_the_title(db: &Data
     assert!(missing.is_none());
 }
 
-pub async fn upserting_a_user_creates_then_refreshes_email_and_name(db: &Database) {
+pub(crate) async fn upserting_a_user_creates_then_refreshes_email_and_name(db: &Database) {
     let store = db.store();
     let id = UserId::new();
     let mut user = User {
@@ -285,7 +287,7 @@ pub async fn upserting_a_user_creates_then_refreshes_email_and_name(db: &Databas
     assert_eq!((row.created_at, row.updated_at), (at(1), at(2)));
 }
 
-pub async fn projects_are_created_listed_and_found(db: &Database) {
+pub(crate) async fn projects_are_created_listed_and_found(db: &Database) {
     let f = fixture(db).await;
     let second = create_project(&f.store, f.bob).await;
     let projects = f.store.list_projects().await.unwrap();

@@ -9,7 +9,7 @@ use confab_store::{Database, StoreError, StoreOptions, connect};
 
 use crate::support::{fixture, now};
 
-pub async fn a_duplicate_key_is_a_conflict(db: &Database) {
+pub(crate) async fn a_duplicate_key_is_a_conflict(db: &Database) {
     let f = fixture(db).await;
     let project = Project {
         id: f.project,

@@ -22,7 +22,7 @@ async fn attached_to(db: &Database, file: FileId) -> Option<uuid::Uuid> {
         .message_id
 }
 
-pub async fn files_attach_when_they_are_the_senders_unattached_uploads_in_the_conversation(
+pub(crate) async fn files_attach_when_they_are_the_senders_unattached_uploads_in_the_conversation(
     db: &Database,
 ) {
     let f = fixture(db).await;
@@ -65,7 +65,7 @@ async fn rejected(db: &Database, conversation: ConversationId, sender: UserId, f
     assert!(store.get_message(new.id).await.unwrap().is_none());
 }
 
-pub async fn an_upload_that_is_not_the_senders_to_attach_fails_validation_and_stores_nothing(
+pub(crate) async fn an_upload_that_is_not_the_senders_to_attach_fails_validation_and_stores_nothing(
     db: &Database,
 ) {
     let f = fixture(db).await;
@@ -95,7 +95,7 @@ pub async fn an_upload_that_is_not_the_senders_to_attach_fails_validation_and_st
     assert_eq!(all_messages(&f.store, f.conversation).await.len(), 2);
 }
 
-pub async fn uploads_are_recorded_and_found_through_the_store(db: &Database) {
+pub(crate) async fn uploads_are_recorded_and_found_through_the_store(db: &Database) {
     let f = fixture(db).await;
     let upload = stored_file(f.conversation, f.bob, now());
     f.store.record_upload(&upload).await.unwrap();
@@ -131,7 +131,7 @@ fn stored_file(
     }
 }
 
-pub async fn the_file_port_records_finds_lists_expired_and_deletes_only_unattached_uploads(
+pub(crate) async fn the_file_port_records_finds_lists_expired_and_deletes_only_unattached_uploads(
     db: &Database,
 ) {
     let f = fixture(db).await;

@@ -22,7 +22,7 @@ fn participants(owner: UserId, members: &[UserId]) -> Vec<NewParticipant> {
     list
 }
 
-pub async fn a_project_is_created_with_its_members_who_see_it_in_their_list(db: &Database) {
+pub(crate) async fn a_project_is_created_with_its_members_who_see_it_in_their_list(db: &Database) {
     let f = fixture(db).await;
     let project = Project {
         id: confab_domain::ids::ProjectId::new(),
@@ -55,7 +55,9 @@ pub async fn a_project_is_created_with_its_members_who_see_it_in_their_list(db: 
     assert!(f.store.projects_of(f.carol).await.unwrap().is_empty());
 }
 
-pub async fn a_members_only_conversation_refuses_non_members_and_stores_nothing(db: &Database) {
+pub(crate) async fn a_members_only_conversation_refuses_non_members_and_stores_nothing(
+    db: &Database,
+) {
     let f = fixture(db).await;
     let stranger = UserId::new();
     for outsider in [f.carol, stranger] {
@@ -88,7 +90,7 @@ pub async fn a_members_only_conversation_refuses_non_members_and_stores_nothing(
     assert!(access.participant.is_some());
 }
 
-pub async fn adding_members_is_idempotent_and_an_explicit_role_is_applied(db: &Database) {
+pub(crate) async fn adding_members_is_idempotent_and_an_explicit_role_is_applied(db: &Database) {
     let f = fixture(db).await;
     let role = |user| {
         let store = f.store.clone();
@@ -134,7 +136,7 @@ pub async fn adding_members_is_idempotent_and_an_explicit_role_is_applied(db: &D
     assert_eq!(carol.added_at, at(1), "added once");
 }
 
-pub async fn an_admin_added_participant_becomes_a_member(db: &Database) {
+pub(crate) async fn an_admin_added_participant_becomes_a_member(db: &Database) {
     let f = fixture(db).await;
     let dave = UserId::new();
     f.store
@@ -147,7 +149,9 @@ pub async fn an_admin_added_participant_becomes_a_member(db: &Database) {
     );
 }
 
-pub async fn removing_a_member_ends_their_part_in_every_conversation_of_the_project(db: &Database) {
+pub(crate) async fn removing_a_member_ends_their_part_in_every_conversation_of_the_project(
+    db: &Database,
+) {
     let f = fixture(db).await;
     let second = conversation(f.project, f.alice, now());
     f.store

@@ -61,7 +61,9 @@ async fn assert_schema(db: &Database, present: bool) {
     assert_eq!(has_search(db).await, present, "search");
 }
 
-pub async fn migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op(db: &Database) {
+pub(crate) async fn migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op(
+    db: &Database,
+) {
     assert_schema(db, false).await;
     db.migrate().await.unwrap();
     assert_schema(db, true).await;
@@ -78,7 +80,7 @@ pub async fn migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op(d
     assert_eq!(applied.len(), Migrator::migrations().len());
 }
 
-pub async fn migrating_down_removes_everything_and_up_restores_it(db: &Database) {
+pub(crate) async fn migrating_down_removes_everything_and_up_restores_it(db: &Database) {
     let f = fixture(db).await;
     send(&f.store, f.conversation, f.alice, "before the rollback").await;
 
@@ -96,7 +98,9 @@ pub async fn migrating_down_removes_everything_and_up_restores_it(db: &Database)
 /// The backfill: on a database that predates membership, every active participant becomes
 /// a member of the conversation's project (once, as of their first join); participants who
 /// left and users with no conversation do not.
-pub async fn existing_participants_become_members_of_their_conversations_projects(db: &Database) {
+pub(crate) async fn existing_participants_become_members_of_their_conversations_projects(
+    db: &Database,
+) {
     let before_membership = 4;
     if db.backend() == Backend::Postgres {
         // What `migrate` does before it applies anything.

@@ -7,7 +7,7 @@ use confab_store::Database;
 
 use crate::support::{fixture, now, send};
 
-pub async fn paging_back_with_before_returns_every_message_once_in_order(db: &Database) {
+pub(crate) async fn paging_back_with_before_returns_every_message_once_in_order(db: &Database) {
     let f = fixture(db).await;
     for n in 1..=125 {
         send(&f.store, f.conversation, f.alice, &format!("m{n}")).await;
@@ -39,7 +39,9 @@ pub async fn paging_back_with_before_returns_every_message_once_in_order(db: &Da
     assert!(!exact.has_more, "nothing lies before seq 1");
 }
 
-pub async fn messages_after_returns_what_was_missed_oldest_first_with_has_more(db: &Database) {
+pub(crate) async fn messages_after_returns_what_was_missed_oldest_first_with_has_more(
+    db: &Database,
+) {
     let f = fixture(db).await;
     for n in 1..=12 {
         send(&f.store, f.conversation, f.bob, &format!("m{n}")).await;
@@ -58,7 +60,7 @@ pub async fn messages_after_returns_what_was_missed_oldest_first_with_has_more(d
     assert!(none.messages.is_empty() && !none.has_more);
 }
 
-pub async fn deleted_messages_keep_their_place_in_pages(db: &Database) {
+pub(crate) async fn deleted_messages_keep_their_place_in_pages(db: &Database) {
     let f = fixture(db).await;
     let mut ids = Vec::new();
     for n in 1..=3 {

@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 
 use crate::support::{fixture, send};
 
-pub async fn concurrent_reactions_from_twenty_users_all_land(db: &Database) {
+pub(crate) async fn concurrent_reactions_from_twenty_users_all_land(db: &Database) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.alice, "react to me").await;
     let users: Vec<UserId> = (0..20).map(|_| UserId::new()).collect();
@@ -45,7 +45,9 @@ pub async fn concurrent_reactions_from_twenty_users_all_land(db: &Database) {
     }
 }
 
-pub async fn reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoji(db: &Database) {
+pub(crate) async fn reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoji(
+    db: &Database,
+) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.alice, "hi").await;
     let (alice, bob) = (f.alice.to_string(), f.bob.to_string());
@@ -92,7 +94,7 @@ pub async fn reacting_twice_changes_nothing_and_removing_the_last_drops_the_emoj
     );
 }
 
-pub async fn reacting_to_an_unknown_message_is_not_found(db: &Database) {
+pub(crate) async fn reacting_to_an_unknown_message_is_not_found(db: &Database) {
     let f = fixture(db).await;
     let err = f
         .store
@@ -104,7 +106,7 @@ pub async fn reacting_to_an_unknown_message_is_not_found(db: &Database) {
 
 /// Ten users race to add ten new emoji to a message that carries 48: exactly two land, the
 /// rest are refused with `too_many_reactions`, and existing emoji still take reactions.
-pub async fn racing_new_emoji_never_pass_the_distinct_cap(db: &Database) {
+pub(crate) async fn racing_new_emoji_never_pass_the_distinct_cap(db: &Database) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.alice, "popular").await;
     for n in 0..48 {

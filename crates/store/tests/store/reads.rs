@@ -21,7 +21,7 @@ async fn marker(f: &Fixture) -> (i64, Option<Timestamp>) {
     (participant.last_read_seq, participant.last_read_at)
 }
 
-pub async fn mark_read_moves_the_marker_forward_only(db: &Database) {
+pub(crate) async fn mark_read_moves_the_marker_forward_only(db: &Database) {
     let f = fixture(db).await;
     let mut messages = Vec::new();
     for n in 1..=5 {
@@ -63,7 +63,7 @@ pub async fn mark_read_moves_the_marker_forward_only(db: &Database) {
     assert_eq!(marker(&f).await, (5, Some(at(4))));
 }
 
-pub async fn unread_counts_are_messages_from_others_after_the_marker_without_deleted_ones(
+pub(crate) async fn unread_counts_are_messages_from_others_after_the_marker_without_deleted_ones(
     db: &Database,
 ) {
     let f = fixture(db).await;

@@ -22,7 +22,7 @@ fn report(message: &confab_domain::model::Message, by: UserId, seconds: i64) -> 
     }
 }
 
-pub async fn reports_move_from_pending_to_resolved_and_list_by_status(db: &Database) {
+pub(crate) async fn reports_move_from_pending_to_resolved_and_list_by_status(db: &Database) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.alice, "cheap watches").await;
     let first = report(&message, f.bob, 1);

@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, Statement};
 
 use crate::support::{fixture, now, send};
 
-pub async fn search_stems_ranks_and_highlights(db: &Database) {
+pub(crate) async fn search_stems_ranks_and_highlights(db: &Database) {
     let f = fixture(db).await;
     let once = send(
         &f.store,
@@ -64,7 +64,7 @@ pub async fn search_stems_ranks_and_highlights(db: &Database) {
 
 /// Stored XSS: a highlight is the content HTML-escaped, with `<mark>` tags around the
 /// matches and no other markup, whatever the sender wrote (markup, entities, our own tags).
-pub async fn highlights_are_escaped_html_with_marks_only_around_matches(db: &Database) {
+pub(crate) async fn highlights_are_escaped_html_with_marks_only_around_matches(db: &Database) {
     let f = fixture(db).await;
     let content =
         r#"<img src=x onerror="alert('xss')"> zebrafish & <mark>zebra</mark> <script>x</script>"#;
@@ -95,7 +95,7 @@ pub async fn highlights_are_escaped_html_with_marks_only_around_matches(db: &Dat
     );
 }
 
-pub async fn search_leaves_out_deleted_messages_and_other_conversations(db: &Database) {
+pub(crate) async fn search_leaves_out_deleted_messages_and_other_conversations(db: &Database) {
     let f = fixture(db).await;
     let other = f.alices_own_conversation().await;
     let gone = send(&f.store, f.conversation, f.alice, "secret launch codes").await;
@@ -111,7 +111,7 @@ pub async fn search_leaves_out_deleted_messages_and_other_conversations(db: &Dat
     assert_eq!(ids, vec![kept.id]);
 }
 
-pub async fn search_sees_edits(db: &Database) {
+pub(crate) async fn search_sees_edits(db: &Database) {
     let f = fixture(db).await;
     let message = send(&f.store, f.conversation, f.alice, "apples for lunch").await;
     f.store
@@ -136,7 +136,7 @@ pub async fn search_sees_edits(db: &Database) {
     assert_index_consistent(db).await;
 }
 
-pub async fn hostile_search_input_never_errors(db: &Database) {
+pub(crate) async fn hostile_search_input_never_errors(db: &Database) {
     let f = fixture(db).await;
     send(
         &f.store,
@@ -181,7 +181,7 @@ async fn all_messages_count(db: &Database) -> i64 {
     row.try_get_by_index(0).unwrap()
 }
 
-pub async fn the_search_index_follows_cascading_deletes(db: &Database) {
+pub(crate) async fn the_search_index_follows_cascading_deletes(db: &Database) {
     let f = fixture(db).await;
     send(&f.store, f.conversation, f.alice, "ephemeral words").await;
     send(&f.store, f.conversation, f.bob, "more ephemeral words").await;

@@ -8,7 +8,7 @@ use confab_store::Database;
 
 use crate::support::{all_messages, created, fixture, last_seq, new_message, send};
 
-pub async fn insert_assigns_seq_one_to_n(db: &Database) {
+pub(crate) async fn insert_assigns_seq_one_to_n(db: &Database) {
     let f = fixture(db).await;
     for n in 1..=5 {
         let sender = if n % 2 == 0 { f.bob } else { f.alice };
@@ -24,7 +24,7 @@ pub async fn insert_assigns_seq_one_to_n(db: &Database) {
     assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
 }
 
-pub async fn a_stored_message_reads_back_exactly(db: &Database) {
+pub(crate) async fn a_stored_message_reads_back_exactly(db: &Database) {
     let f = fixture(db).await;
     let mut new = new_message(f.conversation, f.alice, "exactly this, with ünïcödé 🎉");
     new.kind = MessageKind::System;
@@ -48,7 +48,7 @@ pub async fn a_stored_message_reads_back_exactly(db: &Database) {
     );
 }
 
-pub async fn a_retry_with_the_same_client_msg_id_returns_the_stored_message_and_consumes_no_seq(
+pub(crate) async fn a_retry_with_the_same_client_msg_id_returns_the_stored_message_and_consumes_no_seq(
     db: &Database,
 ) {
     let f = fixture(db).await;
@@ -68,7 +68,7 @@ pub async fn a_retry_with_the_same_client_msg_id_returns_the_stored_message_and_
     assert_eq!(next.seq, 2);
 }
 
-pub async fn the_same_client_msg_id_from_another_sender_is_another_message(db: &Database) {
+pub(crate) async fn the_same_client_msg_id_from_another_sender_is_another_message(db: &Database) {
     let f = fixture(db).await;
     for (sender, seq) in [(f.alice, 1), (f.bob, 2)] {
         let mut new = new_message(f.conversation, sender, "same id");
@@ -78,7 +78,7 @@ pub async fn the_same_client_msg_id_from_another_sender_is_another_message(db: &
     }
 }
 
-pub async fn sending_to_an_unknown_conversation_is_not_found(db: &Database) {
+pub(crate) async fn sending_to_an_unknown_conversation_is_not_found(db: &Database) {
     let f = fixture(db).await;
     let new = new_message(ConversationId::new(), f.alice, "into the void");
     let err = f.store.insert_message(new).await.unwrap_err();

@@ -21,32 +21,32 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::EntityTrait;
 
 /// Runs `scenario` on a migrated PostgreSQL database, then drops the database.
-pub async fn on_postgres(scenario: impl AsyncFnOnce(&Database)) {
+pub(crate) async fn on_postgres(scenario: impl AsyncFnOnce(&Database)) {
     on(fresh_postgres().await, true, scenario).await;
 }
 
-pub async fn on_sqlite(scenario: impl AsyncFnOnce(&Database)) {
+pub(crate) async fn on_sqlite(scenario: impl AsyncFnOnce(&Database)) {
     on(fresh_sqlite(), true, scenario).await;
 }
 
 /// Runs `scenario` on an empty (not migrated) database.
-pub async fn on_empty_postgres(scenario: impl AsyncFnOnce(&Database)) {
+pub(crate) async fn on_empty_postgres(scenario: impl AsyncFnOnce(&Database)) {
     on(fresh_postgres().await, false, scenario).await;
 }
 
-pub async fn on_empty_sqlite(scenario: impl AsyncFnOnce(&Database)) {
+pub(crate) async fn on_empty_sqlite(scenario: impl AsyncFnOnce(&Database)) {
     on(fresh_sqlite(), false, scenario).await;
 }
 
 /// Runs `scenario` with the test database itself, for scenarios that open several pools
 /// (as several nodes would).
-pub async fn with_postgres(scenario: impl AsyncFnOnce(&TestDb)) {
+pub(crate) async fn with_postgres(scenario: impl AsyncFnOnce(&TestDb)) {
     let test_db = fresh_postgres().await;
     scenario(&test_db).await;
     test_db.cleanup().await;
 }
 
-pub async fn with_sqlite(scenario: impl AsyncFnOnce(&TestDb)) {
+pub(crate) async fn with_sqlite(scenario: impl AsyncFnOnce(&TestDb)) {
     let test_db = fresh_sqlite();
     scenario(&test_db).await;
     test_db.cleanup().await;
@@ -64,12 +64,12 @@ async fn on(test_db: TestDb, migrated: bool, scenario: impl AsyncFnOnce(&Databas
 }
 
 /// Now, at the microsecond precision both databases keep.
-pub fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     truncate_micros(Utc::now())
 }
 
 /// A fixed instant plus `seconds`, for tests that order by time.
-pub fn at(seconds: i64) -> Timestamp {
+pub(crate) fn at(seconds: i64) -> Timestamp {
     let base = DateTime::parse_from_rfc3339("2026-11-24T10:00:00.123456Z")
         .map(|t| t.to_utc())
         .unwrap_or_else(|_| Utc::now());
@@ -78,7 +78,7 @@ pub fn at(seconds: i64) -> Timestamp {
 
 /// A project with one conversation: alice (owner) and bob (member) take part; carol is a
 /// known user outside it.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub store: Arc<SqlStore>,
     pub project: ProjectId,
     pub conversation: ConversationId,
@@ -87,7 +87,7 @@ pub struct Fixture {
     pub carol: UserId,
 }
 
-pub async fn fixture(db: &Database) -> Fixture {
+pub(crate) async fn fixture(db: &Database) -> Fixture {
     let store = db.store();
     let (alice, bob, carol) = (UserId::new(), UserId::new(), UserId::new());
     for (id, name) in [(alice, "Alice"), (bob, "Bob"), (carol, "Carol")] {
@@ -122,7 +122,7 @@ pub async fn fixture(db: &Database) -> Fixture {
 
 impl Fixture {
     /// Another conversation in the fixture's project with Alice alone, as its owner.
-    pub async fn alices_own_conversation(&self) -> ConversationId {
+    pub(crate) async fn alices_own_conversation(&self) -> ConversationId {
         create_conversation(
             &self.store,
             self.project,
@@ -135,7 +135,7 @@ impl Fixture {
 }
 
 /// The single row `statement` returns; panics if it fails or returns none.
-pub async fn one_row(db: &Database, statement: sea_orm::Statement) -> sea_orm::QueryResult {
+pub(crate) async fn one_row(db: &Database, statement: sea_orm::Statement) -> sea_orm::QueryResult {
     use sea_orm::ConnectionTrait;
     db.connection()
         .query_one_raw(statement)
@@ -144,7 +144,7 @@ pub async fn one_row(db: &Database, statement: sea_orm::Statement) -> sea_orm::Q
         .expect("the query returns a row")
 }
 
-pub async fn create_project(store: &SqlStore, creator: UserId) -> ProjectId {
+pub(crate) async fn create_project(store: &SqlStore, creator: UserId) -> ProjectId {
     let project = Project {
         id: ProjectId::new(),
         name: "Apollo".to_owned(),
@@ -156,7 +156,7 @@ pub async fn create_project(store: &SqlStore, creator: UserId) -> ProjectId {
 }
 
 /// A conversation as an admin creates it: its participants become project members.
-pub async fn create_conversation(
+pub(crate) async fn create_conversation(
     store: &SqlStore,
     project: ProjectId,
     creator: UserId,
@@ -175,7 +175,11 @@ pub async fn create_conversation(
     conversation.id
 }
 
-pub fn conversation(project: ProjectId, creator: UserId, created_at: Timestamp) -> Conversation {
+pub(crate) fn conversation(
+    project: ProjectId,
+    creator: UserId,
+    created_at: Timestamp,
+) -> Conversation {
     Conversation {
         id: ConversationId::new(),
         project_id: project,
@@ -189,7 +193,11 @@ pub fn conversation(project: ProjectId, creator: UserId, created_at: Timestamp) 
     }
 }
 
-pub fn new_message(conversation: ConversationId, sender: UserId, content: &str) -> NewMessage {
+pub(crate) fn new_message(
+    conversation: ConversationId,
+    sender: UserId,
+    content: &str,
+) -> NewMessage {
     NewMessage {
         id: MessageId::new(),
         conversation_id: conversation,
@@ -204,7 +212,7 @@ pub fn new_message(conversation: ConversationId, sender: UserId, content: &str) 
 }
 
 /// Sends and expects a new message.
-pub async fn send(
+pub(crate) async fn send(
     store: &SqlStore,
     conversation: ConversationId,
     sender: UserId,
@@ -218,7 +226,7 @@ pub async fn send(
     )
 }
 
-pub fn created(inserted: Inserted) -> Message {
+pub(crate) fn created(inserted: Inserted) -> Message {
     match inserted {
         Inserted::Created(message) => message,
         Inserted::Existing(message) => panic!("expected a new message, got {message:?}"),
@@ -226,7 +234,11 @@ pub fn created(inserted: Inserted) -> Message {
 }
 
 /// Records an upload by inserting its `message_files` row directly.
-pub async fn upload(db: &Database, conversation: ConversationId, uploader: UserId) -> FileId {
+pub(crate) async fn upload(
+    db: &Database,
+    conversation: ConversationId,
+    uploader: UserId,
+) -> FileId {
     let id = FileId::new();
     let row = message_file::ActiveModel {
         id: Set(id.as_uuid()),
@@ -248,7 +260,11 @@ pub async fn upload(db: &Database, conversation: ConversationId, uploader: UserI
 }
 
 /// The conversation's `last_seq`, as `access` reads it.
-pub async fn last_seq(store: &SqlStore, conversation: ConversationId, viewer: UserId) -> i64 {
+pub(crate) async fn last_seq(
+    store: &SqlStore,
+    conversation: ConversationId,
+    viewer: UserId,
+) -> i64 {
     store
         .access(conversation, viewer)
         .await
@@ -259,7 +275,7 @@ pub async fn last_seq(store: &SqlStore, conversation: ConversationId, viewer: Us
 }
 
 /// Every message of the conversation, oldest first.
-pub async fn all_messages(store: &SqlStore, conversation: ConversationId) -> Vec<Message> {
+pub(crate) async fn all_messages(store: &SqlStore, conversation: ConversationId) -> Vec<Message> {
     store
         .messages_after(conversation, 0, 10_000)
         .await

@@ -16,11 +16,11 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, User};
 
-pub const MIB: usize = 1024 * 1024;
-pub const BOUNDARY: &str = "confab-test-boundary-7MA4YWxkTrZu0gW";
+pub(crate) const MIB: usize = 1024 * 1024;
+pub(crate) const BOUNDARY: &str = "confab-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A PNG signature and header chunk, padded with `len - 16` bytes of data.
-pub fn png(len: usize) -> Vec<u8> {
+pub(crate) fn png(len: usize) -> Vec<u8> {
     let mut bytes = vec![
         0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',
     ];
@@ -29,13 +29,13 @@ pub fn png(len: usize) -> Vec<u8> {
     bytes
 }
 
-pub fn pdf() -> Vec<u8> {
+pub(crate) fn pdf() -> Vec<u8> {
     b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
         .to_vec()
 }
 
 /// A Windows executable (DOS stub, PE header): what a renamed `.exe` looks like.
-pub fn executable() -> Vec<u8> {
+pub(crate) fn executable() -> Vec<u8> {
     let mut exe = vec![0u8; 4096];
     exe[..2].copy_from_slice(b"MZ");
     exe[0x3C] = 0x80;
@@ -44,7 +44,7 @@ pub fn executable() -> Vec<u8> {
 }
 
 /// A stored (uncompressed) ZIP local file entry; CRCs are not checked by the sniffer.
-pub fn zip_entry(name: &str, data: &[u8]) -> Vec<u8> {
+pub(crate) fn zip_entry(name: &str, data: &[u8]) -> Vec<u8> {
     let mut entry = b"PK\x03\x04".to_vec();
     entry.extend([20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, method, time, date
     entry.extend([0, 0, 0, 0]); // crc
@@ -58,7 +58,7 @@ pub fn zip_entry(name: &str, data: &[u8]) -> Vec<u8> {
 }
 
 /// The start of a Word document as Word writes it.
-pub fn docx() -> Vec<u8> {
+pub(crate) fn docx() -> Vec<u8> {
     let mut bytes = zip_entry("[Content_Types].xml", b"<Types/>");
     bytes.extend(zip_entry("_rels/.rels", b"<Relationships/>"));
     bytes.extend(zip_entry(
@@ -71,7 +71,7 @@ pub fn docx() -> Vec<u8> {
 }
 
 /// A multipart body with one `file` part.
-pub fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
     let mut body = format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
          Content-Type: application/octet-stream\r\n\r\n"
@@ -84,7 +84,7 @@ pub fn multipart(name: &str, bytes: &[u8]) -> Vec<u8> {
 
 impl TestApp {
     /// Posts `body` (a multipart body) to the conversation's files.
-    pub async fn upload_raw(
+    pub(crate) async fn upload_raw(
         &self,
         conversation: &str,
         who: &User,
@@ -107,7 +107,7 @@ impl TestApp {
     }
 
     /// Uploads `bytes` as `name`; the status and the JSON answer.
-    pub async fn upload(
+    pub(crate) async fn upload(
         &self,
         conversation: &str,
         who: &User,
@@ -126,7 +126,7 @@ impl TestApp {
     }
 
     /// Uploads and expects 201; the answer.
-    pub async fn uploaded(
+    pub(crate) async fn uploaded(
         &self,
         conversation: &str,
         who: &User,
@@ -138,7 +138,7 @@ impl TestApp {
         body
     }
 
-    pub async fn download(&self, file_id: &str, who: &User) -> reqwest::Response {
+    pub(crate) async fn download(&self, file_id: &str, who: &User) -> reqwest::Response {
         self.client
             .get(format!("{}/api/files/{file_id}", self.base))
             .bearer_auth(&who.token)
@@ -148,14 +148,14 @@ impl TestApp {
     }
 
     /// Every regular file under the local storage directory.
-    pub fn stored_files(&self) -> Vec<PathBuf> {
+    pub(crate) fn stored_files(&self) -> Vec<PathBuf> {
         let mut found = Vec::new();
         walk(&self.data_dir().join("files"), &mut found);
         found
     }
 
     /// Sends a `type: "file"` message over REST; the status and answer.
-    pub async fn send_files(
+    pub(crate) async fn send_files(
         &self,
         conversation: &str,
         who: &User,
@@ -184,7 +184,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-pub fn header(response: &reqwest::Response, name: impl reqwest::header::AsHeaderName) -> &str {
+pub(crate) fn header(
+    response: &reqwest::Response,
+    name: impl reqwest::header::AsHeaderName,
+) -> &str {
     response
         .headers()
         .get(name)
@@ -192,12 +195,12 @@ pub fn header(response: &reqwest::Response, name: impl reqwest::header::AsHeader
         .unwrap_or_default()
 }
 
-pub fn error_code(body: &Value) -> &str {
+pub(crate) fn error_code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_default()
 }
 
 /// Writes `request` on a fresh connection and returns the start of the answer.
-pub async fn raw_exchange(app: &TestApp, request: &str) -> String {
+pub(crate) async fn raw_exchange(app: &TestApp, request: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = app.base.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();

@@ -7,17 +7,17 @@ use confab_store::testing::{TestDb, fresh_postgres_in};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use uuid::Uuid;
 
-pub const DDL: &str = include_str!("seed.sql");
+pub(super) const DDL: &str = include_str!("seed.sql");
 
 /// The generated data's shape.
 #[derive(Clone, Copy, Debug)]
-pub struct Shape {
+pub(super) struct Shape {
     pub conversations: u32,
     pub per_conversation: u32,
 }
 
 impl Shape {
-    pub fn messages(self) -> u64 {
+    pub(super) fn messages(self) -> u64 {
         u64::from(self.conversations) * u64::from(self.per_conversation)
     }
 }
@@ -32,7 +32,7 @@ impl Shape {
 /// is a system message with NULL content; every 97th message from the 11th is deleted, every
 /// 333rd from the 5th sent by a ghost; every other message of a conversation has a read
 /// receipt; 10 reports.
-pub async fn seed_database(shape: Shape, file_base: &str) -> (TestDb, DatabaseConnection) {
+pub(super) async fn seed_database(shape: Shape, file_base: &str) -> (TestDb, DatabaseConnection) {
     // The seed stack's tables are in `public`, as on Supabase.
     let db = fresh_postgres_in("public").await;
     let conn = db.connect().await.connection().pool().clone();
@@ -121,7 +121,7 @@ DROP TABLE g;
     )
 }
 
-pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+pub(super) async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
     let row = db
         .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
@@ -131,7 +131,7 @@ pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
 }
 
 /// Each conversation's message ids in order: the source's by `created_at` then id.
-pub async fn source_order(src: &DatabaseConnection) -> BTreeMap<Uuid, Vec<Uuid>> {
+pub(super) async fn source_order(src: &DatabaseConnection) -> BTreeMap<Uuid, Vec<Uuid>> {
     let sql = "SELECT conversation_id, id FROM messages ORDER BY conversation_id, created_at, id";
     let mut order: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
     let rows = src
@@ -150,7 +150,7 @@ pub async fn source_order(src: &DatabaseConnection) -> BTreeMap<Uuid, Vec<Uuid>>
 
 /// Each conversation's message ids by `seq`, after checking the seqs run 1, 2, 3... and
 /// end at the conversation's `last_seq`.
-pub async fn confab_order(dst: &DatabaseConnection) -> BTreeMap<Uuid, Vec<Uuid>> {
+pub(super) async fn confab_order(dst: &DatabaseConnection) -> BTreeMap<Uuid, Vec<Uuid>> {
     let backend = dst.get_database_backend();
     let sql = "SELECT conversation_id, id, seq FROM messages ORDER BY conversation_id, seq";
     let mut order: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
@@ -180,7 +180,7 @@ pub async fn confab_order(dst: &DatabaseConnection) -> BTreeMap<Uuid, Vec<Uuid>>
 }
 
 /// Source count query and confab count query that must agree after an import.
-pub const SAME_COUNTS: &[(&str, &str, &str)] = &[
+pub(super) const SAME_COUNTS: &[(&str, &str, &str)] = &[
     (
         "messages",
         "SELECT COUNT(*) AS n FROM messages",
@@ -247,7 +247,7 @@ pub const SAME_COUNTS: &[(&str, &str, &str)] = &[
 
 /// Asserts confab holds what the source holds: counts, and each conversation's messages in
 /// the source's order with gapless `seq`.
-pub async fn assert_same(src: &DatabaseConnection, dst: &DatabaseConnection) {
+pub(super) async fn assert_same(src: &DatabaseConnection, dst: &DatabaseConnection) {
     for (what, source_sql, confab_sql) in SAME_COUNTS {
         let expected = count(src, source_sql).await;
         assert!(expected > 0, "the fixture has {what}");

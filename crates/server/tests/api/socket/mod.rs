@@ -1,6 +1,6 @@
 //! The Socket.IO gateway over a real websocket.
 
-pub mod polling;
+pub(crate) mod polling;
 
 mod events;
 mod handshake;

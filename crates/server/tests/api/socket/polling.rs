@@ -14,7 +14,7 @@ const SEPARATOR: char = '\u{1e}';
 
 type Acks = Arc<Mutex<HashMap<u64, oneshot::Sender<Value>>>>;
 
-pub struct PollingClient {
+pub(crate) struct PollingClient {
     /// The Engine.IO OPEN packet's data (`sid`, `pingInterval`...): which node answered.
     pub handshake: Value,
     http: reqwest::Client,
@@ -27,7 +27,7 @@ pub struct PollingClient {
 
 impl PollingClient {
     /// Opens a polling session at `base` and connects to `/` with `auth`.
-    pub async fn connect(base: &str, auth: Value) -> Self {
+    pub(crate) async fn connect(base: &str, auth: Value) -> Self {
         let open = reqwest::Client::new()
             .get(format!("{base}/socket.io/?EIO=4&transport=polling"))
             .send()
@@ -69,7 +69,7 @@ impl PollingClient {
     }
 
     /// Emits and waits for the ack's first argument.
-    pub async fn ask(&self, event: &str, data: Value) -> Value {
+    pub(crate) async fn ask(&self, event: &str, data: Value) -> Value {
         let id = self.next_ack.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.acks.lock().await.insert(id, tx);
@@ -86,7 +86,7 @@ impl PollingClient {
     }
 
     /// The next server event named `name` within `wait`.
-    pub async fn expect(&mut self, name: &str, wait: Duration) -> Value {
+    pub(crate) async fn expect(&mut self, name: &str, wait: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.events.recv()).await {
