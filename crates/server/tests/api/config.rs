@@ -371,7 +371,8 @@ fn config_check_and_print_know_the_database_schema_pooler_and_migration_url() {
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
     for expected in [
         "invalid configuration (2 problems)",
-        "CONFAB_DATABASE_SCHEMA: invalid database schema \"Confab-Chat\"",
+        "CONFAB_DATABASE_SCHEMA: invalid value: invalid database schema \"Confab-Chat\": \
+         it may only hold lower-case letters a-z, digits and _",
         "CONFAB_DATABASE_POOLER: `statement` is not one of `session`, `transaction`",
     ] {
         assert!(
