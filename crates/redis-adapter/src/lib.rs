@@ -28,6 +28,7 @@ mod health;
 mod memory;
 mod msgpack;
 mod pubsub;
+mod queue;
 mod remote;
 mod requests;
 mod server_side;

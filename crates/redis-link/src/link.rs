@@ -379,9 +379,20 @@ mod tests {
     }
 
     #[test]
-    fn a_cluster_url_is_parsed_but_not_connected_yet() {
-        let e = Link::open("redis+cluster://127.0.0.1:7000", &LinkOptions::default()).unwrap_err();
-        assert!(e.0.contains("not support"), "{e}");
+    fn a_cluster_link_hands_out_its_seed_not_server_connections() {
+        let link = Link::open(
+            "rediss+cluster://u:pw@127.0.0.1:7000,127.0.0.1:7001",
+            &LinkOptions::default(),
+        )
+        .unwrap();
+        let seed = link.cluster_seed().expect("a Cluster link has a seed");
+        assert_eq!(
+            seed.nodes,
+            ["rediss://127.0.0.1:7000", "rediss://127.0.0.1:7001"]
+        );
+        assert_eq!(seed.credentials.password.as_deref(), Some("pw"));
+        let standalone = Link::open("redis://127.0.0.1:1", &LinkOptions::default()).unwrap();
+        assert!(standalone.cluster_seed().is_none());
     }
 
     #[test]

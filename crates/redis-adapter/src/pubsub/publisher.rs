@@ -11,19 +11,14 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use confab_redis_link::Pool;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::error::Error;
 use crate::health::ClusterHealth;
+use crate::queue::{self, Job};
 
 /// At most this many messages per pipeline.
 const MAX_BATCH: usize = 128;
-
-struct Job {
-    channel: String,
-    payload: Vec<u8>,
-    done: Option<oneshot::Sender<Result<(), Error>>>,
-}
 
 pub(crate) struct Publisher {
     pool: Pool,
@@ -66,18 +61,7 @@ impl Publisher {
     /// Queues a message without waiting. A full queue (Redis far behind) drops it, counted
     /// like any publish failure.
     pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) {
-        let job = Job {
-            channel,
-            payload,
-            done: None,
-        };
-        if let Err(e) = self.sender().try_send(job) {
-            let why = match e {
-                mpsc::error::TrySendError::Full(_) => "the publish queue is full",
-                mpsc::error::TrySendError::Closed(_) => "the publisher stopped",
-            };
-            self.health.publish_failed("publish", &why);
-        }
+        queue::enqueue(self.sender(), &self.health, channel, payload);
     }
 
     /// Publishes and waits until Redis took the message (or the publish timeout), in an INFO
@@ -93,24 +77,7 @@ impl Publisher {
         channel: String,
         payload: Vec<u8>,
     ) -> Result<(), Error> {
-        let (done, rx) = oneshot::channel();
-        let job = Job {
-            channel,
-            payload,
-            done: Some(done),
-        };
-        let sent = tokio::time::timeout(self.timeout, self.sender().send(job)).await;
-        match sent {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(Error::unavailable("the publisher stopped")),
-            Err(_) => return Err(Error::unavailable("the publish queue is full")),
-        }
-        // The worker bounds each batch by the timeout; twice covers the queue ahead of us.
-        match tokio::time::timeout(self.timeout * 2, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(Error::unavailable("the publisher stopped")),
-            Err(_) => Err(Error::unavailable("publishing timed out")),
-        }
+        queue::enqueue_and_wait(self.sender(), self.timeout, channel, payload).await
     }
 
     /// `PUBSUB NUMSUB channel`: how many connections listen there (Node's server count).

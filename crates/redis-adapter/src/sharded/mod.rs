@@ -30,12 +30,13 @@ use confab_redis_link::cluster::LazyCluster;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
 use redis::{PushInfo, PushKind};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::config::ClusterConfig;
 use crate::driver::{Driver, Inbox, Route};
 use crate::error::Error;
 use crate::health::ClusterHealth;
+use crate::queue::{self, Job};
 use wire::Inbound;
 
 /// Answers to remember the requester of, at most (older ones are forgotten first).
@@ -74,12 +75,6 @@ struct Inner {
     push: Mutex<Option<mpsc::UnboundedReceiver<PushInfo>>>,
     state: RwLock<State>,
     started: std::sync::Once,
-}
-
-struct Job {
-    channel: String,
-    payload: Vec<u8>,
-    done: Option<oneshot::Sender<Result<(), Error>>>,
 }
 
 pub(crate) struct ShardedDriver {
@@ -448,39 +443,12 @@ impl Driver for ShardedDriver {
                 return;
             }
         };
-        let job = Job {
-            channel,
-            payload,
-            done: None,
-        };
-        if let Err(e) = self.sender().try_send(job) {
-            let why = match e {
-                mpsc::error::TrySendError::Full(_) => "the publish queue is full",
-                mpsc::error::TrySendError::Closed(_) => "the publisher stopped",
-            };
-            self.inner.health.publish_failed("publish", &why);
-        }
+        queue::enqueue(self.sender(), &self.inner.health, channel, payload);
     }
 
     async fn publish_wait(&self, channel: String, payload: Vec<u8>) -> Result<(), Error> {
         let (channel, payload) = self.translate(&channel, &payload)?;
-        let (done, rx) = oneshot::channel();
-        let job = Job {
-            channel,
-            payload,
-            done: Some(done),
-        };
-        let timeout = self.inner.timeout;
-        match tokio::time::timeout(timeout, self.sender().send(job)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return Err(Error::unavailable("the publisher stopped")),
-            Err(_) => return Err(Error::unavailable("the publish queue is full")),
-        }
-        match tokio::time::timeout(timeout * 2, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(Error::unavailable("the publisher stopped")),
-            Err(_) => Err(Error::unavailable("publishing timed out")),
-        }
+        queue::enqueue_and_wait(self.sender(), self.inner.timeout, channel, payload).await
     }
 
     /// `PUBSUB SHARDNUMSUB P#N#` for the classic request channel `P-request#N#` (the redis

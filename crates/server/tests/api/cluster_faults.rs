@@ -6,32 +6,15 @@ use std::time::{Duration, Instant};
 
 use confab_redis_link::testing::PrivateRedis;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{Backend, SECRET, TestApp, free_port, on_redis, unique_prefix};
+use crate::helpers::{
+    Backend, SECRET, TestApp, eventually, free_port, on_redis, readiness, unique_prefix,
+};
 use crate::socket::polling::PollingClient;
 use confab_test_client::Client as SocketClient;
 
 const WAIT: Duration = Duration::from_secs(5);
-
-async fn readiness(app: &TestApp) -> Value {
-    app.call(Method::GET, "/readyz", None, None).await.1
-}
-
-/// Polls `check` until it holds or `within` passes.
-async fn eventually<F: std::future::Future<Output = bool>>(
-    within: Duration,
-    mut check: impl FnMut() -> F,
-) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    false
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_outage_loses_no_acknowledged_message_and_delivery_resumes_by_itself() {

@@ -42,6 +42,26 @@ pub(crate) fn redis_url() -> String {
 }
 
 /// A Redis channel and key prefix no other test uses.
+/// `GET /readyz` on `app`: its JSON body, whatever the status.
+pub(crate) async fn readiness(app: &TestApp) -> Value {
+    app.call(Method::GET, "/readyz", None, None).await.1
+}
+
+/// Polls `check` every 100 ms until it holds; false when `within` passes first.
+pub(crate) async fn eventually<F: std::future::Future<Output = bool>>(
+    within: Duration,
+    mut check: impl FnMut() -> F,
+) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < within {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 pub(crate) fn unique_prefix() -> String {
     format!("confab-test-{}", Uuid::new_v4().simple())
 }

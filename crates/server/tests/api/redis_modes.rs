@@ -6,31 +6,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use confab_redis_link::testing::{PrivateRedis, SentinelGroup, TlsFiles, ping};
-use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, unique_prefix};
+use crate::helpers::{Backend, TestApp, eventually, readiness, unique_prefix};
 
 const WAIT: Duration = Duration::from_secs(5);
-
-async fn readiness(app: &TestApp) -> Value {
-    app.call(Method::GET, "/readyz", None, None).await.1
-}
-
-/// Polls `check` every 100 ms until it holds; false when `within` passes first.
-async fn eventually<F: std::future::Future<Output = bool>>(
-    within: Duration,
-    mut check: impl FnMut() -> F,
-) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if check().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
 
 /// Two nodes on one fresh database and `url`, in a private Redis namespace.
 async fn two_nodes(
