@@ -12,6 +12,8 @@
 //! Depends on redis, deadpool and tokio only; never on Socket.IO, on confab-domain or on
 //! another confab crate.
 
+#![warn(missing_docs)]
+
 pub mod cluster;
 mod link;
 pub mod target;
@@ -36,6 +38,8 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// A throttle that lets the first error through at once and then at most one per
+    /// `interval` (`Duration::ZERO` lets every one through).
     pub fn new(interval: Duration) -> Self {
         Self {
             interval,

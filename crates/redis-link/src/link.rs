@@ -23,8 +23,11 @@ pub struct LinkOptions {
     /// PEM certificates to trust for `rediss…` instead of the system roots (the contents of
     /// `CONFAB_REDIS__TLS_CA_FILE`).
     pub tls_ca_pem: Option<Vec<u8>>,
-    /// The sentinels' own user and password (the URL's are the data nodes').
+    /// The sentinels' own user (`CONFAB_REDIS__SENTINEL_USERNAME`); the URL's user is the
+    /// data nodes'. `None`: the sentinels are asked without a user.
     pub sentinel_username: Option<String>,
+    /// The sentinels' own password (`CONFAB_REDIS__SENTINEL_PASSWORD`); the URL's password is
+    /// the data nodes'. `None`: no AUTH to the sentinels. Never printed by `Debug`.
     pub sentinel_password: Option<String>,
 }
 
@@ -72,6 +75,9 @@ impl Link {
         Self::new(RedisTarget::parse(url)?, options)
     }
 
+    /// Prepares to connect to an already parsed `target`; connects lazily (Redis need not be
+    /// up). Errs when `tls_ca_pem` is set for a non-TLS target or holds no PEM certificate,
+    /// or when the redis crate refuses the URL or the Sentinel settings.
     pub fn new(target: RedisTarget, options: &LinkOptions) -> Result<Self, TargetError> {
         let certificates = match &options.tls_ca_pem {
             None => None,

@@ -19,7 +19,10 @@ pub const REDIS_PORT: u16 = 6379;
 /// One `host:port` of a multi-host URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostPort {
+    /// Host name or IP address as written, an IPv6 address without its `[]`; never empty.
     pub host: String,
+    /// TCP port, never 0; the scheme's default ([`SENTINEL_PORT`], [`REDIS_PORT`]) when the
+    /// URL gives none.
     pub port: u16,
 }
 
@@ -36,7 +39,10 @@ impl fmt::Display for HostPort {
 /// User and password from a URL's user info (percent-decoded).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
+    /// The user (Redis ACL); `None` when the URL has none or an empty one (the `default` user).
     pub username: Option<String>,
+    /// The password; `None` when the URL has none or an empty one (no AUTH). Never printed
+    /// by `Debug`.
     pub password: Option<String>,
 }
 
@@ -54,19 +60,33 @@ impl fmt::Debug for Credentials {
 pub enum RedisTarget {
     /// One server; `url` is the `redis://` or `rediss://` URL as given (checked by the redis
     /// crate's own parser).
-    Standalone { url: String, tls: bool },
+    Standalone {
+        /// The URL as given (trimmed), password included: never log it.
+        url: String,
+        /// `true` for `rediss://`.
+        tls: bool,
+    },
     /// A master found through Sentinel.
     Sentinel {
+        /// The sentinels to ask for the master, in URL order; at least one.
         sentinels: Vec<HostPort>,
+        /// The name the sentinels monitor the master under (percent-decoded, never empty).
         master_name: String,
+        /// Database number on the master, `>= 0`; 0 when the URL gives none.
         db: i64,
+        /// `true` for `rediss+sentinel://`: TLS to the sentinels and to the master.
         tls: bool,
+        /// For the master and replicas, not for the sentinels ([`crate::LinkOptions`] has
+        /// theirs).
         credentials: Credentials,
     },
     /// A Redis Cluster (seed nodes; the cluster reports the rest).
     Cluster {
+        /// Seed nodes, in URL order; at least one. The cluster reports the others.
         nodes: Vec<HostPort>,
+        /// `true` for `rediss+cluster://`: TLS to every node.
         tls: bool,
+        /// For every node of the cluster.
         credentials: Credentials,
     },
 }

@@ -66,6 +66,7 @@ pub fn free_port() -> u16 {
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
+    /// Creates `<temp dir>/<what>-<unique suffix>`; panics when it cannot.
     pub fn new(what: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("{what}-{}", unique_prefix()));
         std::fs::create_dir_all(&dir)
@@ -84,8 +85,11 @@ impl Drop for TempDir {
 /// signed, plus a second, unrelated CA (made with the `openssl` CLI, in a temp dir).
 #[derive(Debug)]
 pub struct TlsFiles {
+    /// PEM certificate of the CA that signed `cert` (what clients trust, [`Self::options`]).
     pub ca: PathBuf,
+    /// PEM server certificate for `127.0.0.1` and `localhost`, valid for 2 days.
     pub cert: PathBuf,
+    /// PEM private key of `cert` (EC P-256, unencrypted).
     pub key: PathBuf,
     /// A CA that did not sign the server's certificate.
     pub other_ca: PathBuf,
@@ -205,6 +209,7 @@ pub async fn ping(link: &Link, within: Duration) -> Result<(), String> {
 /// A private `redis-server` on its own port, killed on drop.
 #[derive(Debug)]
 pub struct PrivateRedis {
+    /// Loopback port it listens on (the TLS port for a TLS server); kept across restarts.
     pub port: u16,
     child: Option<Child>,
     /// Extra arguments (TLS, replication).
@@ -328,6 +333,7 @@ impl Drop for PrivateRedis {
 /// temporary directory; every server is killed and the directory removed on drop.
 #[derive(Debug)]
 pub struct PrivateCluster {
+    /// Loopback ports of the three masters, the seed nodes of [`Self::url`].
     pub ports: Vec<u16>,
     dir: std::path::PathBuf,
     children: Vec<Child>,

@@ -9,10 +9,15 @@ use super::{PrivateRedis, TempDir, free_port};
 /// The master's name the sentinels monitor.
 pub(super) const MASTER_NAME: &str = "confab-test";
 
+/// A master, its replica and three sentinels monitoring it as `confab-test` (quorum 2), all
+/// on loopback; the sentinels are killed on drop, the servers by their own drop.
 #[derive(Debug)]
 pub struct SentinelGroup {
+    /// The server that is master at start; after a failover it is a replica or (killed) down.
     pub master: PrivateRedis,
+    /// The replica of `master` at start, the one the sentinels promote on failover.
     pub replica: PrivateRedis,
+    /// Loopback ports of the three sentinels, in the order of [`Self::url`].
     pub sentinel_ports: Vec<u16>,
     sentinels: Vec<Child>,
     _dir: TempDir,
