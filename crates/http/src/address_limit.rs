@@ -44,6 +44,8 @@ pub struct Network {
 }
 
 impl Network {
+    /// Parses `addr` or `addr/prefix`; errs on a malformed address or a prefix longer than
+    /// the address (32 for IPv4, 128 for IPv6).
     pub fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
         let (addr, prefix) = match text.split_once('/') {
@@ -65,6 +67,7 @@ impl Network {
         Ok(Self { addr, prefix })
     }
 
+    /// Whether `ip` lies in this block; IPv4-mapped IPv6 addresses match IPv4 blocks.
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = match ip {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
@@ -96,6 +99,7 @@ pub struct ClientIp {
 }
 
 impl ClientIp {
+    /// Believes `X-Forwarded-For` only from peers in `trusted_proxies` (none: always the TCP peer).
     pub fn new(trusted_proxies: Vec<Network>) -> Self {
         Self {
             trusted: Arc::new(trusted_proxies),
@@ -150,7 +154,9 @@ impl KeyExtractor for ClientIp {
 pub struct UnauthenticatedSettings {
     /// 0 turns the limit off.
     pub per_minute: u32,
+    /// Failures an address may make at once before the per-minute refill applies (at least 1).
     pub burst: u32,
+    /// Peers whose `X-Forwarded-For` is believed (load balancers, reverse proxies).
     pub trusted_proxies: Vec<Network>,
 }
 
@@ -171,6 +177,7 @@ impl std::fmt::Debug for UnauthenticatedLimit {
 }
 
 impl UnauthenticatedLimit {
+    /// Builds the limit; with `per_minute` 0 it is off and never blocks an address.
     pub fn new(settings: UnauthenticatedSettings) -> Arc<Self> {
         let key = ClientIp::new(settings.trusted_proxies);
         let limiter = (settings.per_minute > 0).then(|| {

@@ -16,6 +16,7 @@ pub use confab_domain::error::wire::{ErrorBody, ErrorDetail};
 #[derive(Debug)]
 pub struct ApiError(pub Error);
 
+/// What handlers return: a failure becomes the REST error response.
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl From<Error> for ApiError {
@@ -25,10 +26,12 @@ impl From<Error> for ApiError {
 }
 
 impl ApiError {
+    /// A 400 `validation_failed` error with `message` shown to the client.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self(Error::validation(message))
     }
 
+    /// The HTTP status the domain maps this error to (500 if it maps to no valid status).
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(wire::status(&self.0)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }

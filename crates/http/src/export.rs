@@ -37,6 +37,7 @@ pub const CSV_COLUMNS: [&str; 15] = [
     "reactions",
 ];
 
+/// The `Content-Type` of an export in `format` (CSV is declared UTF-8).
 pub fn content_type(format: ExportFormat) -> &'static str {
     match format {
         ExportFormat::Json => "application/json",
@@ -207,12 +208,14 @@ pub fn json_batch(batch: &[ExportMessage], first: bool) -> Bytes {
     Bytes::from(out)
 }
 
+/// The CSV header row (the column names, CRLF-terminated like every row).
 pub fn csv_head() -> Bytes {
     let mut out = String::new();
     row(&mut out, CSV_COLUMNS.iter().map(|c| (*c).to_owned()));
     Bytes::from(out)
 }
 
+/// One CSV row per message of the batch, in order.
 pub fn csv_batch(batch: &[ExportMessage]) -> Bytes {
     let mut out = String::with_capacity(batch.len() * 256);
     for message in batch {

@@ -5,6 +5,8 @@
 //! Depends on the domain only through its use cases; knows nothing of the database or of
 //! Socket.IO.
 
+#![warn(missing_docs)]
+
 pub mod address_limit;
 pub mod drain;
 pub mod error;

@@ -12,7 +12,9 @@ use crate::routes::ops::{MetricsPage, Readiness, ReadinessCheck};
 /// Shared handler state.
 #[derive(Clone)]
 pub struct AppState {
+    /// The domain's use cases.
     pub services: Arc<Services>,
+    /// Dependencies `/readyz` reports on besides the database.
     pub checks: Arc<Vec<Arc<dyn ReadinessCheck>>>,
     /// Renders `/metrics` (Prometheus text); `None` serves an empty page.
     pub metrics: Option<Arc<dyn Fn() -> String + Send + Sync>>,
@@ -23,6 +25,7 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// State with no extra readiness checks, no metrics page, no file storage and no timeout.
     pub fn new(services: Arc<Services>) -> Self {
         Self {
             services,

@@ -52,11 +52,14 @@ impl Default for FileSettings {
 /// The blob store plus the upload rules: what the file routes need.
 #[derive(Clone, Debug)]
 pub struct Files {
+    /// Where uploads are written and read from.
     pub storage: Storage,
+    /// Size cap, allowed types, presigning and multipart limits.
     pub settings: FileSettings,
 }
 
 impl Files {
+    /// Bundles an opened store with its upload rules.
     pub fn new(storage: Storage, settings: FileSettings) -> Self {
         Self { storage, settings }
     }

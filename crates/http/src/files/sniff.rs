@@ -17,6 +17,7 @@ use std::collections::HashSet;
 /// How much of the start of a file the magic-byte check looks at.
 pub const HEAD_BYTES: usize = 64 * 1024;
 
+/// The type given to content recognised as UTF-8 text (no magic bytes, no NUL).
 pub const TEXT_PLAIN: &str = "text/plain";
 
 /// The types accepted unless configured otherwise.
@@ -54,6 +55,7 @@ impl Default for TypePolicy {
 }
 
 impl TypePolicy {
+    /// Allows exactly `allowed` (trimmed, lowercased; blank entries ignored).
     pub fn new<I, S>(allowed: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -68,6 +70,7 @@ impl TypePolicy {
         }
     }
 
+    /// Whether `mime` (a detected, lowercase type without parameters) is allowed.
     pub fn allows(&self, mime: &str) -> bool {
         self.allowed.contains(mime)
     }
@@ -86,6 +89,7 @@ impl TypePolicy {
 pub struct Refused(pub Option<&'static str>);
 
 impl Refused {
+    /// The client-facing reason for the refusal, naming the detected type when there is one.
     pub fn message(&self) -> String {
         match self.0 {
             Some(mime) => format!("files of type {mime} are not allowed"),
@@ -114,6 +118,7 @@ pub struct Sniffer {
 }
 
 impl Sniffer {
+    /// Starts a detection that accepts only what `policy` allows.
     pub fn new(policy: TypePolicy) -> Self {
         Self {
             policy,

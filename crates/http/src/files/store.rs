@@ -32,6 +32,7 @@ pub struct StorageSettings {
     pub url: Option<String>,
     /// The directory used when no URL is set.
     pub local_dir: std::path::PathBuf,
+    /// Connection settings used when `url` is an `s3://` URL.
     pub s3: S3Settings,
 }
 
@@ -42,8 +43,11 @@ pub struct StorageSettings {
 pub struct S3Settings {
     /// A self-hosted or non-AWS endpoint (`http://127.0.0.1:9000`, `https://minio.internal`).
     pub endpoint: Option<String>,
+    /// The bucket's region; `None`: `AWS_REGION`, or the store's default.
     pub region: Option<String>,
+    /// The access key; `None`: `AWS_ACCESS_KEY_ID`, or object_store's other credential sources.
     pub access_key_id: Option<String>,
+    /// The secret paired with `access_key_id`; `None`: `AWS_SECRET_ACCESS_KEY`.
     pub secret_access_key: Option<SecretString>,
     /// Plain-HTTP endpoints; loopback endpoints are allowed without it.
     pub allow_http: Option<bool>,
@@ -55,14 +59,19 @@ pub struct S3Settings {
 /// Why the storage could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The URL is set but is not `s3://bucket/prefix`.
     #[error("unsupported storage URL {0:?}: expected s3://bucket/prefix")]
     UnsupportedUrl(String),
+    /// The local upload directory could not be created.
     #[error("cannot create the upload directory {path}: {source}")]
     CreateDir {
+        /// The directory that was to be created.
         path: std::path::PathBuf,
+        /// The I/O error from creating it.
         #[source]
         source: std::io::Error,
     },
+    /// `object_store` refused the configuration (bad bucket, endpoint or credentials).
     #[error("cannot open the object store: {0}")]
     Open(#[source] object_store::Error),
 }
@@ -275,7 +284,9 @@ fn is_loopback_http(endpoint: &str) -> bool {
 
 /// A stored object being read.
 pub struct Download {
+    /// The object's length in bytes.
     pub size: u64,
+    /// The content, chunk by chunk; a chunk errs if the store fails mid-read.
     pub body: BoxStream<'static, object_store::Result<Bytes>>,
 }
 
@@ -302,6 +313,8 @@ pub struct ObjectWriter {
 }
 
 impl ObjectWriter {
+    /// Buffers `chunk`, sending a multipart part each time [`PART_BYTES`] have accumulated;
+    /// nothing is visible until [`ObjectWriter::finish`].
     pub async fn write(&mut self, chunk: &[u8]) -> object_store::Result<()> {
         self.written += chunk.len() as u64;
         self.buffer.extend_from_slice(chunk);

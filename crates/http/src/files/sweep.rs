@@ -48,6 +48,7 @@ impl std::fmt::Debug for Sweeper {
 }
 
 impl Sweeper {
+    /// Sweeps uploads older than `ttl` that no message has attached, from the database and `storage`.
     pub fn new(services: Arc<Services>, storage: Storage, ttl: Duration) -> Self {
         Self {
             services,

@@ -27,7 +27,9 @@ const OTHER_FIELDS_BYTES: u64 = 64 * 1024;
 pub struct Received {
     /// As the client named it (the domain sanitises it).
     pub file_name: String,
+    /// Bytes stored.
     pub size: u64,
+    /// The MIME type detected from the content (see [`crate::files::sniff`]).
     pub file_type: &'static str,
 }
 
@@ -134,6 +136,7 @@ fn malformed(e: MultipartError) -> Error {
     Error::validation(format!("malformed multipart body: {}", e.body_text()))
 }
 
+/// The 413 for a file over `max_bytes` (the limit shown human-readably).
 pub fn too_large(max_bytes: u64) -> Error {
     Error::TooLarge(format!(
         "the file exceeds the limit of {}",

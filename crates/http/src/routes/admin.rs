@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth, Id, Ids};
 use crate::state::AppState;
 
+/// The `/admin` routes for projects, participants, conversation status, moderation and reports.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_project, list_projects))
@@ -115,6 +116,7 @@ async fn update_conversation(
     Ok(Json(ConversationBody { conversation }))
 }
 
+/// Query of `DELETE /admin/messages/{id}`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ModerationQuery {
@@ -141,6 +143,7 @@ async fn delete_message(
     Ok(Json(SUCCESS))
 }
 
+/// Query of `GET /admin/reports`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {

@@ -10,6 +10,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Auth};
 use crate::state::AppState;
 
+/// `GET /admin/audit`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(audit_log))
 }

@@ -17,6 +17,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiQuery, Auth, Id};
 use crate::state::AppState;
 
+/// `GET /admin/conversations`, `/admin/conversations/analytics` and `/admin/conversations/{id}`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_conversations))
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `{ "conversation": {...} }` with details and the last message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AdminConversationBody {
+    /// The conversation with its participants, counts and last message.
     pub conversation: ConversationDetail,
 }
 

@@ -14,10 +14,12 @@ use crate::export;
 use crate::extract::{ApiQuery, Auth, Id};
 use crate::state::AppState;
 
+/// `GET /admin/conversations/{id}/export`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_conversation))
 }
 
+/// Query of the export route.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {

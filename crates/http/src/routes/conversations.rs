@@ -15,6 +15,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth, Id};
 use crate::state::AppState;
 
+/// The client conversation routes: listing and creating, read receipts, search, participants.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_conversations, create_conversation))
@@ -91,6 +92,7 @@ async fn mark_read(
     }))
 }
 
+/// Query of `GET /conversations/{id}/search`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {

@@ -26,6 +26,8 @@ use crate::state::AppState;
 /// when judging a `Content-Length` before reading.
 const MULTIPART_SLACK: u64 = 64 * 1024;
 
+/// `POST /conversations/{id}/files` (multipart upload) and `GET /files/{id}` (download);
+/// axum's body-size limit is off, the upload enforces its own.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upload_file))
@@ -48,12 +50,16 @@ pub struct UploadForm {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadedFile {
+    /// The file's id, to put in a message's `fileIds`.
     #[schema(value_type = String, format = Uuid)]
     pub file_id: FileId,
     /// `/api/files/<fileId>`.
     pub file_url: String,
+    /// The name as uploaded, sanitised.
     pub file_name: String,
+    /// Size in bytes.
     pub file_size: i64,
+    /// The MIME type detected from the content.
     pub file_type: String,
 }
 

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Auth, Id};
 use crate::state::AppState;
 
+/// The message routes: history, sending, editing, deleting, reactions and reports.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_messages, send_message))
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(report_message))
 }
 
+/// Query of `GET /conversations/{id}/messages`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {

@@ -26,7 +26,9 @@ pub trait ReadinessCheck: Send + Sync + 'static {
 /// What `/readyz` reads: the database (through the services) and the other checks.
 #[derive(Clone)]
 pub struct Readiness {
+    /// Probed for the database part of the report (`Services::ready`).
     pub services: Arc<Services>,
+    /// The other dependencies to report on; a failing one makes `/readyz` degraded.
     pub checks: Arc<Vec<Arc<dyn ReadinessCheck>>>,
 }
 

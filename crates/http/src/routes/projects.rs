@@ -13,6 +13,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, Auth, Id, Ids};
 use crate::state::AppState;
 
+/// The client project routes: my projects, and listing, adding and removing members.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(my_projects))
