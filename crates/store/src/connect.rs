@@ -27,6 +27,8 @@ const MIGRATION_LOCK_KEY: i64 = 0x636f_6e66_6162; // "confab"
 /// Pool and durability settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
+    /// Most connections the main pool opens (at least 1). A SQLite file's writes go through
+    /// an extra pool of one connection on top of these.
     pub max_connections: u32,
     /// How long to wait for a pooled connection (and for the first connection): an
     /// unreachable PostgreSQL fails within this time.
@@ -59,7 +61,9 @@ impl Default for StoreOptions {
 /// The database engine behind a URL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
+    /// PostgreSQL, from a `postgres://` or `postgresql://` URL.
     Postgres,
+    /// SQLite, from a `sqlite:` URL.
     Sqlite,
 }
 
@@ -75,6 +79,7 @@ impl Backend {
         }
     }
 
+    /// The lowercase name, `postgres` or `sqlite` (for logs and labels).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
@@ -225,6 +230,7 @@ impl Database {
         }
     }
 
+    /// Which engine this database runs on.
     pub fn backend(&self) -> Backend {
         self.backend
     }

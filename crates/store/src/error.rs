@@ -24,7 +24,9 @@ pub enum StoreError {
     /// The directory that should hold the SQLite file could not be created.
     #[error("cannot create the database directory {path}: {source}")]
     CreateDir {
+        /// The directory that could not be created.
         path: PathBuf,
+        /// Why creating it failed.
         #[source]
         source: std::io::Error,
     },

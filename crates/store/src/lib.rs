@@ -10,6 +10,8 @@
 //! With the `testing` feature, `confab_store::testing` hands out throwaway PostgreSQL and
 //! SQLite databases for integration tests (this crate's and the others').
 
+#![warn(missing_docs)]
+
 mod connect;
 pub mod entity;
 mod error;

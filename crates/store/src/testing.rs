@@ -109,10 +109,12 @@ pub fn fresh_sqlite() -> TestDb {
 }
 
 impl TestDb {
+    /// The database's URL, straight to the server (not through PgBouncer).
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// Which engine the database is on.
     pub fn backend(&self) -> Backend {
         match self.place {
             Place::Postgres { .. } => Backend::Postgres,

@@ -13,11 +13,18 @@ use crate::Database;
 /// A message to insert as is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeedMessage {
+    /// Primary key of the `messages` row.
     pub id: Uuid,
+    /// The conversation it goes into; that conversation must exist.
     pub conversation_id: Uuid,
+    /// Position in the conversation; must be unique within it. The conversation's `last_seq`
+    /// is raised to the highest seeded `seq`.
     pub seq: i64,
+    /// The author; must already have a `users` row.
     pub sender_id: Uuid,
+    /// The text. Seeded messages are always of type `text`, with the default metadata.
     pub content: String,
+    /// Stored as given, so a test can place messages in the past.
     pub created_at: DateTime<Utc>,
 }
 
@@ -90,13 +97,22 @@ pub async fn insert_messages(db: &Database, messages: &[SeedMessage]) {
 /// correlated subquery; times compared in Rust.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OracleTotals {
+    /// Messages created in the window.
     pub messages: i64,
+    /// Messages whose response falls in the window. A message's response is the first later
+    /// message (by `seq`) from another sender; only the response's `created_at` is checked.
     pub responses: i64,
+    /// Sum of those responses' delays in microseconds (a negative delay counts as 0); divide
+    /// by `responses` for the mean.
     pub response_micros: i64,
+    /// Distinct conversations with at least one message created in the window.
     pub active_conversations: i64,
+    /// Messages in the window per UTC day of `created_at`; days without messages are absent.
     pub by_day: BTreeMap<NaiveDate, i64>,
 }
 
+/// Computes [`OracleTotals`] for the window `[from, to)` over one project's conversations
+/// (`Some`) or every project's (`None`). Panics if the query fails.
 pub async fn analytics_oracle(
     db: &Database,
     project: Option<Uuid>,
@@ -154,12 +170,19 @@ pub async fn analytics_oracle(
 /// An upload, not yet attached to a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedFile {
+    /// Primary key of the `message_files` row.
     pub id: Uuid,
+    /// The conversation it was uploaded to; that conversation must exist.
     pub conversation_id: Uuid,
+    /// Who uploaded it; only they may attach it to a message.
     pub uploader_id: Uuid,
+    /// The name clients see, stored as given (not sanitised here).
     pub file_name: String,
+    /// Size in bytes (nothing checks it: no bytes are stored).
     pub file_size: i64,
+    /// The MIME type, stored as given.
     pub file_type: String,
+    /// Where clients would download it, stored as given. The storage path is `seed/<id>`.
     pub file_url: String,
 }
 
