@@ -203,12 +203,15 @@ impl App {
             .and_then(|(listener, _)| listener.local_addr().ok())
     }
 
+    /// The address the main listener is bound to (the real port when the configured one was 0);
+    /// loopback port 0 if the socket cannot tell.
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
+    /// The use cases this node serves, shared with the HTTP routes and the Socket.IO handlers.
     pub fn services(&self) -> &Arc<Services> {
         &self.services
     }

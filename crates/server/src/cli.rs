@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+/// `confab`'s command line: a global `--config` and an optional subcommand (`serve` when absent).
 #[derive(Debug, Parser)]
 #[command(
     name = "confab",
@@ -16,10 +17,12 @@ pub struct Cli {
     /// Configuration file (default: ./confab.toml when present).
     #[arg(long, global = true, env = "CONFAB_CONFIG")]
     pub config: Option<PathBuf>,
+    /// What to do; none means `serve`.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// `confab`'s subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one node (the default).
@@ -31,8 +34,10 @@ pub enum Command {
         /// The user id (`sub`), a UUID.
         #[arg(long)]
         user: uuid::Uuid,
+        /// Display name, put in the token's `user_metadata.name`.
         #[arg(long)]
         name: Option<String>,
+        /// Email, put in the token's `email` claim.
         #[arg(long)]
         email: Option<String>,
         /// Adds `app_metadata.role = "admin"`.
@@ -54,16 +59,19 @@ pub enum Command {
     },
     /// Validate or show the configuration (file and `CONFAB_*` variables) without starting.
     Config {
+        /// `check` or `print`.
         #[command(subcommand)]
         command: ConfigCommand,
     },
     /// Bring existing data into confab's database (the configured `CONFAB_DATABASE_URL`).
     Import {
+        /// What to import (only `seed` for now).
         #[command(subcommand)]
         command: ImportCommand,
     },
 }
 
+/// `confab import` subcommands: the sources confab can import from.
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Copy the seed stack's tables (projects, users, conversations and their participants,
@@ -104,6 +112,7 @@ pub struct SeedArgs {
     pub dry_run: bool,
 }
 
+/// `confab config` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Exit 0 ("configuration ok") when every key and variable is known and every value

@@ -16,7 +16,9 @@ use crate::config::Config;
 /// The cluster connections of this node.
 #[derive(Clone)]
 pub struct Cluster {
+    /// The Socket.IO Redis adapter's constructor (rooms and broadcasts across nodes).
     pub adapter: RedisAdapterCtr,
+    /// Redis-backed presence, rate limits and typing state shared by every node.
     pub state: RedisState,
 }
 

@@ -56,9 +56,11 @@ pub struct Config {
     /// migrations (`confab migrate`, migrate on start) and `confab import`; unset: the
     /// database URL.
     pub database_migration_url: Option<String>,
+    /// `CONFAB_DATABASE__*`: pool and durability settings.
     pub database: DatabaseConfig,
     /// `CONFAB_REDIS_URL`: unset runs a single node with in-process state.
     pub redis_url: Option<String>,
+    /// `CONFAB_REDIS__*`: cluster settings (used only when `CONFAB_REDIS_URL` is set).
     pub redis: RedisConfig,
     /// `CONFAB_STORAGE_URL`: `s3://bucket/prefix`; unset: a directory under the data dir.
     pub storage_url: Option<String>,
@@ -69,7 +71,9 @@ pub struct Config {
     pub jwks_url: Option<String>,
     /// `CONFAB_JWT_AUDIENCE` / `CONFAB_JWT_ISSUER`: required claims when set.
     pub jwt_audience: Option<String>,
+    /// See `jwt_audience`: the required `iss` claim, when set.
     pub jwt_issuer: Option<String>,
+    /// `CONFAB_AUTH__*`: token verification settings beyond the keys.
     pub auth: AuthConfig,
     /// `CONFAB_CORS_ORIGINS`: comma-separated origins allowed with credentials; unset or
     /// empty: any origin, without credentials.
@@ -87,10 +91,15 @@ pub struct Config {
     /// How long shutdown waits for in-flight requests.
     #[serde(with = "humantime_serde")]
     pub shutdown_timeout: Duration,
+    /// `CONFAB_LIMITS__*`: per-user rate limits and size caps.
     pub limits: LimitsConfig,
+    /// `CONFAB_FEATURES__*`: feature flags.
     pub features: FeaturesConfig,
+    /// `CONFAB_REALTIME__*`: Socket.IO settings; see [`Config::gateway`] for the values used.
     pub realtime: RealtimeConfig,
+    /// `CONFAB_FILES__*`: upload rules, unattached-file sweeping and S3 settings.
     pub files: FilesConfig,
+    /// `CONFAB_ANALYTICS__*`: upkeep of the PostgreSQL analytics view.
     pub analytics: AnalyticsConfig,
     /// `CONFAB_HTTP__*`: transport timeouts of the listener.
     pub http: HttpConfig,
@@ -152,12 +161,16 @@ impl Config {
     }
 }
 
+/// `CONFAB_DATABASE__*`: the connection pool and durability settings.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DatabaseConfig {
     /// `CONFAB_DATABASE__MIGRATE_ON_START`: `confab serve` applies migrations first.
     pub migrate_on_start: bool,
+    /// `CONFAB_DATABASE__MAX_CONNECTIONS`: the most connections the node's pool opens.
     pub max_connections: u32,
+    /// `CONFAB_DATABASE__ACQUIRE_TIMEOUT` (e.g. `5s`): how long to wait for a pooled connection
+    /// (and the first one); an unreachable database fails within it.
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
     /// SQLite `synchronous=FULL` (every commit reaches the disk before the ack).
@@ -179,8 +192,13 @@ impl Default for DatabaseConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DatabasePooler {
+    /// `session`: directly, or through a pooler that keeps one server connection per client
+    /// session; the schema is set once per connection.
     #[default]
     Session,
+    /// `transaction`: through a pooler that hands out a server connection per transaction
+    /// (PgBouncer `pool_mode = transaction`, Supabase's port 6543); no statement cache, the schema
+    /// set in every transaction.
     Transaction,
 }
 
@@ -193,11 +211,14 @@ impl From<DatabasePooler> for confab_store::Pooler {
     }
 }
 
+/// `CONFAB_LOG_FORMAT`: how log lines are written to stdout.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable lines (the default).
     #[default]
     Text,
+    /// One JSON object per line, for log collectors.
     Json,
 }
 
@@ -205,14 +226,19 @@ pub enum LogFormat {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct LimitsConfig {
+    /// `CONFAB_LIMITS__MESSAGES_PER_MINUTE`: messages one user may send per minute.
     pub messages_per_minute: u32,
+    /// `CONFAB_LIMITS__UPLOADS_PER_HOUR`: files one user may upload per hour.
     pub uploads_per_hour: u32,
+    /// `CONFAB_LIMITS__SEARCHES_PER_MINUTE`: searches one user may run per minute.
     pub searches_per_minute: u32,
+    /// `CONFAB_LIMITS__MAX_FILE_BYTES`: the largest upload accepted, in bytes.
     pub max_file_bytes: u64,
     /// Edits and deletions of one's own messages.
     pub edits_per_minute: u32,
     /// Adding or removing reactions.
     pub reactions_per_minute: u32,
+    /// Reports one user may file per hour.
     pub reports_per_hour: u32,
     /// Conversations a member creates (admins are not limited).
     pub conversations_per_hour: u32,
@@ -229,6 +255,8 @@ pub struct LimitsConfig {
     /// Failed authentications (401s, refused handshakes) one client address may make per
     /// minute, after a burst of `unauthenticated_burst` (0: no limit).
     pub unauthenticated_per_minute: u32,
+    /// Failed authentications one client address may make at once before
+    /// `unauthenticated_per_minute` applies.
     pub unauthenticated_burst: u32,
 }
 
@@ -258,9 +286,11 @@ impl Default for LimitsConfig {
     }
 }
 
+/// `CONFAB_FEATURES__*`: feature flags.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FeaturesConfig {
+    /// `CONFAB_FEATURES__MESSAGING__*`: who may use messaging.
     pub messaging: MessagingConfig,
 }
 
@@ -268,8 +298,12 @@ pub struct FeaturesConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct MessagingConfig {
+    /// Off: only admins and `enabled_users` may use messaging.
     pub enabled: bool,
+    /// 0..=100 (larger values count as 100): the share of users let in, chosen by a stable hash of
+    /// the user id.
     pub rollout_percentage: u8,
+    /// User ids or emails always let in (comma-separated in the variable).
     #[serde(deserialize_with = "string_list")]
     pub enabled_users: Vec<String>,
 }
@@ -286,6 +320,7 @@ impl Default for MessagingConfig {
 }
 
 impl MessagingConfig {
+    /// These settings as the domain's flags, the rollout percentage capped at 100.
     pub fn flags(&self) -> MessagingFlags {
         MessagingFlags {
             enabled: self.enabled,

@@ -13,6 +13,7 @@ use reqwest::Url;
 /// A node that answered ready.
 #[derive(Debug)]
 pub struct Ready {
+    /// The `/readyz` URL that was asked.
     pub url: Url,
     /// `ok` or `degraded`.
     pub status: String,

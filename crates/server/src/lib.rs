@@ -2,6 +2,8 @@
 //! `confab import seed` (`import`, which reads another PostgreSQL and writes confab's tables).
 //! Everything else lives in the other crates; this one only assembles them.
 
+#![warn(missing_docs)]
+
 pub mod access_log;
 pub mod analytics;
 pub mod app;

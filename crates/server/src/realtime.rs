@@ -17,9 +17,14 @@ use socketioxide_core::adapter::DefinedAdapter;
 /// Run at shutdown: announce this node's users gone, then close every socket.
 pub type Closer = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
 
+/// What [`assemble`] builds: the HTTP router with Socket.IO mounted, the use cases, and the
+/// shutdown hook.
 pub struct Assembled<A: Adapter> {
+    /// The HTTP routes with the Socket.IO layer (`/socket.io`) mounted.
     pub router: Router,
+    /// The use cases, their notifier broadcasting through this node's Socket.IO.
     pub services: Arc<Services>,
+    /// Run once at shutdown (see [`Closer`]).
     pub closer: Closer,
     /// For a cluster adapter: resolves once the namespace is subscribed.
     pub init: A::InitRes,

@@ -18,6 +18,7 @@ use super::keys::{self, Known};
 pub struct Problem {
     /// `CONFAB_LIMITS__X`, or `confab.toml: limits.x`.
     pub origin: String,
+    /// What is wrong, in words (e.g. the expected type, or a "did you mean" hint).
     pub message: String,
 }
 
@@ -53,6 +54,7 @@ impl std::error::Error for Invalid {}
 pub struct Checked {
     /// The effective configuration, when there was no problem.
     pub config: Option<Config>,
+    /// Every fatal problem found; empty exactly when `config` is `Some`.
     pub problems: Vec<Problem>,
     /// Not fatal: a `RUST_LOG` that does not parse (the configured filter is used instead).
     pub warnings: Vec<String>,
@@ -69,6 +71,8 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// The configuration file `file` (or `confab.toml` when `None`) and every variable of this
+    /// process's environment.
     #[expect(
         clippy::disallowed_methods,
         reason = "the config module is the one place that reads the process environment"

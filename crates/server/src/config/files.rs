@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{LimitsConfig, masked, secret, string_list};
 
+/// `CONFAB_FILES__*`: upload types, unattached-file expiry, download serving and S3 settings.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FilesConfig {
@@ -32,6 +33,7 @@ pub struct FilesConfig {
     /// `CONFAB_FILES__PRESIGN_TTL`: how long such a URL works.
     #[serde(with = "humantime_serde")]
     pub presign_ttl: Duration,
+    /// `CONFAB_FILES__S3__*`: S3 connection settings, used when `CONFAB_STORAGE_URL` is `s3://…`.
     pub s3: S3Config,
 }
 
@@ -57,9 +59,13 @@ impl Default for FilesConfig {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct S3Config {
+    /// Endpoint URL of an S3-compatible service (MinIO, R2…); unset: AWS (`AWS_ENDPOINT_URL`).
     pub endpoint: Option<String>,
+    /// The bucket's region; unset: `AWS_REGION`.
     pub region: Option<String>,
+    /// Access key id; unset: `AWS_ACCESS_KEY_ID`.
     pub access_key_id: Option<String>,
+    /// Secret access key (masked when printed); unset: `AWS_SECRET_ACCESS_KEY`.
     #[serde(deserialize_with = "secret", serialize_with = "masked")]
     pub secret_access_key: Option<SecretString>,
     /// Plain HTTP to a non-loopback endpoint (loopback endpoints may use it anyway).

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// `CONFAB_HTTP__*`: the listener's transport timeouts and trusted proxies.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct HttpConfig {
@@ -47,6 +48,7 @@ impl HttpConfig {
         (!d.is_zero()).then_some(d)
     }
 
+    /// The listener's connection timeouts; a zero setting becomes `None` (no limit).
     pub fn timeouts(&self) -> crate::transport::Timeouts {
         crate::transport::Timeouts {
             header_read: Self::enabled(self.header_read_timeout),
@@ -54,6 +56,7 @@ impl HttpConfig {
         }
     }
 
+    /// The REST request timeout; `None` when set to `0s` (no limit).
     pub fn request_timeout(&self) -> Option<Duration> {
         Self::enabled(self.request_timeout)
     }

@@ -83,11 +83,14 @@ pub fn is_other_variable(name: &str) -> bool {
 pub struct Known {
     /// Defaults as JSON: sections are objects, unset options `null`, lists arrays.
     pub defaults: serde_json::Value,
+    /// Dotted paths of every setting (leaf), e.g. `limits.messages_per_minute`.
     pub settings: Vec<String>,
+    /// Dotted paths of every section (table), e.g. `files.s3`.
     pub sections: Vec<String>,
 }
 
 impl Known {
+    /// The key tree of [`Config::default`].
     pub fn new() -> Self {
         let defaults = serde_json::to_value(Config::default()).unwrap_or_default();
         let mut known = Self {
@@ -115,10 +118,12 @@ impl Known {
         }
     }
 
+    /// Whether `path` (dotted) names a setting.
     pub fn is_setting(&self, path: &str) -> bool {
         self.settings.iter().any(|s| s == path)
     }
 
+    /// Whether `path` (dotted) names a section.
     pub fn is_section(&self, path: &str) -> bool {
         self.sections.iter().any(|s| s == path)
     }

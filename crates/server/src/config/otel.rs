@@ -31,11 +31,18 @@ impl Default for OtelSettings {
 /// does not talk to, and are refused).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Sampler {
+    /// `always_on`: record every trace.
     AlwaysOn,
+    /// `always_off`: record no trace.
     AlwaysOff,
+    /// `traceidratio`: record this share (0.0..=1.0) of traces, by trace id.
     TraceIdRatio(f64),
+    /// `parentbased_always_on` (the default): follow the parent's decision; record root spans.
     ParentBasedAlwaysOn,
+    /// `parentbased_always_off`: follow the parent's decision; drop root spans.
     ParentBasedAlwaysOff,
+    /// `parentbased_traceidratio`: follow the parent's decision; record this share (0.0..=1.0) of
+    /// root spans.
     ParentBasedTraceIdRatio(f64),
 }
 

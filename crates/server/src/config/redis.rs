@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{masked, secret};
 
+/// `CONFAB_REDIS__*`: channel and key prefixes, timeouts, TLS trust and sentinel credentials.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default)]
 pub struct RedisConfig {
@@ -34,6 +35,7 @@ pub struct RedisConfig {
     /// own credentials, when they differ from the data nodes' (the user info of a
     /// `redis+sentinel://` URL is the data nodes').
     pub sentinel_username: Option<String>,
+    /// See `sentinel_username` (masked when printed).
     #[serde(deserialize_with = "secret", serialize_with = "masked")]
     pub sentinel_password: Option<SecretString>,
 }

@@ -20,10 +20,15 @@ pub fn one_of(
     }
 }
 
+/// The message types confab knows; the import replaces others with `text`.
 pub const MESSAGE_TYPES: &[&str] = &["text", "file", "system"];
+/// The conversation types confab knows; the import replaces others with `project`.
 pub const CONVERSATION_TYPES: &[&str] = &["project", "support", "announcement"];
+/// The conversation statuses confab knows; the import replaces others with `active`.
 pub const CONVERSATION_STATUSES: &[&str] = &["active", "archived", "locked"];
+/// The participant roles confab knows; the import replaces others with `member`.
 pub const PARTICIPANT_ROLES: &[&str] = &["owner", "admin", "member"];
+/// The report statuses confab knows; the import replaces others with `pending`.
 pub const REPORT_STATUSES: &[&str] = &["pending", "reviewed", "resolved"];
 
 /// At most `max` characters (the seed's `VARCHAR(n)` are in characters too).
@@ -34,15 +39,20 @@ pub fn truncate(text: &str, max: usize) -> String {
 /// One entry of a message's edit history: the content before that edit.
 #[derive(Debug, PartialEq)]
 pub struct Edit {
+    /// The message's content before this edit.
     pub previous_content: String,
+    /// When the edit was made; `None` when the seed did not record it.
     pub edited_at: Option<DateTime<Utc>>,
+    /// Who made the edit; `None` when the seed did not record it.
     pub editor: Option<Uuid>,
 }
 
 /// A message's metadata as confab keeps it, and the edit history taken out of it.
 #[derive(Debug, PartialEq)]
 pub struct Metadata {
+    /// The metadata to store: reactions normalized, edit history removed, other keys unchanged.
     pub metadata: Value,
+    /// The edit history taken out of the metadata, oldest first (undated entries first).
     pub edits: Vec<Edit>,
 }
 

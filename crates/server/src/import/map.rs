@@ -45,6 +45,7 @@ impl ProjectMap {
         self.0.get(&seed).copied().unwrap_or(seed)
     }
 
+    /// The seed project ids the map mentions (checked against the source before importing).
     pub fn seeds(&self) -> impl Iterator<Item = &Uuid> {
         self.0.keys()
     }

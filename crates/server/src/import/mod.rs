@@ -24,7 +24,9 @@ pub use run::seed;
 /// Rows of one kind: how many the source has and how many were (or would be) new.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
+    /// Rows in the source.
     pub found: u64,
+    /// Rows confab did not have yet: inserted (or, on a dry run, that would be).
     pub new: u64,
 }
 
@@ -38,26 +40,37 @@ impl Tally {
 /// What an import did (or, on a dry run, would do).
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Nothing was written (`--dry-run`); the counts are what would be imported.
     pub dry_run: bool,
+    /// Rows of the source's `users` table.
     pub users: Tally,
     /// Users referred to by other tables but missing from `users`: created with no name.
     pub placeholder_users: u64,
+    /// Rows of the source's `projects` table.
     pub projects: Tally,
+    /// Rows of the source's `conversations` table.
     pub conversations: Tally,
+    /// Conversation participants (each also made a project member; see `members_added`).
     pub participants: Tally,
     /// Project memberships added for participants.
     pub members_added: u64,
+    /// Rows of the source's `messages` table.
     pub messages: Tally,
     /// Edit history entries carried over with the new messages.
     pub edits: u64,
+    /// File attachment rows (the bytes are copied only with `--copy-files`).
     pub files: Tally,
+    /// Files downloaded into confab's storage (`--copy-files`).
     pub files_copied: u64,
     /// Files `--copy-files` could not download: they keep their original URL.
     pub files_not_copied: u64,
+    /// Read receipts of messages.
     pub receipts: Tally,
+    /// Reports of messages (moderation).
     pub reports: Tally,
     /// Values confab does not know (a message type, a status...) replaced by the default.
     pub replaced_values: u64,
+    /// Wall-clock time of the whole run.
     pub elapsed: Duration,
 }
 

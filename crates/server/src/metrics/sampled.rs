@@ -12,7 +12,9 @@ use crate::cluster::Cluster;
 /// What one node samples at scrape time.
 #[derive(Clone, Default)]
 pub struct Sources {
+    /// The database whose pools are reported, when connected.
     pub database: Option<Database>,
+    /// The Redis links reported, when running as a cluster node.
     pub cluster: Option<Cluster>,
 }
 

@@ -36,7 +36,9 @@ pub const CONNECTIONS_TIMED_OUT: &str = "confab_http_connections_timed_out_total
 /// The connection limits (`None`: none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
+    /// A request head must arrive within this long of its first byte.
     pub header_read: Option<Duration>,
+    /// A keep-alive connection with no request in progress is closed after this long.
     pub idle: Option<Duration>,
 }
 
