@@ -7,6 +7,8 @@
 //! This crate knows only sea-orm-migration: it must not depend on confab's other crates.
 //! Migrations that have shipped are never edited; change the schema with a new one.
 
+#![warn(missing_docs)]
+
 pub use sea_orm_migration::MigratorTrait;
 use sea_orm_migration::prelude::*;
 

@@ -15,6 +15,8 @@
 //! socketioxide-core; never on confab-domain or any other confab crate: it knows Socket.IO,
 //! not chat.
 
+#![warn(missing_docs)]
+
 pub mod adapter;
 mod config;
 mod driver;
