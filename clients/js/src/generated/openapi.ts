@@ -524,6 +524,7 @@ export interface components {
         };
         /** @description `{ "conversation": {...} }` with details and the last message. */
         AdminConversationBody: {
+            /** @description The conversation with its participants, counts and last message. */
             conversation: components["schemas"]["ConversationDetail"];
         };
         /** @description One audit log row. */
@@ -610,7 +611,9 @@ export interface components {
              */
             totalMessages: number;
         };
+        /** @description `{ "conversation": {...} }` */
         ConversationBody: {
+            /** @description The conversation created, read or updated. */
             conversation: components["schemas"]["Conversation"];
         };
         /** @description One conversation's details plus its last message (unredacted: admins see deleted content). */
@@ -642,7 +645,9 @@ export interface components {
          * @description A conversation inside a project.
          */
         ConversationId: string;
+        /** @description `{ "conversations": [...] }` */
         ConversationList: {
+            /** @description Summaries of the listed conversations. */
             conversations: components["schemas"]["ConversationSummary"][];
         };
         /** @description A page of the admin listing. */
@@ -751,7 +756,9 @@ export interface components {
          * @description An uploaded file, attached to at most one message.
          */
         FileId: string;
+        /** @description `{ "members": [...] }` */
         MemberList: {
+            /** @description The project's members with their roles. */
             members: components["schemas"]["ProjectMember"][];
         };
         /** @description A message as clients see it (`message:new`, REST pages, sync). */
@@ -796,7 +803,9 @@ export interface components {
             /** @description Text, file or system (`type` on the wire). */
             type: components["schemas"]["MessageKind"];
         };
+        /** @description `{ "message": {...} }` */
         MessageBody: {
+            /** @description The message sent, edited or deleted. */
             message: components["schemas"]["Message"];
         };
         /**
@@ -809,8 +818,11 @@ export interface components {
          * @enum {string}
          */
         MessageKind: "text" | "file" | "system";
+        /** @description `{ "messages": [...], "hasMore": bool }`: a page of history. */
         MessagePageBody: {
+            /** @description Whether older messages exist before the page. */
             hasMore: boolean;
+            /** @description The page, newest first. */
             messages: components["schemas"]["Message"][];
         };
         /** @description A user's place in a conversation; removing it ends their access at once. */
@@ -837,8 +849,11 @@ export interface components {
             /** @description The participant. */
             userId: components["schemas"]["UserId"];
         };
+        /** @description `{ "success": true, "participant": {...} }` */
         ParticipantBody: {
+            /** @description The participant added or re-activated. */
             participant: components["schemas"]["Participant"];
+            /** @description Always `true`. */
             success: boolean;
         };
         /** @description An active participant with the profile confab knows for them. */
@@ -857,7 +872,9 @@ export interface components {
             /** @description The participant. */
             userId: components["schemas"]["UserId"];
         };
+        /** @description `{ "participants": [...] }` */
         ParticipantList: {
+            /** @description The conversation's participants. */
             participants: components["schemas"]["Participant"][];
         };
         /**
@@ -878,7 +895,9 @@ export interface components {
             /** @description Display name, 1 to 255 characters. */
             name: string;
         };
+        /** @description `{ "project": {...} }` */
         ProjectBody: {
+            /** @description The project created. */
             project: components["schemas"]["Project"];
         };
         /**
@@ -886,7 +905,9 @@ export interface components {
          * @description A project: the tenant that owns conversations.
          */
         ProjectId: string;
+        /** @description `{ "projects": [...] }` */
         ProjectList: {
+            /** @description The projects the caller may see. */
             projects: components["schemas"]["Project"][];
         };
         /** @description A member of a project. */
@@ -912,8 +933,11 @@ export interface components {
             /** @description The emoji: 1 to 16 characters, no white space or control characters. */
             emoji: string;
         };
+        /** @description `{ "success": true, "receipt": {...} }` */
         ReadBody: {
+            /** @description The caller's read position after the update. */
             receipt: components["schemas"]["ReadReceipt"];
+            /** @description Always `true`. */
             success: boolean;
         };
         /** @description Body of `POST /conversations/:id/read` and the payload of `message:read`. */
@@ -963,7 +987,9 @@ export interface components {
             /** @description Where it stands in review. */
             status: components["schemas"]["ReportStatus"];
         };
+        /** @description `{ "report": {...} }` */
         ReportBody: {
+            /** @description The report filed or updated. */
             report: components["schemas"]["Report"];
         };
         /**
@@ -978,7 +1004,9 @@ export interface components {
             /** @description Why, 1 to 100 characters, not blank. */
             reason: string;
         };
+        /** @description `{ "reports": [...] }` */
         ReportList: {
+            /** @description Reports, newest first. */
             reports: components["schemas"]["Report"][];
         };
         /**
@@ -986,7 +1014,9 @@ export interface components {
          * @enum {string}
          */
         ReportStatus: "pending" | "reviewed" | "resolved";
+        /** @description `{ "messages": [...] }`: search results. */
         SearchBody: {
+            /** @description Matches, best first, each with its highlighted content. */
             messages: components["schemas"]["SearchHit"][];
         };
         /** @description A search hit: the message plus an excerpt with the matches wrapped in `<mark>`. */
@@ -1016,6 +1046,7 @@ export interface components {
         };
         /** @description `{ "success": true }` */
         Success: {
+            /** @description Always `true`. */
             success: boolean;
         };
         /** @description Body of `PATCH /admin/conversations/:id`: at least one field. */
@@ -1032,11 +1063,19 @@ export interface components {
         };
         /** @description The stored upload: attach it with `fileIds` in a `type: "file"` message. */
         UploadedFile: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The file's id, to put in a message's `fileIds`.
+             */
             fileId: string;
+            /** @description The name as uploaded, sanitised. */
             fileName: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Size in bytes.
+             */
             fileSize: number;
+            /** @description The MIME type detected from the content. */
             fileType: string;
             /** @description `/api/files/<fileId>`. */
             fileUrl: string;
