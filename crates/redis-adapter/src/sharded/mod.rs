@@ -196,6 +196,11 @@ impl ShardedDriver {
 }
 
 impl Inner {
+    /// The shared state for writing (a poisoned lock is taken over: the state stays usable).
+    fn state_mut(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The subscriber connection, connecting first if needed.
     async fn connection(&self) -> Result<ClusterConnection, Error> {
         let mut conn = self.sub_conn.lock().await;
@@ -256,7 +261,7 @@ impl Inner {
             }
         };
         let route = {
-            let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.state_mut();
             let Some(main) = state.channels.get(channel).cloned() else {
                 return;
             };
@@ -501,11 +506,7 @@ impl Driver for ShardedDriver {
         let main = format!("{prefix}#{nsp}#");
         let own = format!("{main}{uid}#");
         {
-            let mut state = self
-                .inner
-                .state
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.inner.state_mut();
             state.channels.insert(main.clone(), main.clone());
             state.channels.insert(own.clone(), main.clone());
             state.namespaces.insert(
@@ -536,11 +537,7 @@ impl Driver for ShardedDriver {
         };
         let main = format!("{prefix}#{nsp}#");
         let gone: Vec<String> = {
-            let mut state = self
-                .inner
-                .state
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut state = self.inner.state_mut();
             state.namespaces.remove(&main);
             let gone: Vec<String> = state
                 .channels
@@ -562,11 +559,7 @@ impl Driver for ShardedDriver {
 
     async fn watch_rooms(&self, broadcast: &str, rooms: &[String]) -> Result<(), Error> {
         let new: Vec<String> = {
-            let mut guard = self
-                .inner
-                .state
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut guard = self.inner.state_mut();
             let state = &mut *guard;
             let Some(ns) = state.namespaces.get_mut(broadcast) else {
                 return Ok(());
@@ -590,11 +583,7 @@ impl Driver for ShardedDriver {
     async fn prune_rooms(&self, broadcast: &str, live: &[String]) {
         let live: HashSet<&String> = live.iter().collect();
         let gone: Vec<String> = {
-            let mut guard = self
-                .inner
-                .state
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut guard = self.inner.state_mut();
             let state = &mut *guard;
             let Some(ns) = state.namespaces.get_mut(broadcast) else {
                 return;

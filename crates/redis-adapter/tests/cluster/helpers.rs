@@ -90,6 +90,28 @@ impl Node {
 }
 
 /// Starts `n` nodes on one prefix.
+impl Node {
+    /// Emits `ask` with an ack to `room` from this node and returns the `node` numbers the
+    /// sockets answered with, sorted.
+    pub(crate) async fn acks_from(&self, room: &'static str) -> Vec<i64> {
+        use futures::StreamExt;
+        let stream = self
+            .io
+            .to(room)
+            .timeout(Duration::from_secs(2))
+            .emit_with_ack::<_, serde_json::Value>("ask", &1)
+            .await
+            .unwrap();
+        let acks: Vec<serde_json::Value> = stream
+            .filter_map(|(_, ack)| async move { ack.ok() })
+            .collect()
+            .await;
+        let mut nodes: Vec<i64> = acks.iter().map(|a| a["node"].as_i64().unwrap()).collect();
+        nodes.sort();
+        nodes
+    }
+}
+
 pub(crate) async fn cluster(n: usize) -> Vec<Node> {
     let url = redis_url();
     require_redis(&url).await;

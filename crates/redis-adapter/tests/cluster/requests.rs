@@ -4,8 +4,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::client::Client;
 use crate::helpers::{cluster, eventually};
@@ -115,20 +114,7 @@ async fn a_broadcast_with_acks_collects_the_acks_of_every_node() {
         node.join(&client.sid, &["room"]);
         clients.push(client);
     }
-    let stream = nodes[0]
-        .io
-        .to("room")
-        .timeout(Duration::from_secs(2))
-        .emit_with_ack::<_, Value>("ask", &1)
-        .await
-        .unwrap();
-    let acks: Vec<Value> = stream
-        .filter_map(|(_, ack)| async move { ack.ok() })
-        .collect()
-        .await;
-    let mut nodes_seen: Vec<i64> = acks.iter().map(|a| a["node"].as_i64().unwrap()).collect();
-    nodes_seen.sort();
-    assert_eq!(nodes_seen, [0, 1, 2]);
+    assert_eq!(nodes[0].acks_from("room").await, [0, 1, 2]);
     for client in &mut clients {
         client.expect("ask").await;
     }

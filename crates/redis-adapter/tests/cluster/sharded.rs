@@ -6,8 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use socketioxide::socket::Sid;
 
 use crate::client::Client;
@@ -140,20 +139,7 @@ async fn on_a_redis_cluster_requests_reach_every_node_and_come_back() {
     assert_eq!(ids, expected);
 
     // A broadcast with acks: every node's socket answers.
-    let stream = nodes[0]
-        .io
-        .to("room")
-        .timeout(Duration::from_secs(2))
-        .emit_with_ack::<_, Value>("ask", &1)
-        .await
-        .unwrap();
-    let acks: Vec<Value> = stream
-        .filter_map(|(_, ack)| async move { ack.ok() })
-        .collect()
-        .await;
-    let mut seen: Vec<i64> = acks.iter().map(|a| a["node"].as_i64().unwrap()).collect();
-    seen.sort();
-    assert_eq!(seen, [0, 1, 2]);
+    assert_eq!(nodes[0].acks_from("room").await, [0, 1, 2]);
 
     // serverSideEmit, with and without acks.
     let heard = Arc::new(Mutex::new(Vec::new()));
