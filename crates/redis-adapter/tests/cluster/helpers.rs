@@ -112,6 +112,45 @@ impl Node {
     }
 }
 
+/// Every node but the first records the server-side emits it hears (`record(node index,
+/// emit)`) and acks those that ask with `{"node": index}`. The first node then emits `hello`
+/// `[1]` and waits (up to `within`) until both others heard it, then emits `ping` asking for
+/// acks. Returns what was recorded of `hello` and the node numbers that acked `ping`, sorted.
+pub(crate) async fn server_side_round<T: Clone + Send + 'static>(
+    nodes: &[Node],
+    within: Duration,
+    record: impl Fn(usize, &confab_redis_adapter::ServerSideEmit) -> T + Clone + Send + Sync + 'static,
+) -> (Vec<T>, Vec<i64>) {
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    for (i, node) in nodes.iter().enumerate().skip(1) {
+        let (heard, record) = (heard.clone(), record.clone());
+        node.ctr.on_server_side_emit("/", move |emit| {
+            heard.lock().unwrap().push(record(i, &emit));
+            if emit.wants_ack() {
+                emit.ack(serde_json::json!({ "node": i }));
+            }
+        });
+    }
+    nodes[0]
+        .ctr
+        .server_side_emit("/", "hello", vec![serde_json::json!(1)])
+        .await
+        .unwrap();
+    assert!(eventually(within, || heard.lock().unwrap().len() == 2).await);
+    let hello = heard.lock().unwrap().clone();
+    let answers = nodes[0]
+        .ctr
+        .server_side_emit_with_ack("/", "ping", vec![])
+        .await
+        .unwrap();
+    let mut from: Vec<i64> = answers
+        .iter()
+        .map(|a| a["node"].as_i64().unwrap())
+        .collect();
+    from.sort();
+    (hello, from)
+}
+
 pub(crate) async fn cluster(n: usize) -> Vec<Node> {
     let url = redis_url();
     require_redis(&url).await;

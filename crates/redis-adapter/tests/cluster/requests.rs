@@ -1,13 +1,12 @@
 //! Room changes, queries and acks across nodes.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 
 use crate::client::Client;
-use crate::helpers::{cluster, eventually};
+use crate::helpers::{cluster, eventually, server_side_round};
 
 const QUIET: Duration = Duration::from_millis(300);
 const SOON: Duration = Duration::from_secs(3);
@@ -136,42 +135,15 @@ async fn a_remote_disconnect_closes_the_sockets_on_the_other_node() {
 #[tokio::test]
 async fn server_side_emits_reach_the_other_nodes_and_come_back_with_acks() {
     let nodes = cluster(3).await;
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    for (i, node) in nodes.iter().enumerate().skip(1) {
-        let seen = seen.clone();
-        node.ctr.on_server_side_emit("/", move |emit| {
-            seen.lock()
-                .unwrap()
-                .push((i, emit.event.clone(), emit.args.clone()));
-            if emit.wants_ack() {
-                emit.ack(json!({ "node": i }));
-            }
-        });
-    }
-    nodes[0]
-        .ctr
-        .server_side_emit("/", "hello", vec![json!(1)])
-        .await
-        .unwrap();
-    assert!(eventually(SOON, || seen.lock().unwrap().len() == 2).await);
+    let (seen, acked_by) = server_side_round(&nodes, SOON, |i, emit| {
+        (i, emit.event.clone(), emit.args.clone())
+    })
+    .await;
     assert!(
-        seen.lock()
-            .unwrap()
-            .iter()
+        seen.iter()
             .all(|(_, e, args)| e == "hello" && args == &[json!(1)])
     );
-
-    let answers = nodes[0]
-        .ctr
-        .server_side_emit_with_ack("/", "ping", vec![])
-        .await
-        .unwrap();
-    let mut from: Vec<i64> = answers
-        .iter()
-        .map(|a| a["node"].as_i64().unwrap())
-        .collect();
-    from.sort();
-    assert_eq!(from, [1, 2]);
+    assert_eq!(acked_by, [1, 2]);
 }
 
 #[tokio::test]

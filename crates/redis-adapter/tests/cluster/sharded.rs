@@ -3,14 +3,13 @@
 //! have channels of their own, which a node listens on while it has a socket in the room.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
 use socketioxide::socket::Sid;
 
 use crate::client::Client;
-use crate::helpers::{Node, PrivateCluster, eventually, unique_prefix};
+use crate::helpers::{Node, PrivateCluster, eventually, server_side_round, unique_prefix};
 
 const SOON: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(300);
@@ -142,33 +141,9 @@ async fn on_a_redis_cluster_requests_reach_every_node_and_come_back() {
     assert_eq!(nodes[0].acks_from("room").await, [0, 1, 2]);
 
     // serverSideEmit, with and without acks.
-    let heard = Arc::new(Mutex::new(Vec::new()));
-    for (i, node) in nodes.iter().enumerate().skip(1) {
-        let heard = heard.clone();
-        node.ctr.on_server_side_emit("/", move |emit| {
-            heard.lock().unwrap().push(i);
-            if emit.wants_ack() {
-                emit.ack(json!({ "node": i }));
-            }
-        });
-    }
-    nodes[0]
-        .ctr
-        .server_side_emit("/", "hello", vec![json!(1)])
-        .await
-        .unwrap();
-    assert!(eventually(SOON, || heard.lock().unwrap().len() == 2).await);
-    let answers = nodes[0]
-        .ctr
-        .server_side_emit_with_ack("/", "ping", vec![])
-        .await
-        .unwrap();
-    let mut from: Vec<i64> = answers
-        .iter()
-        .map(|a| a["node"].as_i64().unwrap())
-        .collect();
-    from.sort();
-    assert_eq!(from, [1, 2]);
+    let (heard, acked_by) = server_side_round(&nodes, SOON, |i, _| i).await;
+    assert_eq!(heard.len(), 2);
+    assert_eq!(acked_by, [1, 2]);
 
     // A remote leave (an admin removing a participant): the socket on node 2 leaves.
     let target = clients[2].sid.clone();
