@@ -93,8 +93,16 @@ export async function startNodeServer(prefix) {
   const sub = pub.duplicate();
   sub.on("error", (e) => console.error("redis:", e.message));
   await sub.connect();
+  return serveNode(createAdapter(pub, sub, { key: prefix, requestsTimeout: 3000 }), [pub, sub]);
+}
+
+/**
+ * A Node.js Socket.IO server on `adapter` (whose Redis `clients` it quits on close); sockets
+ * can `join`/`leave` rooms.
+ */
+export async function serveNode(adapter, clients) {
   const http = createServer();
-  const io = new Server(http, { adapter: createAdapter(pub, sub, { key: prefix, requestsTimeout: 3000 }) });
+  const io = new Server(http, { adapter });
   io.on("connection", (socket) => {
     socket.on("join", (rooms, ack) => {
       socket.join(rooms);
@@ -111,8 +119,7 @@ export async function startNodeServer(prefix) {
     port: http.address().port,
     close: async () => {
       io.close();
-      await pub.quit().catch(() => {});
-      await sub.quit().catch(() => {});
+      for (const client of clients) await client.quit().catch(() => {});
     },
   };
 }

@@ -4,13 +4,11 @@
 
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
 import { test } from "node:test";
 import { createCluster } from "redis";
-import { Server } from "socket.io";
 import { io as ioClient } from "socket.io-client";
 import { createShardedAdapter } from "@socket.io/redis-adapter";
-import { connect, emitAck, newPrefix, once, silence, startRustNode } from "../lib/helpers.js";
+import { connect, emitAck, newPrefix, once, serveNode, silence, startRustNode } from "../lib/helpers.js";
 import { startConfab } from "../lib/confab.js";
 import { startRedisCluster } from "../lib/redis-cluster.js";
 
@@ -21,24 +19,7 @@ async function startShardedNodeServer(rootNodes, prefix) {
   const sub = pub.duplicate();
   sub.on("error", (e) => console.error("redis cluster:", e.message));
   await Promise.all([pub.connect(), sub.connect()]);
-  const http = createServer();
-  const io = new Server(http, { adapter: createShardedAdapter(pub, sub, { channelPrefix: prefix }) });
-  io.on("connection", (socket) => {
-    socket.on("join", (rooms, ack) => {
-      socket.join(rooms);
-      ack(true);
-    });
-  });
-  await new Promise((r) => http.listen(0, "127.0.0.1", r));
-  return {
-    io,
-    port: http.address().port,
-    close: async () => {
-      io.close();
-      await pub.quit().catch(() => {});
-      await sub.quit().catch(() => {});
-    },
-  };
+  return serveNode(createShardedAdapter(pub, sub, { channelPrefix: prefix }), [pub, sub]);
 }
 
 async function setup(t) {
