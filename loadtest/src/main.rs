@@ -9,6 +9,7 @@
 
 mod cli;
 mod client;
+mod polling;
 mod procstat;
 mod protocol;
 mod report;
@@ -93,6 +94,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
             .read_buffer_size(4096)
             .write_buffer_size(0),
         connect_timeout: plan.connect_timeout,
+        transport: args.transport,
         handshakes: Semaphore::new(plan.connect_concurrency),
         delivery: stats::Recorder::new(16)?,
         delivery_same_node: split_recorder(targets.len())?,
@@ -100,6 +102,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         nodes: targets.len(),
         rooms: plan.rooms,
         ack: stats::Recorder::new(16)?,
+        refusal: stats::Recorder::new(16)?,
+        refusal_overloaded: stats::Recorder::new(16)?,
+        send_lag: stats::Recorder::new(16)?,
         connect: stats::Recorder::new(16)?,
         join: stats::Recorder::new(16)?,
         counters: Counters::default(),
@@ -143,6 +148,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let measured_secs = measure_started.elapsed().as_secs_f64();
     sampler.mark("measure_end");
     sampler.sleep(plan.drain).await;
+    sampler.mark("end");
     set_phase(&shared, &phase_tx, Phase::Stop);
 
     let mut outcomes = Vec::with_capacity(tasks.len());
