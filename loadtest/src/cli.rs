@@ -343,7 +343,9 @@ mod tests {
 
     #[test]
     fn overload_is_the_fanout_shape_open_loop_with_a_longer_drain() {
-        let p = args(&["--scenario", "overload", "--rate", "10000"]).plan().unwrap();
+        let p = args(&["--scenario", "overload", "--rate", "10000"])
+            .plan()
+            .unwrap();
         assert_eq!((p.clients, p.rooms, p.senders), (1000, 10, 100));
         assert!(!p.closed_loop);
         // 10,000 sends/s over 100 senders: each every 10 ms, staggered by 0.1 ms.
@@ -351,7 +353,9 @@ mod tests {
         assert_eq!(p.send_offset(1), Duration::from_micros(100));
         assert_eq!(p.drain, Duration::from_secs(10));
         assert_eq!(p.connect_concurrency, 1000);
-        let p = args(&["--scenario", "overload", "--drain", "2s"]).plan().unwrap();
+        let p = args(&["--scenario", "overload", "--drain", "2s"])
+            .plan()
+            .unwrap();
         assert_eq!(p.drain, Duration::from_secs(2));
     }
 

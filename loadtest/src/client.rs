@@ -159,6 +159,7 @@ pub(crate) async fn run(
         next_ack: 1,
         pending: HashMap::new(),
         sent_n: 0,
+        join_refusal: None,
     };
     let opened = {
         let shared = client.shared.clone();
@@ -172,7 +173,12 @@ pub(crate) async fn run(
         .fetch_add(1, Ordering::Relaxed);
     match opened {
         Ok(ws) => client.serve(ws, phases).await,
-        Err(kind) => client.outcome.errors.count(kind),
+        Err(kind) => match client.join_refusal.take() {
+            Some(code) if kind == "join_refused" => {
+                client.outcome.errors.count(format!("join_refused_{code}"));
+            }
+            _ => client.outcome.errors.count(kind),
+        },
     }
     client.outcome.unanswered = client.pending.len() as u64;
     client.outcome
@@ -186,6 +192,8 @@ struct Client {
     /// Ack id -> send time (µs since base).
     pending: HashMap<u64, u64>,
     sent_n: u64,
+    /// The error code of a refused `join`.
+    join_refusal: Option<String>,
 }
 
 /// A stopped connection: why, as an error kind (`None`: a normal end).
@@ -308,7 +316,8 @@ impl Client {
             match protocol::parse(&text) {
                 Ok(Inbound::Ack { id: got, json }) if got == id => {
                     let body = protocol::ack_body(json).map_err(|_| "protocol")?;
-                    if body.error_code().is_some() {
+                    if let Some(code) = body.error_code() {
+                        self.join_refusal = Some(code.to_owned());
                         return Err("join_refused");
                     }
                     return Ok(body.last_seq.unwrap_or(0));

@@ -50,8 +50,7 @@ impl Polling {
                     Ok(Inbound::Connect(_)) => return Ok(sid),
                     Ok(Inbound::ConnectError(_)) => return Err("handshake_refused"),
                     Ok(Inbound::Ping) => {
-                        self.request("POST", &session, Some(protocol::PONG))
-                            .await?;
+                        self.request("POST", &session, Some(protocol::PONG)).await?;
                     }
                     Ok(Inbound::Close) => return Err("disconnected"),
                     Ok(_) => {}
@@ -134,7 +133,9 @@ async fn read_response<R: AsyncBufReadExt + Unpin>(io: &mut R) -> Result<String,
             let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
                 .map_err(|_| "connect_http")?;
             let mut chunk = vec![0; size + 2]; // the data and its CRLF
-            io.read_exact(&mut chunk).await.map_err(|_| "connect_http")?;
+            io.read_exact(&mut chunk)
+                .await
+                .map_err(|_| "connect_http")?;
             if size == 0 {
                 break;
             }

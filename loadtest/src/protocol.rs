@@ -148,7 +148,8 @@ mod tests {
             send_ack(overloaded).unwrap(),
             SendAck::Refused("overloaded".into())
         );
-        let limited = r#"[{"ok":false,"error":{"code":"rate_limited","message":"slow","retryAfterMs":900}}]"#;
+        let limited =
+            r#"[{"ok":false,"error":{"code":"rate_limited","message":"slow","retryAfterMs":900}}]"#;
         assert_eq!(
             send_ack(limited).unwrap(),
             SendAck::Refused("rate_limited".into())

@@ -10,8 +10,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::{Args, Plan};
-use crate::client::{Outcome, Shared};
 use crate::client::OVERLOADED;
+use crate::client::{Outcome, Shared};
 use crate::procstat::{self, PeakCpu, ProcessReport, Sample};
 use crate::stats::{self, Accounting, Errors, Percentiles, Refusals, round3};
 
