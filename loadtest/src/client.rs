@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -40,6 +40,9 @@ pub(crate) struct Shared {
     pub base: Instant,
     pub run_id: String,
     pub phase: AtomicU8,
+    /// The drain's last second: an accepted send acked now may still have its broadcast on the
+    /// way when receivers stop, so it is not expected from them (`Outcome::acked_late`).
+    pub closing: AtomicBool,
     pub content: String,
     pub ws_config: WebSocketConfig,
     pub connect_timeout: Duration,
@@ -123,6 +126,8 @@ pub(crate) struct Outcome {
     pub errors: Errors,
     pub ledger: SeqLedger,
     pub acked: Vec<i64>,
+    /// Accepted sends acked in the drain's last second: not counted towards loss.
+    pub acked_late: u64,
     pub sent: u64,
     pub unanswered: u64,
     /// Refusing acks (`ok:false`) answered in the measured window, by error code.
@@ -149,6 +154,7 @@ pub(crate) async fn run(
             errors: Errors::default(),
             ledger: SeqLedger::default(),
             acked: Vec::new(),
+            acked_late: 0,
             sent: 0,
             unanswered: 0,
             refused: Refusals::default(),
@@ -470,7 +476,10 @@ impl Client {
         };
         match protocol::send_ack(json) {
             Ok(SendAck::Accepted(seq)) => {
-                self.outcome.acked.push(seq);
+                match self.shared.closing.load(Ordering::Relaxed) {
+                    true => self.outcome.acked_late += 1,
+                    false => self.outcome.acked.push(seq),
+                }
                 if self.shared.measuring() {
                     let latency = self.shared.now_us().saturating_sub(sent_us);
                     self.shared.ack.record(self.spec.index, latency);

@@ -274,6 +274,9 @@ pub(crate) struct SendReport {
     pub schedule_lag_ms: Percentiles,
     /// Open-loop sends dropped because their sender was over 1 s behind schedule.
     pub skipped_late: u64,
+    /// Accepted sends acked in the drain's last second (not in `ackedTotal`, not expected by
+    /// receivers: their broadcast may still be on the way when the run stops).
+    pub acked_late: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -349,7 +352,9 @@ pub(crate) fn build(
     let mut sent_total = 0;
     let mut refused = Refusals::default();
     let mut skipped_late = 0;
+    let mut acked_late = 0;
     for o in outcomes {
+        acked_late += o.acked_late;
         errors.merge(&o.errors);
         unanswered += o.unanswered;
         sent_total += o.sent;
@@ -455,6 +460,7 @@ pub(crate) fn build(
             overloaded_latency_ms: Percentiles::of(&shared.refusal_overloaded.merged()?),
             schedule_lag_ms: Percentiles::of(&shared.send_lag.merged()?),
             skipped_late,
+            acked_late,
         },
         delivery: DeliveryReport {
             per_sec: per(delivered_measured),
