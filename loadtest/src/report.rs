@@ -77,9 +77,8 @@ impl Sampler {
     }
 
     pub(crate) fn mark(&mut self, name: &'static str) {
-        match name {
-            "measure_start" => self.measuring = true,
-            _ => {}
+        if name == "measure_start" {
+            self.measuring = true;
         }
         let (server, own) = self.read();
         if name == "measure_end" {
