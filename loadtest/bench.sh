@@ -6,15 +6,25 @@
 #   loadtest/bench.sh --scenario fanout
 #   loadtest/bench.sh --scenario persist --confab-db sqlite,postgres
 #   loadtest/bench.sh --scenario fanout --refs node -- --clients 500 --rate 200 --duration 20s
+#   loadtest/bench.sh --scenario persist --confab-env 'nogc:CONFAB_DATABASE__GROUP_COMMIT=false'
+#   loadtest/bench.sh --scenario overload --capacity 1000 --multiples 1,3,10
 #
 # Flags (defaults in brackets):
-#   --scenario NAME        fanout | dm | storm | idle | persist | cluster [fanout]
+#   --scenario NAME        fanout | dm | storm | idle | persist | cluster | overload | join [fanout]
 #   --confab-db LIST       sqlite, postgres or both, comma-separated [postgres]
 #   --refs LIST            references to run: node, uws (skipped when uWebSockets.js is not
 #                          installed), none [node,uws]
 #   --observability LIST   confab's logs and traces: off (RUST_LOG=warn), on (the default INFO
 #                          level, JSON access and event logs, every span exported over OTLP to
 #                          a local sink), or off,on (both, one after the other) [off]
+#   --confab-env 'TAG:VAR=VALUE [VAR=VALUE…]'
+#                          one more confab run per --confab-db, labelled confab-<db>-TAG, with
+#                          these variables (repeatable; the plain confab run stays) []
+#   --rates LIST           run the scenario at each offered rate (msgs/s), comma-separated;
+#                          every target runs at every rate, one table []
+#   --capacity N --multiples LIST
+#                          the same as --rates with N×each multiple (e.g. 1,3,10) []
+#   --timeout SECS         stop one load generator run after this long [1200]
 #   --no-build             use the existing release binaries
 #   --pg URL               PostgreSQL server (no database part) [postgres://postgres@127.0.0.1:5432]
 #   --redis URL            Redis for the cluster scenario [redis://127.0.0.1:6379]
@@ -34,18 +44,28 @@ pg=postgres://postgres@127.0.0.1:5432
 redis=redis://127.0.0.1:6379
 out_dir=
 extra=()
+confab_envs=()
+rates=
+capacity=
+multiples=
+run_timeout=1200
 while [ $# -gt 0 ]; do
   case $1 in
     --scenario) scenario=$2; shift 2 ;;
     --confab-db) confab_dbs=$2; shift 2 ;;
     --refs) refs=$2; shift 2 ;;
+    --confab-env) confab_envs+=("$2"); shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --capacity) capacity=$2; shift 2 ;;
+    --multiples) multiples=$2; shift 2 ;;
+    --timeout) run_timeout=$2; shift 2 ;;
     --observability) observability=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --pg) pg=${2%/}; shift 2 ;;
     --redis) redis=$2; shift 2 ;;
     --out-dir) out_dir=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
     *) echo "bench: unknown flag $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +73,27 @@ case $pg in postgres://*@127.*|postgres://*@localhost*|postgresql://*@127.*|post
   *) echo "bench: --pg must be a loopback PostgreSQL" >&2; exit 2 ;; esac
 case $redis in redis://127.*|redis://localhost*) ;;
   *) echo "bench: --redis must be a loopback Redis" >&2; exit 2 ;; esac
+
+for spec in "${confab_envs[@]}"; do
+  tag=${spec%%:*}
+  [[ $spec == *:* && $tag =~ ^[A-Za-z0-9_]+$ ]] || { echo "bench: --confab-env wants TAG:VAR=VALUE (got $spec)" >&2; exit 2; }
+  for kv in ${spec#*:}; do
+    [[ $kv =~ ^[A-Z_][A-Z0-9_]*=.*$ ]] || { echo "bench: --confab-env $tag: $kv is not VAR=VALUE" >&2; exit 2; }
+  done
+done
+if [ -n "$capacity" ] || [ -n "$multiples" ]; then
+  [ -n "$capacity" ] && [ -n "$multiples" ] || { echo "bench: --capacity and --multiples go together" >&2; exit 2; }
+  [ -z "$rates" ] || { echo "bench: --rates or --capacity/--multiples, not both" >&2; exit 2; }
+  rates=$(awk -v c="$capacity" -v m="$multiples" 'BEGIN { n = split(m, a, ","); for (i = 1; i <= n; i++) printf "%s%.10g", (i > 1 ? "," : ""), c * a[i] }')
+fi
+if [ -n "$rates" ]; then
+  for a in "${extra[@]}"; do
+    [ "$a" = --rate ] && { echo "bench: --rates/--multiples set the rate; drop --rate after --" >&2; exit 2; }
+  done
+  IFS=, read -r -a rate_list <<<"$rates"
+else
+  rate_list=('')
+fi
 
 nodes=1
 [ "$scenario" = cluster ] && nodes=2
@@ -125,24 +166,30 @@ stop_servers() {
 reports=()
 run_target() {
   local label=$1; shift
-  local urls=() server_pids=()
-  "$@" || { log "$label: could not start; skipped"; stop_servers; return 0; }
+  local urls=() server_pids=() rate_args=()
+  run_tag=$label
+  if [ -n "$rate" ]; then
+    run_tag=$label-$rate
+    rate_args=(--rate "$rate")
+  fi
+  "$@" || { log "$run_tag: could not start; skipped"; stop_servers; return 0; }
   for i in "${!started_urls[@]}"; do
     urls+=(--url "${started_urls[$i]}")
     server_pids+=(--server-pid "${started_pids[$i]}")
   done
-  local report=$out_dir/$scenario-$label.json
+  local report=$out_dir/$scenario-$run_tag.json
   # Every target starts right after a checkpoint, so none pays for one (and its full-page
   # writes) that another did not.
   psql "$pg/postgres" -qc checkpoint >/dev/null 2>&1 || true
-  log "$label: running $scenario against ${started_urls[*]}"
-  if "$bin/confab-loadgen" --scenario "$scenario" --target "$label" "${urls[@]}" "${server_pids[@]}" \
-      --aux-comm postgres --aux-comm redis-server --out "$report" "${extra[@]}" >>"$out_dir/summary.txt" 2>"$out_dir/loadgen-$label.log"; then
+  log "$run_tag: running $scenario against ${started_urls[*]}"
+  # Bounded: the load generator bounds its own phases; the timeout covers a hung setup.
+  if timeout -k 10 "$run_timeout" "$bin/confab-loadgen" --scenario "$scenario" --target "$label" "${urls[@]}" "${server_pids[@]}" \
+      --aux-comm postgres --aux-comm redis-server --out "$report" "${rate_args[@]}" "${extra[@]}" >>"$out_dir/summary.txt" 2>"$out_dir/loadgen-$run_tag.log"; then
     reports+=("$report")
     tail -n 1 "$out_dir/summary.txt" >&2
   else
-    log "$label: the load generator failed (see $out_dir/loadgen-$label.log)"
-    tail -n 5 "$out_dir/loadgen-$label.log" >&2
+    log "$run_tag: the load generator failed (see $out_dir/loadgen-$run_tag.log)"
+    tail -n 5 "$out_dir/loadgen-$run_tag.log" >&2
   fi
   stop_servers
   sleep 2 # let sockets in TIME_WAIT and the database settle between targets
@@ -162,8 +209,10 @@ start_otlp_sink() {
   log "the OTLP sink did not start (see $out_dir/otlp-sink.log)"; return 1
 }
 
-start_confab() { # start_confab <sqlite|postgres> [off|on]
+start_confab() { # start_confab <sqlite|postgres> [off|on] [VAR=VALUE…]
   local db=$1 obs=${2:-off} url=
+  shift 2 || shift $#
+  local variant_env=("$@")
   local obs_env=(RUST_LOG=warn)
   if [ "$obs" = on ]; then
     start_otlp_sink || return 1
@@ -178,17 +227,17 @@ start_confab() { # start_confab <sqlite|postgres> [off|on]
   fi
   for n in $(seq 1 "$nodes"); do
     local port; port=$(free_port)
-    local data=$out_dir/confab-data-$db
+    local data=$out_dir/confab-data-$run_tag # fresh per run: SQLite's file lives here
     mkdir -p "$data"
     local redis_env=()
     [ "$nodes" -gt 1 ] && redis_env=(CONFAB_REDIS_URL="$redis")
     (cd "$data" && exec env -u CONFAB_CONFIG -u CONFAB_DATABASE_URL -u CONFAB_REDIS_URL \
       CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_DATABASE_URL="$url" \
       CONFAB_JWT_SECRET="$secret" CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 "${obs_env[@]}" \
-      "${redis_env[@]}" "$bin/confab" serve) >"$out_dir/confab-$db-$obs-$n.log" 2>&1 &
+      "${redis_env[@]}" "${variant_env[@]}" "$bin/confab" serve) >"$out_dir/$run_tag-$n.log" 2>&1 &
     local pid=$!
     pids+=("$pid")
-    healthy "http://127.0.0.1:$port" "$pid" || { log "confab did not start (see $out_dir/confab-$db-$obs-$n.log)"; return 1; }
+    healthy "http://127.0.0.1:$port" "$pid" || { log "confab did not start (see $out_dir/$run_tag-$n.log)"; return 1; }
     started_urls+=("http://127.0.0.1:$port")
     started_pids+=("$pid")
   done
@@ -208,10 +257,10 @@ start_reference() { # start_reference <node|uws>
     local redis_env=()
     [ "$nodes" -gt 1 ] && redis_env=(REDIS_URL="$redis")
     (exec env PORT="$port" HOST=127.0.0.1 DATABASE_URL="$url" JWT_SECRET="$secret" \
-      "${redis_env[@]}" node "loadtest/reference-$kind/server.js") >"$out_dir/ref-$kind-$n.log" 2>&1 &
+      "${redis_env[@]}" node "loadtest/reference-$kind/server.js") >"$out_dir/$run_tag-$n.log" 2>&1 &
     local pid=$!
     pids+=("$pid")
-    healthy "http://127.0.0.1:$port" "$pid" || { log "reference $kind did not start (see $out_dir/ref-$kind-$n.log)"; return 1; }
+    healthy "http://127.0.0.1:$port" "$pid" || { log "reference $kind did not start (see $out_dir/$run_tag-$n.log)"; return 1; }
     started_urls+=("http://127.0.0.1:$port")
     started_pids+=("$pid")
   done
@@ -219,24 +268,32 @@ start_reference() { # start_reference <node|uws>
 
 IFS=, read -r -a dbs <<<"$confab_dbs"
 IFS=, read -r -a observabilities <<<"$observability"
-for db in "${dbs[@]}"; do
-  for obs in "${observabilities[@]}"; do
-    suffix=
-    case $obs in off) ;; on) suffix=-obs ;; *) log "unknown --observability $obs"; exit 2 ;; esac
+IFS=, read -r -a ref_list <<<"$refs"
+# Every target at one rate, then the next rate: runs that are compared sit close in time.
+for rate in "${rate_list[@]}"; do
+  for db in "${dbs[@]}"; do
     case $db in
-      sqlite) run_target "confab-sqlite$suffix" start_confab sqlite "$obs" ;;
-      postgres|pg) run_target "confab-pg$suffix" start_confab postgres "$obs" ;;
+      sqlite) db_label=sqlite ;;
+      postgres|pg) db=postgres; db_label=pg ;;
       *) log "unknown --confab-db $db"; exit 2 ;;
     esac
+    for obs in "${observabilities[@]}"; do
+      suffix=
+      case $obs in off) ;; on) suffix=-obs ;; *) log "unknown --observability $obs"; exit 2 ;; esac
+      run_target "confab-$db_label$suffix" start_confab "$db" "$obs"
+      for spec in "${confab_envs[@]}"; do
+        read -r -a variant <<<"${spec#*:}"
+        run_target "confab-$db_label$suffix-${spec%%:*}" start_confab "$db" "$obs" "${variant[@]}"
+      done
+    done
   done
-done
-IFS=, read -r -a ref_list <<<"$refs"
-for ref in "${ref_list[@]}"; do
-  case $ref in
-    node|uws) run_target "$ref" start_reference "$ref" ;;
-    none|'') ;;
-    *) log "unknown reference $ref"; exit 2 ;;
-  esac
+  for ref in "${ref_list[@]}"; do
+    case $ref in
+      node|uws) run_target "$ref" start_reference "$ref" ;;
+      none|'') ;;
+      *) log "unknown reference $ref"; exit 2 ;;
+    esac
+  done
 done
 
 if [ "${#reports[@]}" -eq 0 ]; then

@@ -20,6 +20,12 @@ pub(crate) enum Scenario {
     Persist,
     /// `fanout` spread over several nodes (`--url` more than once) sharing rooms via Redis.
     Cluster,
+    /// The fan-out shape at an offered rate past capacity (open loop): accepted sends, refusals
+    /// by code and how fast they come, sends never answered, memory.
+    Overload,
+    /// 10,000 fresh users connect and join (100 rooms): time from the first connect to the
+    /// last joined, server RSS per joined connection.
+    Join,
 }
 
 impl Scenario {
@@ -31,8 +37,21 @@ impl Scenario {
             Self::Idle => "idle",
             Self::Persist => "persist",
             Self::Cluster => "cluster",
+            Self::Overload => "overload",
+            Self::Join => "join",
         }
     }
+}
+
+/// How a client opens its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum Transport {
+    /// A websocket from the start (`transports: ["websocket"]` in socket.io-client).
+    Websocket,
+    /// socket.io-client's default: Engine.IO long polling (open, CONNECT, poll for its answer)
+    /// on one keep-alive HTTP connection, then the upgrade to a websocket.
+    Polling,
 }
 
 #[derive(Debug, Parser)]
@@ -78,15 +97,21 @@ pub(crate) struct Args {
     /// Sending before measuring starts (latencies not recorded).
     #[arg(long, value_parser = humantime::parse_duration)]
     pub warmup: Option<Duration>,
-    /// After sending stops, how long receivers keep reading before loss is counted.
-    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
-    pub drain: Duration,
+    /// After sending stops, how long receivers keep reading before loss is counted (and sends
+    /// still unanswered are counted as never answered). Default 3s (`overload`: 10s).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub drain: Option<Duration>,
     /// New connections per second (0: as fast as `--connect-concurrency` allows).
     #[arg(long)]
     pub connect_rate: Option<f64>,
-    /// Most connection handshakes in flight at once.
-    #[arg(long, default_value_t = 1000)]
-    pub connect_concurrency: usize,
+    /// Most connection handshakes (connect + join) in flight at once. Default 1000 (`join`:
+    /// every client at once, as a crowd of independent users arriving).
+    #[arg(long)]
+    pub connect_concurrency: Option<usize>,
+    /// How clients open their session: `websocket`, or `polling` then upgrade (socket.io-client's
+    /// default). `--source-ips` applies to both connections.
+    #[arg(long, value_enum, default_value = "websocket")]
+    pub transport: Transport,
     /// Give up on one connection's handshake (TCP + websocket + Socket.IO CONNECT) after this.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
@@ -146,6 +171,7 @@ pub(crate) struct Plan {
     #[serde(with = "secs")]
     pub connect_timeout: Duration,
     pub message_size: usize,
+    pub transport: Transport,
 }
 
 mod secs {
@@ -174,6 +200,14 @@ impl Args {
             Scenario::Storm => (10_000, 100, 0, 0.0, false, s(2), s(0), 0.0, s(0)),
             Scenario::Idle => (10_000, 100, 0, 0.0, false, s(10), s(0), 2000.0, s(3)),
             Scenario::Persist => (50, 50, 50, 0.0, true, s(20), s(3), 1000.0, s(0)),
+            Scenario::Overload => (1000, 10, 100, 1000.0, false, s(30), s(5), 1000.0, s(0)),
+            // Every connect at once (bounded by --connect-concurrency), as a crowd of users
+            // arriving does; RSS is read after the last join.
+            Scenario::Join => (10_000, 100, 0, 0.0, false, s(2), s(0), 0.0, s(0)),
+        };
+        let drain = match self.scenario {
+            Scenario::Overload => s(10),
+            _ => s(3),
         };
         let plan = Plan {
             scenario: self.scenario.name(),
@@ -185,12 +219,19 @@ impl Args {
             in_flight: self.in_flight.max(1),
             duration: self.duration.unwrap_or(d.5),
             warmup: self.warmup.unwrap_or(d.6),
-            drain: self.drain,
+            drain: self.drain.unwrap_or(drain),
             settle: self.settle.unwrap_or(d.8),
             connect_rate: self.connect_rate.unwrap_or(d.7),
-            connect_concurrency: self.connect_concurrency.max(1),
+            connect_concurrency: self
+                .connect_concurrency
+                .unwrap_or(match self.scenario {
+                    Scenario::Join => usize::MAX,
+                    _ => 1000,
+                })
+                .clamp(1, MAX_CLIENTS),
             connect_timeout: self.connect_timeout,
             message_size: self.message_size.clamp(1, 5000),
+            transport: self.transport,
         };
         plan.check()?;
         Ok(plan)
@@ -298,6 +339,38 @@ mod tests {
         let p = args(&["--scenario", "persist"]).plan().unwrap();
         assert!(p.closed_loop);
         assert_eq!(p.send_period(), None);
+    }
+
+    #[test]
+    fn overload_is_the_fanout_shape_open_loop_with_a_longer_drain() {
+        let p = args(&["--scenario", "overload", "--rate", "10000"])
+            .plan()
+            .unwrap();
+        assert_eq!((p.clients, p.rooms, p.senders), (1000, 10, 100));
+        assert!(!p.closed_loop);
+        // 10,000 sends/s over 100 senders: each every 10 ms, staggered by 0.1 ms.
+        assert_eq!(p.send_period(), Some(Duration::from_millis(10)));
+        assert_eq!(p.send_offset(1), Duration::from_micros(100));
+        assert_eq!(p.drain, Duration::from_secs(10));
+        assert_eq!(p.connect_concurrency, 1000);
+        let p = args(&["--scenario", "overload", "--drain", "2s"])
+            .plan()
+            .unwrap();
+        assert_eq!(p.drain, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn join_connects_everyone_at_once() {
+        let p = args(&["--scenario", "join"]).plan().unwrap();
+        assert_eq!((p.clients, p.rooms, p.senders), (10_000, 100, 0));
+        assert_eq!(p.connect_rate, 0.0);
+        assert_eq!(p.connect_concurrency, MAX_CLIENTS);
+        let p = args(&["--scenario", "join", "--connect-concurrency", "50"])
+            .plan()
+            .unwrap();
+        assert_eq!(p.connect_concurrency, 50);
+        let p = args(&["--scenario", "storm"]).plan().unwrap();
+        assert_eq!(p.connect_concurrency, 1000);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
@@ -16,8 +16,10 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::protocol::{self, Inbound};
-use crate::stats::{Errors, Recorder, SeqLedger};
+use crate::cli::Transport;
+use crate::polling::Polling;
+use crate::protocol::{self, Inbound, SendAck};
+use crate::stats::{Errors, Recorder, Refusals, SeqLedger};
 
 type Ws = WebSocketStream<TcpStream>;
 
@@ -38,9 +40,13 @@ pub(crate) struct Shared {
     pub base: Instant,
     pub run_id: String,
     pub phase: AtomicU8,
+    /// The drain's last second: an accepted send acked now may still have its broadcast on the
+    /// way when receivers stop, so it is not expected from them (`Outcome::acked_late`).
+    pub closing: AtomicBool,
     pub content: String,
     pub ws_config: WebSocketConfig,
     pub connect_timeout: Duration,
+    pub transport: Transport,
     pub handshakes: Semaphore,
     pub delivery: Recorder,
     /// With several nodes: deliveries from a sender on the receiver's node / on another node.
@@ -49,6 +55,11 @@ pub(crate) struct Shared {
     pub nodes: usize,
     pub rooms: usize,
     pub ack: Recorder,
+    /// Send to refusing ack (`ok:false`), every code / `overloaded` only.
+    pub refusal: Recorder,
+    pub refusal_overloaded: Recorder,
+    /// How late each open-loop send left against its schedule.
+    pub send_lag: Recorder,
     pub connect: Recorder,
     pub join: Recorder,
     pub counters: Counters,
@@ -62,6 +73,8 @@ pub(crate) struct Counters {
     pub joined: AtomicU64,
     /// When the last connection completed, µs since `base`.
     pub last_connected_us: AtomicU64,
+    /// When the last join was acknowledged, µs since `base`.
+    pub last_joined_us: AtomicU64,
     pub sent_measured: AtomicU64,
     pub acked_measured: AtomicU64,
     pub delivered_measured: AtomicU64,
@@ -113,9 +126,19 @@ pub(crate) struct Outcome {
     pub errors: Errors,
     pub ledger: SeqLedger,
     pub acked: Vec<i64>,
+    /// Accepted sends acked in the drain's last second: not counted towards loss.
+    pub acked_late: u64,
     pub sent: u64,
     pub unanswered: u64,
+    /// Refusing acks (`ok:false`) answered in the measured window, by error code.
+    pub refused: Refusals,
+    /// Open-loop sends skipped because the sender was more than `MAX_SEND_LAG` behind.
+    pub skipped_late: u64,
 }
+
+/// An open-loop sender this far behind its schedule drops the sends it missed instead of
+/// catching up in a burst: what it offers stays bounded and the report says how many.
+pub(crate) const MAX_SEND_LAG: Duration = Duration::from_secs(1);
 
 /// Runs one client until the phase reaches `Stop` or its connection ends.
 pub(crate) async fn run(
@@ -131,14 +154,18 @@ pub(crate) async fn run(
             errors: Errors::default(),
             ledger: SeqLedger::default(),
             acked: Vec::new(),
+            acked_late: 0,
             sent: 0,
             unanswered: 0,
+            refused: Refusals::default(),
+            skipped_late: 0,
         },
         shared,
         spec,
         next_ack: 1,
         pending: HashMap::new(),
         sent_n: 0,
+        join_refusal: None,
     };
     let opened = {
         let shared = client.shared.clone();
@@ -152,7 +179,12 @@ pub(crate) async fn run(
         .fetch_add(1, Ordering::Relaxed);
     match opened {
         Ok(ws) => client.serve(ws, phases).await,
-        Err(kind) => client.outcome.errors.count(kind),
+        Err(kind) => match client.join_refusal.take() {
+            Some(code) if kind == "join_refused" => {
+                client.outcome.errors.count(format!("join_refused_{code}"));
+            }
+            _ => client.outcome.errors.count(kind),
+        },
     }
     client.outcome.unanswered = client.pending.len() as u64;
     client.outcome
@@ -166,6 +198,8 @@ struct Client {
     /// Ack id -> send time (µs since base).
     pending: HashMap<u64, u64>,
     sent_n: u64,
+    /// The error code of a refused `join`.
+    join_refusal: Option<String>,
 }
 
 /// A stopped connection: why, as an error kind (`None`: a normal end).
@@ -196,26 +230,17 @@ impl Client {
             .join
             .record(self.spec.index, micros(joining.elapsed()));
         c.joined.fetch_add(1, Ordering::Relaxed);
+        c.last_joined_us
+            .fetch_max(self.shared.now_us(), Ordering::Relaxed);
         self.outcome.ledger = SeqLedger::new(last_seq);
         Ok(ws)
     }
 
     async fn handshake(&self) -> Result<Ws, &'static str> {
-        let socket = match self.spec.addr {
-            SocketAddr::V4(_) => TcpSocket::new_v4(),
-            SocketAddr::V6(_) => TcpSocket::new_v6(),
+        if self.shared.transport == Transport::Polling {
+            return self.polling_handshake().await;
         }
-        .map_err(|_| "connect_socket")?;
-        if let Some(ip) = self.spec.source {
-            socket
-                .bind(SocketAddr::new(ip, 0))
-                .map_err(|_| "connect_bind")?;
-        }
-        let stream = socket
-            .connect(self.spec.addr)
-            .await
-            .map_err(|_| "connect_tcp")?;
-        stream.set_nodelay(true).map_err(|_| "connect_tcp")?;
+        let stream = self.tcp().await?;
         let config = Some(self.shared.ws_config);
         let (mut ws, _) =
             tokio_tungstenite::client_async_with_config(&*self.spec.ws_url, stream, config)
@@ -242,6 +267,50 @@ impl Client {
         }
     }
 
+    /// socket.io-client's default: long polling until CONNECT is answered, then the upgrade
+    /// of that session to a websocket on a second connection.
+    async fn polling_handshake(&self) -> Result<Ws, &'static str> {
+        let mut polling = Polling::new(self.tcp().await?, &self.spec.ws_url)?;
+        let sid = polling.connect(&self.spec.token).await?;
+        drop(polling);
+        let stream = self.tcp().await?;
+        let url = format!("{}&sid={sid}", self.spec.ws_url);
+        let config = Some(self.shared.ws_config);
+        let (mut ws, _) = tokio_tungstenite::client_async_with_config(&*url, stream, config)
+            .await
+            .map_err(|_| "connect_ws")?;
+        send(&mut ws, "2probe".into()).await?;
+        loop {
+            match next_text(&mut ws).await? {
+                text if text == "3probe" => break,
+                text if text == "2" => send(&mut ws, protocol::PONG.into()).await?,
+                _ => {}
+            }
+        }
+        send(&mut ws, "5".into()).await?;
+        Ok(ws)
+    }
+
+    /// A TCP connection to the client's node (from its source address, if any).
+    async fn tcp(&self) -> Result<TcpStream, &'static str> {
+        let socket = match self.spec.addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4(),
+            SocketAddr::V6(_) => TcpSocket::new_v6(),
+        }
+        .map_err(|_| "connect_socket")?;
+        if let Some(ip) = self.spec.source {
+            socket
+                .bind(SocketAddr::new(ip, 0))
+                .map_err(|_| "connect_bind")?;
+        }
+        let stream = socket
+            .connect(self.spec.addr)
+            .await
+            .map_err(|_| "connect_tcp")?;
+        stream.set_nodelay(true).map_err(|_| "connect_tcp")?;
+        Ok(stream)
+    }
+
     /// `join` and wait for its ack; returns `lastSeq`.
     async fn join(&mut self, ws: &mut Ws) -> Result<i64, &'static str> {
         let id = self.next_ack;
@@ -253,7 +322,8 @@ impl Client {
             match protocol::parse(&text) {
                 Ok(Inbound::Ack { id: got, json }) if got == id => {
                     let body = protocol::ack_body(json).map_err(|_| "protocol")?;
-                    if body.error_code().is_some() {
+                    if let Some(code) = body.error_code() {
+                        self.join_refusal = Some(code.to_owned());
                         return Err("join_refused");
                     }
                     return Ok(body.last_seq.unwrap_or(0));
@@ -296,7 +366,15 @@ impl Client {
                         break Some(kind);
                     }
                 }
-                () = tick(&mut ticker) => {
+                due = tick(&mut ticker) => {
+                    let lag = tokio::time::Instant::now().saturating_duration_since(due);
+                    if lag > MAX_SEND_LAG {
+                        self.outcome.skipped_late += 1;
+                        continue;
+                    }
+                    if self.shared.measuring() {
+                        self.shared.send_lag.record(self.spec.index, micros(lag));
+                    }
                     if let Err(kind) = self.send_message(&mut ws).await { break Some(kind); }
                 }
             }
@@ -314,7 +392,9 @@ impl Client {
             Some(period) => {
                 let first = tokio::time::Instant::now() + send.offset;
                 let mut ticker = tokio::time::interval_at(first, period);
-                ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                // Open loop: a late sender catches up (Burst) so the offered rate holds; past
+                // MAX_SEND_LAG it skips instead (see `serve`).
+                ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
                 Some(ticker)
             }
             None => {
@@ -394,22 +474,39 @@ impl Client {
         let Some(sent_us) = self.pending.remove(&id) else {
             return Ok(());
         };
-        match protocol::ack_body(json) {
-            Ok(body) => match (body.error_code().map(str::to_owned), body.message) {
-                (None, Some(message)) => {
-                    self.outcome.acked.push(message.seq);
-                    if self.shared.measuring() {
-                        let latency = self.shared.now_us().saturating_sub(sent_us);
-                        self.shared.ack.record(self.spec.index, latency);
-                        self.shared
-                            .counters
-                            .acked_measured
-                            .fetch_add(1, Ordering::Relaxed);
-                    }
+        match protocol::send_ack(json) {
+            Ok(SendAck::Accepted(seq)) => {
+                match self.shared.closing.load(Ordering::Relaxed) {
+                    true => self.outcome.acked_late += 1,
+                    false => self.outcome.acked.push(seq),
                 }
-                (None, None) => self.outcome.errors.count("send_ack_without_message"),
-                (Some(code), _) => self.outcome.errors.count(format!("send_{code}")),
-            },
+                if self.shared.measuring() {
+                    let latency = self.shared.now_us().saturating_sub(sent_us);
+                    self.shared.ack.record(self.spec.index, latency);
+                    self.shared
+                        .counters
+                        .acked_measured
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok(SendAck::NoMessage) => self.outcome.errors.count("send_ack_without_message"),
+            Ok(SendAck::Refused(code)) => {
+                if self.shared.measuring() {
+                    let latency = self.shared.now_us().saturating_sub(sent_us);
+                    self.shared.refusal.record(self.spec.index, latency);
+                    if code == OVERLOADED {
+                        self.shared
+                            .refusal_overloaded
+                            .record(self.spec.index, latency);
+                    }
+                    self.outcome.refused.count(&code);
+                }
+                // `overloaded` is the designed answer past capacity, not a fault; any other
+                // refusal still counts as an error.
+                if code != OVERLOADED {
+                    self.outcome.errors.count(format!("send_{code}"));
+                }
+            }
             Err(_) => self.outcome.errors.count("protocol"),
         }
         let closed_loop = self.spec.send.is_some_and(|s| s.period.is_none());
@@ -442,11 +539,10 @@ impl Client {
     }
 }
 
-async fn tick(ticker: &mut Option<Interval>) {
+/// The next tick's scheduled instant (never resolves without a ticker).
+async fn tick(ticker: &mut Option<Interval>) -> tokio::time::Instant {
     match ticker {
-        Some(t) => {
-            t.tick().await;
-        }
+        Some(t) => t.tick().await,
         None => std::future::pending().await,
     }
 }
@@ -465,6 +561,9 @@ async fn next_text(ws: &mut Ws) -> Result<String, &'static str> {
 async fn send(ws: &mut Ws, text: String) -> Result<(), &'static str> {
     ws.send(Message::text(text)).await.map_err(|_| "ws_send")
 }
+
+/// The refusal a node answers past capacity (ack `{ok:false, error:{code:"overloaded", …}}`).
+pub(crate) const OVERLOADED: &str = "overloaded";
 
 pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)

@@ -9,6 +9,7 @@
 
 mod cli;
 mod client;
+mod polling;
 mod procstat;
 mod protocol;
 mod report;
@@ -17,7 +18,7 @@ mod stats;
 mod token;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -88,11 +89,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         base: Instant::now(),
         run_id,
         phase: AtomicU8::new(Phase::Connect as u8),
+        closing: AtomicBool::new(false),
         content: "x".repeat(plan.message_size),
         ws_config: WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(0),
         connect_timeout: plan.connect_timeout,
+        transport: args.transport,
         handshakes: Semaphore::new(plan.connect_concurrency),
         delivery: stats::Recorder::new(16)?,
         delivery_same_node: split_recorder(targets.len())?,
@@ -100,6 +103,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         nodes: targets.len(),
         rooms: plan.rooms,
         ack: stats::Recorder::new(16)?,
+        refusal: stats::Recorder::new(16)?,
+        refusal_overloaded: stats::Recorder::new(16)?,
+        send_lag: stats::Recorder::new(16)?,
         connect: stats::Recorder::new(16)?,
         join: stats::Recorder::new(16)?,
         counters: Counters::default(),
@@ -142,7 +148,13 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     set_phase(&shared, &phase_tx, Phase::Drain);
     let measured_secs = measure_started.elapsed().as_secs_f64();
     sampler.mark("measure_end");
-    sampler.sleep(plan.drain).await;
+    // Acks that arrive in the drain's last moments may still have their broadcast on the way:
+    // they stop counting towards loss (see `Shared::closing`).
+    let grace = (plan.drain / 2).min(LOSS_GRACE);
+    sampler.sleep(plan.drain - grace).await;
+    shared.closing.store(true, Ordering::Relaxed);
+    sampler.sleep(grace).await;
+    sampler.mark("end");
     set_phase(&shared, &phase_tx, Phase::Stop);
 
     let mut outcomes = Vec::with_capacity(tasks.len());
@@ -162,6 +174,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     eprintln!("report: {}", path.display());
     Ok(!args.assert_clean || summary.clean())
 }
+
+/// The end of the drain during which acks no longer count towards loss.
+const LOSS_GRACE: Duration = Duration::from_secs(1);
 
 /// Same-node / cross-node delivery latencies are kept apart only with several nodes.
 fn split_recorder(nodes: usize) -> anyhow::Result<Option<stats::Recorder>> {

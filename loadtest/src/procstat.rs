@@ -56,6 +56,47 @@ pub(crate) fn cpu_percent(from: &Sample, to: &Sample) -> f64 {
     busy / wall * 100.0
 }
 
+/// CPU seconds spent between two samples.
+pub(crate) fn busy_secs(from: &Sample, to: &Sample) -> f64 {
+    to.cpu_ticks.saturating_sub(from.cpu_ticks) as f64 / TICKS_PER_SECOND
+}
+
+/// Peak CPU over windows of at least `window` (a clock tick is 10 ms, so windows much shorter
+/// than a second are too coarse to mean anything).
+#[derive(Debug)]
+pub(crate) struct PeakCpu {
+    window: std::time::Duration,
+    anchor: Option<Sample>,
+    pub peak: f64,
+}
+
+impl PeakCpu {
+    pub(crate) fn new(window: std::time::Duration) -> Self {
+        Self {
+            window,
+            anchor: None,
+            peak: 0.0,
+        }
+    }
+
+    /// Takes a sample; closes a window when it is long enough.
+    pub(crate) fn feed(&mut self, s: Sample) {
+        match self.anchor {
+            Some(a) if s.at.duration_since(a.at) >= self.window => {
+                self.peak = self.peak.max(cpu_percent(&a, &s));
+                self.anchor = Some(s);
+            }
+            Some(_) => {}
+            None => self.anchor = Some(s),
+        }
+    }
+
+    /// Forgets the open window (sampling paused).
+    pub(crate) fn pause(&mut self) {
+        self.anchor = None;
+    }
+}
+
 /// Several processes (a cluster's nodes) read as one: CPU and RSS add up.
 pub(crate) fn sample_all(pids: &[String]) -> Option<Sample> {
     let mut total: Option<Sample> = None;
@@ -140,6 +181,10 @@ pub(crate) struct ProcessReport {
     pub cpu_percent_connect: f64,
     /// % of one core during the measured window.
     pub cpu_percent: f64,
+    /// Highest % of one core over 1 s windows of the measured window.
+    pub cpu_percent_peak: f64,
+    /// CPU seconds spent in the measured window.
+    pub cpu_secs: f64,
     pub rss_kb_before: u64,
     pub rss_kb_after_connect: u64,
     pub rss_kb_peak: u64,
@@ -180,6 +225,28 @@ mod tests {
             ..a
         };
         assert!((cpu_percent(&a, &b) - 75.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn peak_cpu_is_the_busiest_full_window() {
+        let t0 = Instant::now();
+        let at = |ms: u64, ticks: u64| Sample {
+            at: t0 + Duration::from_millis(ms),
+            cpu_ticks: ticks,
+            rss_kb: 0,
+            hwm_kb: 0,
+        };
+        let mut p = PeakCpu::new(Duration::from_secs(1));
+        p.feed(at(0, 0));
+        p.feed(at(250, 100)); // too short a window: ignored
+        p.feed(at(1000, 50)); // 50 ticks in 1 s: 50 %
+        p.feed(at(2000, 200)); // 150 ticks: 150 %
+        p.feed(at(3000, 220)); // 20 %
+        assert!((p.peak - 150.0).abs() < 1e-9, "{}", p.peak);
+        p.pause();
+        p.feed(at(10_000, 10_000));
+        assert!((p.peak - 150.0).abs() < 1e-9, "a paused gap is no window");
+        assert!((busy_secs(&at(0, 0), &at(1000, 250)) - 2.5).abs() < 1e-9);
     }
 
     #[test]

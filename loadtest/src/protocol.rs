@@ -61,6 +61,27 @@ impl AckBody {
     }
 }
 
+/// What a `message:send` ack said.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SendAck {
+    /// Stored: the message's `seq`.
+    Accepted(i64),
+    /// `ok:false` (or no `ok`) with this error code: not stored, not lost.
+    Refused(String),
+    /// `ok:true` without the message.
+    NoMessage,
+}
+
+/// Classifies a `message:send` ack payload.
+pub(crate) fn send_ack(json: &str) -> Result<SendAck, serde_json::Error> {
+    let body = ack_body(json)?;
+    Ok(match (body.error_code(), &body.message) {
+        (None, Some(message)) => SendAck::Accepted(message.seq),
+        (None, None) => SendAck::NoMessage,
+        (Some(code), _) => SendAck::Refused(code.to_owned()),
+    })
+}
+
 /// Parses an ACK payload `[body, …]`.
 pub(crate) fn ack_body(json: &str) -> Result<AckBody, serde_json::Error> {
     let mut args: Vec<serde_json::Value> = serde_json::from_str(json)?;
@@ -114,6 +135,27 @@ mod tests {
         assert_eq!(err.error_code(), Some("rate_limited"));
         let odd = ack_body("[]").unwrap();
         assert_eq!(odd.error_code(), Some("unknown"));
+    }
+
+    #[test]
+    fn send_acks_are_accepted_or_refused_by_code() {
+        assert_eq!(
+            send_ack(r#"[{"ok":true,"message":{"seq":3}}]"#).unwrap(),
+            SendAck::Accepted(3)
+        );
+        let overloaded = r#"[{"ok":false,"error":{"code":"overloaded","message":"busy","details":{"retryAfterMs":200}}}]"#;
+        assert_eq!(
+            send_ack(overloaded).unwrap(),
+            SendAck::Refused("overloaded".into())
+        );
+        let limited =
+            r#"[{"ok":false,"error":{"code":"rate_limited","message":"slow","retryAfterMs":900}}]"#;
+        assert_eq!(
+            send_ack(limited).unwrap(),
+            SendAck::Refused("rate_limited".into())
+        );
+        assert_eq!(send_ack(r#"[{"ok":true}]"#).unwrap(), SendAck::NoMessage);
+        assert!(send_ack("not json").is_err());
     }
 
     #[test]

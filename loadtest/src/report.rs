@@ -10,9 +10,10 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::{Args, Plan};
+use crate::client::OVERLOADED;
 use crate::client::{Outcome, Shared};
-use crate::procstat::{self, ProcessReport, Sample};
-use crate::stats::{self, Accounting, Errors, Percentiles, round3};
+use crate::procstat::{self, PeakCpu, ProcessReport, Sample};
+use crate::stats::{self, Accounting, Errors, Percentiles, Refusals, round3};
 
 /// Samples the server(s), this process, the processes named with `--aux-comm` and the whole
 /// machine every 250 ms while the run sleeps, and at marks.
@@ -22,6 +23,10 @@ pub(crate) struct Sampler {
     marks: BTreeMap<&'static str, Reading>,
     server_peak_kb: u64,
     own_peak_kb: u64,
+    /// Between the `measure_start` and `measure_end` marks.
+    measuring: bool,
+    server_cpu_peak: PeakCpu,
+    own_cpu_peak: PeakCpu,
 }
 
 #[derive(Clone, Default)]
@@ -40,6 +45,9 @@ impl Sampler {
             marks: BTreeMap::new(),
             server_peak_kb: 0,
             own_peak_kb: 0,
+            measuring: false,
+            server_cpu_peak: PeakCpu::new(Duration::from_secs(1)),
+            own_cpu_peak: PeakCpu::new(Duration::from_secs(1)),
         }
     }
 
@@ -51,9 +59,15 @@ impl Sampler {
         let own = procstat::sample("self");
         if let Some(s) = server {
             self.server_peak_kb = self.server_peak_kb.max(s.rss_kb);
+            if self.measuring {
+                self.server_cpu_peak.feed(s);
+            }
         }
         if let Some(s) = own {
             self.own_peak_kb = self.own_peak_kb.max(s.rss_kb);
+            if self.measuring {
+                self.own_cpu_peak.feed(s);
+            }
         }
         (server, own)
     }
@@ -63,7 +77,15 @@ impl Sampler {
     }
 
     pub(crate) fn mark(&mut self, name: &'static str) {
+        if name == "measure_start" {
+            self.measuring = true;
+        }
         let (server, own) = self.read();
+        if name == "measure_end" {
+            self.measuring = false;
+            self.server_cpu_peak.pause();
+            self.own_cpu_peak.pause();
+        }
         let reading = Reading {
             server,
             own,
@@ -100,7 +122,7 @@ impl Sampler {
         };
         let which = |r: &Reading| if server { r.server } else { r.own };
         let rss = |name: &str| pick(name).map_or(0, |s| s.rss_kb);
-        let hwm = ["measure_end", "settled", "connected"]
+        let hwm = ["end", "measure_end", "settled", "connected"]
             .iter()
             .find_map(|m| pick(m))
             .map_or(0, |s| s.hwm_kb);
@@ -111,6 +133,14 @@ impl Sampler {
             },
             cpu_percent_connect: self.cpu("before", "connected", which),
             cpu_percent: self.cpu("measure_start", "measure_end", which),
+            cpu_percent_peak: round3(match server {
+                true => self.server_cpu_peak.peak,
+                false => self.own_cpu_peak.peak,
+            }),
+            cpu_secs: match (pick("measure_start"), pick("measure_end")) {
+                (Some(a), Some(b)) => round3(procstat::busy_secs(&a, &b)),
+                _ => 0.0,
+            },
             rss_kb_before: rss("before"),
             rss_kb_after_connect: rss("settled"),
             rss_kb_peak: match server {
@@ -119,6 +149,14 @@ impl Sampler {
             },
             hwm_kb: hwm,
         }
+    }
+
+    /// The server's VmHWM once every client had joined (before any send).
+    fn joined_hwm_kb(&self) -> u64 {
+        ["settled", "connected"]
+            .iter()
+            .find_map(|m| self.marks.get(m).and_then(|r| r.server))
+            .map_or(0, |s| s.hwm_kb)
     }
 
     /// The `--aux-comm` processes and the whole machine.
@@ -198,6 +236,9 @@ pub(crate) struct ConnectReport {
     /// From the first connect to the last successful one.
     pub elapsed_secs: f64,
     pub per_sec: f64,
+    /// From the first connect to the last acknowledged join: what a crowd of users arriving
+    /// waits for.
+    pub join_elapsed_secs: f64,
     pub latency_ms: Percentiles,
     pub join_latency_ms: Percentiles,
 }
@@ -207,12 +248,34 @@ pub(crate) struct ConnectReport {
 pub(crate) struct SendReport {
     pub sent_total: u64,
     pub acked_total: u64,
+    /// Sends that left in the measured window, per second: the offered rate actually achieved
+    /// (open loop: compare with `targetRate`).
     pub sent_per_sec: f64,
+    /// The offered rate asked for (`--rate`; 0 in closed loop).
+    pub target_rate: f64,
     /// Acknowledged (durably stored) sends per second in the measured window.
     pub acked_per_sec: f64,
-    /// Sends with no ack when the run ended.
+    /// Sends with no ack when the run ended (after the drain): never answered.
     pub unanswered: u64,
+    /// Latency of accepted sends (send to `ok:true` ack).
     pub ack_latency_ms: Percentiles,
+    /// Refusing acks answered in the measured window, by code.
+    pub refused: Refusals,
+    pub refused_total: u64,
+    pub refused_per_sec: f64,
+    /// `overloaded` refusals (the designed answer past capacity).
+    pub overloaded: u64,
+    /// Send to refusing ack, every code.
+    pub refusal_latency_ms: Percentiles,
+    /// Send to `overloaded` ack.
+    pub overloaded_latency_ms: Percentiles,
+    /// Open loop: how late sends left against their schedule (the load generator keeping up).
+    pub schedule_lag_ms: Percentiles,
+    /// Open-loop sends dropped because their sender was over 1 s behind schedule.
+    pub skipped_late: u64,
+    /// Accepted sends acked in the drain's last second (not in `ackedTotal`, not expected by
+    /// receivers: their broadcast may still be on the way when the run stops).
+    pub acked_late: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -255,6 +318,12 @@ pub(crate) struct ServerReport {
     pub process: ProcessReport,
     /// (RSS after connect − RSS before) / connections.
     pub rss_per_connection_kb: f64,
+    /// (peak RSS, VmHWM, once every client joined − RSS before) / joined connections.
+    pub peak_rss_per_joined_kb: f64,
+    /// Server CPU time per `message:new` received in the measured window, µs.
+    pub cpu_us_per_delivery: f64,
+    /// Server CPU time per accepted send in the measured window, µs.
+    pub cpu_us_per_accepted_send: f64,
 }
 
 impl Summary {
@@ -280,10 +349,16 @@ pub(crate) fn build(
     let mut errors = Errors::default();
     let mut unanswered = 0;
     let mut sent_total = 0;
+    let mut refused = Refusals::default();
+    let mut skipped_late = 0;
+    let mut acked_late = 0;
     for o in outcomes {
+        acked_late += o.acked_late;
         errors.merge(&o.errors);
         unanswered += o.unanswered;
         sent_total += o.sent;
+        refused.merge(&o.refused);
+        skipped_late += o.skipped_late;
     }
     if unanswered > 0 {
         *errors.0.entry("ack_missing".into()).or_insert(0) += unanswered;
@@ -318,18 +393,26 @@ pub(crate) fn build(
         true => (last_us - first_us) as f64 / 1e6,
         false => timing.connect_secs,
     };
-    let per = |n: u64| match timing.measured_secs > 0.0 {
-        true => round3(n as f64 / timing.measured_secs),
-        false => 0.0,
-    };
+    let per = |n: u64| stats::per_sec(n, timing.measured_secs);
+    let joined = c.joined.load(Ordering::Relaxed);
+    let last_joined_us = c.last_joined_us.load(Ordering::Relaxed);
+    let delivered_measured = c.delivered_measured.load(Ordering::Relaxed);
+    let acked_measured = c.acked_measured.load(Ordering::Relaxed);
     let server = (!args.server_pids.is_empty()).then(|| {
         let process = sampler.process(true);
         let grown = process.rss_kb_after_connect as f64 - process.rss_kb_before as f64;
+        let peak_grown = sampler.joined_hwm_kb() as f64 - process.rss_kb_before as f64;
         ServerReport {
             rss_per_connection_kb: match connected {
                 0 => 0.0,
                 n => round3(grown / n as f64),
             },
+            peak_rss_per_joined_kb: match joined {
+                0 => 0.0,
+                n => round3(peak_grown / n as f64),
+            },
+            cpu_us_per_delivery: stats::cpu_micros_per(process.cpu_secs, delivered_measured),
+            cpu_us_per_accepted_send: stats::cpu_micros_per(process.cpu_secs, acked_measured),
             process,
         }
     });
@@ -343,11 +426,15 @@ pub(crate) fn build(
         connect: ConnectReport {
             attempted: plan.clients,
             connected,
-            joined: c.joined.load(Ordering::Relaxed),
+            joined,
             failed: plan.clients as u64 - connected.min(plan.clients as u64),
             elapsed_secs: round3(connect_elapsed),
             per_sec: match connect_elapsed > 0.0 {
                 true => round3(connected as f64 / connect_elapsed),
+                false => 0.0,
+            },
+            join_elapsed_secs: match last_joined_us > first_us {
+                true => round3((last_joined_us - first_us) as f64 / 1e6),
                 false => 0.0,
             },
             latency_ms: Percentiles::of(&shared.connect.merged()?),
@@ -357,12 +444,25 @@ pub(crate) fn build(
             sent_total,
             acked_total,
             sent_per_sec: per(c.sent_measured.load(Ordering::Relaxed)),
-            acked_per_sec: per(c.acked_measured.load(Ordering::Relaxed)),
+            target_rate: match plan.closed_loop {
+                true => 0.0,
+                false => plan.rate,
+            },
+            acked_per_sec: per(acked_measured),
             unanswered,
             ack_latency_ms: Percentiles::of(&shared.ack.merged()?),
+            refused_total: refused.total(),
+            refused_per_sec: per(refused.total()),
+            overloaded: refused.of(OVERLOADED),
+            refused,
+            refusal_latency_ms: Percentiles::of(&shared.refusal.merged()?),
+            overloaded_latency_ms: Percentiles::of(&shared.refusal_overloaded.merged()?),
+            schedule_lag_ms: Percentiles::of(&shared.send_lag.merged()?),
+            skipped_late,
+            acked_late,
         },
         delivery: DeliveryReport {
-            per_sec: per(c.delivered_measured.load(Ordering::Relaxed)),
+            per_sec: per(delivered_measured),
             latency_ms: Percentiles::of(&shared.delivery.merged()?),
             accounting,
             receivers_with_loss: with_loss,
@@ -413,16 +513,17 @@ pub(crate) fn write(args: &Args, plan: &Plan, summary: &Summary) -> anyhow::Resu
 
 /// The one-line summary printed on stdout.
 pub(crate) fn line(s: &Summary) -> String {
-    let (cpu, rss, per_conn) = match &s.server {
+    let (cpu, rss, per_conn, per_delivery) = match &s.server {
         Some(r) => (
             format!("{:.0}%", r.process.cpu_percent),
-            format!("{}MB", r.process.rss_kb_peak / 1024),
+            format!("{}MB", r.process.hwm_kb.max(r.process.rss_kb_peak) / 1024),
             format!("{:.1}KB", r.rss_per_connection_kb),
+            format!("{:.1}us", r.cpu_us_per_delivery),
         ),
-        None => ("-".into(), "-".into(), "-".into()),
+        None => ("-".into(), "-".into(), "-".into(), "-".into()),
     };
     format!(
-        "scenario={} target={} clients={}/{} connect/s={:.0} connect_p99={:.1}ms sent/s={:.0} acked/s={:.0} ack_p50={:.2}ms ack_p99={:.2}ms delivered/s={:.0} p50={:.2}ms p90={:.2}ms p99={:.2}ms p99.9={:.2}ms lost={} dup={} errors={} server_cpu={} server_rss={} rss/conn={} loadgen_cpu={:.0}%",
+        "scenario={} target={} clients={}/{} connect/s={:.0} connect_p99={:.1}ms sent/s={:.0} acked/s={:.0} ack_p50={:.2}ms ack_p99={:.2}ms refused/s={:.0} overloaded={} refusal_p99={:.2}ms unanswered={} delivered/s={:.0} p50={:.2}ms p90={:.2}ms p99={:.2}ms p99.9={:.2}ms lost={} dup={} errors={} server_cpu={} server_rss={} rss/conn={} cpu/delivery={} joined_in={:.2}s loadgen_cpu={:.0}%",
         s.scenario,
         s.target,
         s.connect.joined,
@@ -433,6 +534,10 @@ pub(crate) fn line(s: &Summary) -> String {
         s.sends.acked_per_sec,
         s.sends.ack_latency_ms.p50,
         s.sends.ack_latency_ms.p99,
+        s.sends.refused_per_sec,
+        s.sends.overloaded,
+        s.sends.refusal_latency_ms.p99,
+        s.sends.unanswered,
         s.delivery.per_sec,
         s.delivery.latency_ms.p50,
         s.delivery.latency_ms.p90,
@@ -444,6 +549,8 @@ pub(crate) fn line(s: &Summary) -> String {
         cpu,
         rss,
         per_conn,
+        per_delivery,
+        s.connect.join_elapsed_secs,
         s.loadgen.cpu_percent,
     )
 }

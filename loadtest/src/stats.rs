@@ -204,6 +204,49 @@ impl Errors {
     }
 }
 
+/// Refusing acks by error code (`overloaded`, `rate_limited`, …). A refusal is an answer: the
+/// send was not stored, so it is neither acked nor lost.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Refusals(pub BTreeMap<String, u64>);
+
+impl Refusals {
+    pub(crate) fn count(&mut self, code: &str) {
+        *self.0.entry(code.to_owned()).or_insert(0) += 1;
+    }
+
+    pub(crate) fn merge(&mut self, other: &Refusals) {
+        for (k, v) in &other.0 {
+            *self.0.entry(k.clone()).or_insert(0) += v;
+        }
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.0.values().sum()
+    }
+
+    /// Refusals with `code`.
+    pub(crate) fn of(&self, code: &str) -> u64 {
+        self.0.get(code).copied().unwrap_or(0)
+    }
+}
+
+/// Events per second over a window (0 for an empty window), rounded like every figure.
+pub(crate) fn per_sec(n: u64, secs: f64) -> f64 {
+    match secs > 0.0 {
+        true => round3(n as f64 / secs),
+        false => 0.0,
+    }
+}
+
+/// Server CPU time per event in µs (per delivery, per accepted send): busy CPU seconds over a
+/// window divided by what the window produced; 0 when it produced nothing.
+pub(crate) fn cpu_micros_per(busy_secs: f64, n: u64) -> f64 {
+    match n {
+        0 => 0.0,
+        n => round3(busy_secs * 1e6 / n as f64),
+    }
+}
+
 /// Sorted, distinct acknowledged seqs per conversation, from every sender's own list.
 pub(crate) fn acked_by_conversation(
     rooms: usize,
@@ -308,6 +351,31 @@ mod tests {
     fn acks_are_grouped_sorted_and_deduplicated_per_conversation() {
         let by = acked_by_conversation(2, vec![(0, vec![3, 1]), (1, vec![2]), (0, vec![2, 1])]);
         assert_eq!(by, vec![vec![1, 2, 3], vec![2]]);
+    }
+
+    #[test]
+    fn refusals_add_up_by_code() {
+        let mut a = Refusals::default();
+        a.count("overloaded");
+        a.count("overloaded");
+        let mut b = Refusals::default();
+        b.count("service_unavailable");
+        b.count("overloaded");
+        a.merge(&b);
+        assert_eq!(a.of("overloaded"), 3);
+        assert_eq!(a.of("service_unavailable"), 1);
+        assert_eq!(a.of("rate_limited"), 0);
+        assert_eq!(a.total(), 4);
+    }
+
+    #[test]
+    fn rates_and_cpu_per_event() {
+        // 30 s window: 300,000 sends offered is 10,000/s.
+        assert_eq!(per_sec(300_000, 30.0), 10_000.0);
+        assert_eq!(per_sec(5, 0.0), 0.0);
+        // 1.5 CPU-seconds for 1,500,000 deliveries: 1 µs each.
+        assert_eq!(cpu_micros_per(1.5, 1_500_000), 1.0);
+        assert_eq!(cpu_micros_per(1.5, 0), 0.0);
     }
 
     #[test]
