@@ -30,6 +30,7 @@ mod import;
 mod membership;
 mod messages;
 mod observability;
+mod overload;
 mod ops;
 mod redis_modes;
 mod reload;
