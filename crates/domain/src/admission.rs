@@ -160,7 +160,11 @@ impl Admission {
         state.dropping = !self.config.target.is_zero()
             && elapsed < window * 2
             && state.window_min.is_some_and(|min| min > self.config.target);
-        state.last_stored = if elapsed < window * 2 { state.stored } else { 0 };
+        state.last_stored = if elapsed < window * 2 {
+            state.stored
+        } else {
+            0
+        };
         state.stored = 0;
         state.window_min = None;
         state.window_start = Some(now);

@@ -9,8 +9,8 @@ use confab_domain::ports::{Event, Notifier};
 use serde::Serialize;
 use serde_json::json;
 use socketioxide::SocketIo;
-use socketioxide::{BroadcastError, SocketError};
 use socketioxide::adapter::Adapter;
+use socketioxide::{BroadcastError, SocketError};
 
 use crate::rooms::{conversation_room, root, user_room};
 
