@@ -55,6 +55,14 @@ pub enum Error {
         /// How long until the next attempt can succeed (`retryAfterMs` on the wire).
         retry_after: Duration,
     },
+    /// The node has more sends in flight than it can store within its budget (see
+    /// [`Admission`](crate::admission::Admission)); refused before any database work. Try
+    /// again after `retry_after`.
+    #[error("the server is overloaded, try again shortly")]
+    Overloaded {
+        /// When the queue is expected to have drained (`details.retryAfterMs` on the wire).
+        retry_after: Duration,
+    },
     /// The request body exceeds a size limit.
     #[error("{0}")]
     TooLarge(String),
@@ -149,6 +157,7 @@ impl Error {
             Self::Conflict(_) => "conflict",
             Self::LimitReached { code, .. } => code,
             Self::RateLimited { .. } => "rate_limited",
+            Self::Overloaded { .. } => "overloaded",
             Self::TooLarge(_) => "payload_too_large",
             Self::UnsupportedType(_) => "unsupported_media_type",
             Self::Unavailable(_) => "service_unavailable",

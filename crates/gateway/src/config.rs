@@ -40,6 +40,12 @@ pub struct GatewayConfig {
     /// whole life. engineioxide's default is 4 KiB; 1 KiB holds a few chat events and saves
     /// ~3 KB per idle connection (larger frames just take more reads).
     pub ws_read_buffer: usize,
+    /// Packets queued for one socket at most (the engine's `max_buffer_size`). A socket whose
+    /// queue is full misses what is broadcast to it (counted in
+    /// `confab_socket_deliveries_dropped_total`) and is closed at its next ping, whose packet
+    /// no longer fits: a client that stops reading costs at most this many packets, and
+    /// recovers with `message:sync` after reconnecting.
+    pub max_buffer_size: usize,
     /// Sockets one user may hold on this node (0: no cap); more handshakes are refused with
     /// `too_many_sockets`.
     #[serde(skip)]
@@ -62,6 +68,7 @@ impl Default for GatewayConfig {
             sync_max: 500,
             presence_interval: Duration::from_secs(5),
             ws_read_buffer: 1024,
+            max_buffer_size: 128,
             sockets_per_user: 20,
             rooms_per_socket: 200,
         }

@@ -195,7 +195,15 @@ async fn accept<A: Adapter>(
         if let Some(SessionTimer(timer)) = s.extensions.get::<SessionTimer>() {
             timer.abort();
         }
-        connection.in_scope(|| tracing::info!(?reason, "socket disconnected"));
+        connection.in_scope(|| match reason {
+            // No pong in time, or the ping did not fit in a full outgoing queue: a client
+            // that stopped reading (a slow consumer) ends here, its queue bounded.
+            DisconnectReason::HeartbeatTimeout => tracing::info!(
+                ?reason,
+                "socket disconnected: no pong, or its outgoing queue stayed full (slow consumer); it recovers with message:sync"
+            ),
+            _ => tracing::info!(?reason, "socket disconnected"),
+        });
         async move { presence::socket_disconnected(&hub, &s, &identity).await }
     });
     Ok(())

@@ -23,6 +23,8 @@ pub const SEND_ACK_SECONDS: &str = "confab_send_ack_seconds";
 pub const ERRORS: &str = "confab_errors_total";
 /// Sockets disconnected because their token expired (`session:expired`).
 pub const SESSIONS_EXPIRED: &str = "confab_sessions_expired_total";
+/// Deliveries skipped because the socket's outgoing queue was full, by `event`.
+pub const DROPPED: &str = "confab_socket_deliveries_dropped_total";
 /// Time from a new message's `createdAt` to its `message:new` leaving this node.
 pub const DELIVERY_SECONDS: &str = "confab_delivery_seconds";
 
@@ -61,9 +63,17 @@ pub fn describe() {
     );
     let _ = metrics::histogram!(DELIVERY_SECONDS);
     metrics::describe_counter!(
+        DROPPED,
+        "Broadcast deliveries skipped because the socket's outgoing queue was full (a slow consumer, closed at its next ping), by event name"
+    );
+    metrics::describe_counter!(
         SESSIONS_EXPIRED,
         "Sockets disconnected because their token expired (session:expired)"
     );
+}
+
+pub(crate) fn dropped(event: &'static str, sockets: usize) {
+    metrics::counter!(DROPPED, "event" => event).increment(sockets as u64);
 }
 
 pub(crate) fn session_expired() {

@@ -10,8 +10,13 @@ use serde::Serialize;
 use serde_json::json;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
+use socketioxide::{BroadcastError, SocketError};
 
 use crate::rooms::{conversation_room, root, user_room};
+
+/// Slow-consumer warnings: a few a second, however many broadcasts skip a full socket.
+static SLOW_CONSUMERS: confab_domain::logs::LogGate =
+    confab_domain::logs::LogGate::new(2, std::time::Duration::from_secs(1));
 
 /// One broadcast in this many is counted for the fan-out metric, and its count scaled up.
 /// Counting a room's sockets on this node builds a list of them (a lookup per socket): in a
@@ -54,9 +59,31 @@ impl<A: Adapter> SocketNotifier<A> {
             }),
             false => 0,
         };
-        if let Err(e) = root.to(room).emit(event, payload).await {
-            // The change is stored; clients that missed it recover with `message:sync`.
-            tracing::warn!(event, error = %e, "broadcast failed");
+        match root.to(room).emit(event, payload).await {
+            Ok(()) => {}
+            Err(BroadcastError::Socket(errors)) => {
+                // Sockets whose outgoing queue is full (their client stopped reading) miss
+                // this event; the engine closes each at its next ping, which no longer fits in
+                // the queue, and the client recovers with `message:sync` after reconnecting.
+                // The queue stays bounded (`max_buffer_size` packets); nothing else waits.
+                let full = errors
+                    .iter()
+                    .filter(|e| matches!(e, SocketError::InternalChannelFull))
+                    .count();
+                if full > 0 {
+                    crate::metrics::dropped(event, full);
+                    confab_domain::gated_warn!(
+                        SLOW_CONSUMERS,
+                        event,
+                        sockets = full,
+                        "broadcast skipped sockets whose outgoing queue is full (slow consumers; closed at their next ping)"
+                    );
+                }
+            }
+            Err(e) => {
+                // The change is stored; clients that missed it recover with `message:sync`.
+                tracing::warn!(event, error = %e, "broadcast failed");
+            }
         }
         crate::metrics::broadcast(event, local);
     }

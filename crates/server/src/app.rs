@@ -108,6 +108,7 @@ impl App {
                     .with_files(database.store())
                     .with_flags(config.features.messaging.flags())
                     .with_max_reactions(config.limits.max_reactions_per_message)
+                    .with_admission(config.limits.admission())
                     .build(limiter, notifier),
             )
         };

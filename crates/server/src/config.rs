@@ -148,6 +148,17 @@ impl Default for AnalyticsConfig {
 /// [`Config::gateway`].
 pub type RealtimeConfig = confab_gateway::GatewayConfig;
 
+impl LimitsConfig {
+    /// The admission control of sends these limits configure.
+    pub fn admission(&self) -> confab_domain::admission::AdmissionConfig {
+        confab_domain::admission::AdmissionConfig {
+            max_in_flight: self.sends_in_flight,
+            target: self.send_queue_target,
+            ..confab_domain::admission::AdmissionConfig::default()
+        }
+    }
+}
+
 impl Config {
     /// The gateway's settings: `[realtime]` with the caps of `[limits]`
     /// (`CONFAB_LIMITS__SOCKETS_PER_USER` / `ROOMS_PER_SOCKET`), and a read buffer of at
@@ -258,6 +269,14 @@ pub struct LimitsConfig {
     /// Failed authentications one client address may make at once before
     /// `unauthenticated_per_minute` applies.
     pub unauthenticated_burst: u32,
+    /// `CONFAB_LIMITS__SENDS_IN_FLIGHT`: sends (socket and REST) this node works on at once,
+    /// from admission to the broadcast; more are refused with `overloaded` (0: no cap).
+    pub sends_in_flight: u32,
+    /// `CONFAB_LIMITS__SEND_QUEUE_TARGET` (e.g. `100ms`): when even the fastest send of a
+    /// 100 ms window waited longer than this from its receipt to its commit, new sends are
+    /// refused with `overloaded` until the delay falls (`0s`: the delay is not watched).
+    #[serde(with = "humantime_serde")]
+    pub send_queue_target: Duration,
 }
 
 impl Default for LimitsConfig {
@@ -266,6 +285,7 @@ impl Default for LimitsConfig {
         let rates = confab_domain::limits::Limits::default();
         let files = confab_http::files::FileSettings::default();
         let gateway = confab_gateway::GatewayConfig::default();
+        let admission = confab_domain::admission::AdmissionConfig::default();
         Self {
             messages_per_minute: rates.messages.limit,
             uploads_per_hour: rates.uploads.limit,
@@ -282,6 +302,8 @@ impl Default for LimitsConfig {
             upload_max_parts: files.max_parts,
             unauthenticated_per_minute: 60,
             unauthenticated_burst: 120,
+            sends_in_flight: admission.max_in_flight,
+            send_queue_target: admission.target,
         }
     }
 }

@@ -51,6 +51,9 @@ pub fn assemble<A: Adapter + DefinedAdapter>(
         .ws_max_message_size(ws_max)
         .ws_max_frame_size(ws_max)
         .ws_read_buffer_size(gateway.ws_read_buffer)
+        // A bounded queue per socket: a slow consumer costs at most this many packets, then
+        // misses broadcasts and is closed at its next ping (see `GatewayConfig`).
+        .max_buffer_size(gateway.max_buffer_size.max(1))
         .with_adapter::<A>(adapter)
         .build_layer();
     let services = services(Arc::new(SocketNotifier::new(io.clone())));

@@ -726,11 +726,14 @@ export interface components {
             /**
              * @description snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`,
              *     `not_a_project_member`, `not_found`, `conflict`, `too_many_reactions`,
-             *     `rate_limited`, `payload_too_large`, `unsupported_media_type`, `messaging_disabled`,
-             *     `service_unavailable`, `internal_error`, ...
+             *     `rate_limited`, `overloaded`, `payload_too_large`, `unsupported_media_type`,
+             *     `messaging_disabled`, `service_unavailable`, `internal_error`, ...
              */
             code: string;
-            /** @description Validation failures: the problems by field path; REST rate limits: `retryAfterMs`. */
+            /**
+             * @description Validation failures: the problems by field path; REST rate limits and `overloaded`:
+             *     `retryAfterMs`.
+             */
             details?: Record<string, never> | null;
             /** @description Human-readable, in English; never a stack trace or SQL. Not for matching: use `code`. */
             message: string;

@@ -13,7 +13,9 @@ use super::Error;
 
 /// Where a failure is answered. The contract puts the retry hint of a rate limit in a
 /// different place on each: REST in `details.retryAfterMs` (beside a `Retry-After`
-/// header), socket acks beside `code` as `retryAfterMs`.
+/// header), socket acks beside `code` as `retryAfterMs`. `overloaded` has it in
+/// `details.retryAfterMs` on both (and beside `code` on sockets too, where clients look for
+/// a rate limit's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Surface {
     /// An HTTP response.
@@ -37,8 +39,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// snake_case, stable: `validation_failed`, `unauthorized`, `forbidden`,
     /// `not_a_project_member`, `not_found`, `conflict`, `too_many_reactions`,
-    /// `rate_limited`, `payload_too_large`, `unsupported_media_type`, `messaging_disabled`,
-    /// `service_unavailable`, `internal_error`, ...
+    /// `rate_limited`, `overloaded`, `payload_too_large`, `unsupported_media_type`,
+    /// `messaging_disabled`, `service_unavailable`, `internal_error`, ...
     pub code: String,
     /// Human-readable, in English; never a stack trace or SQL. Not for matching: use `code`.
     pub message: String,
@@ -47,7 +49,8 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub retry_after_ms: Option<u64>,
-    /// Validation failures: the problems by field path; REST rate limits: `retryAfterMs`.
+    /// Validation failures: the problems by field path; REST rate limits and `overloaded`:
+    /// `retryAfterMs`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub details: Option<Value>,
@@ -77,9 +80,12 @@ pub fn body(error: &Error, surface: Surface) -> ErrorBody {
     }
     if let Some(wait) = retry_after(error) {
         let millis = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
-        match surface {
-            Surface::Rest => body.error.details = Some(json!({ "retryAfterMs": millis })),
-            Surface::Socket => body.error.retry_after_ms = Some(millis),
+        let overloaded = matches!(error, Error::Overloaded { .. });
+        if surface == Surface::Rest || overloaded {
+            body.error.details = Some(json!({ "retryAfterMs": millis }));
+        }
+        if surface == Surface::Socket {
+            body.error.retry_after_ms = Some(millis);
         }
     }
     body
@@ -96,7 +102,7 @@ pub fn status(error: &Error) -> u16 {
         Error::RateLimited { .. } => 429,
         Error::TooLarge(_) => 413,
         Error::UnsupportedType(_) => 415,
-        Error::Unavailable(_) => 503,
+        Error::Unavailable(_) | Error::Overloaded { .. } => 503,
         Error::Internal(_) => 500,
     }
 }
@@ -104,7 +110,9 @@ pub fn status(error: &Error) -> u16 {
 /// How long a refused caller should wait before trying again, when the error says.
 pub fn retry_after(error: &Error) -> Option<Duration> {
     match error {
-        Error::RateLimited { retry_after, .. } => Some(*retry_after),
+        Error::RateLimited { retry_after, .. } | Error::Overloaded { retry_after } => {
+            Some(*retry_after)
+        }
         _ => None,
     }
 }
@@ -171,6 +179,32 @@ mod tests {
         );
         assert_eq!(status(&limited()), 429);
         assert_eq!(retry_after(&limited()), Some(Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn overload_is_a_503_with_its_retry_hint_in_details_on_both_surfaces() {
+        let error = Error::Overloaded {
+            retry_after: Duration::from_millis(250),
+        };
+        assert_eq!(
+            json(&error, Surface::Rest),
+            json!({ "error": {
+                "code": "overloaded",
+                "message": "the server is overloaded, try again shortly",
+                "details": { "retryAfterMs": 250 },
+            }})
+        );
+        assert_eq!(
+            json(&error, Surface::Socket),
+            json!({ "error": {
+                "code": "overloaded",
+                "message": "the server is overloaded, try again shortly",
+                "retryAfterMs": 250,
+                "details": { "retryAfterMs": 250 },
+            }})
+        );
+        assert_eq!(status(&error), 503);
+        assert_eq!(retry_after(&error), Some(Duration::from_millis(250)));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Sending, reading and changing messages.
 
+use std::time::Instant;
+
 use super::Services;
 use crate::error::{Error, Result};
 use crate::identity::Identity;
@@ -23,7 +25,8 @@ impl Services {
     /// Validates, authorizes, rate-limits and stores a message, then broadcasts
     /// `message:new`. `on_stored` runs after the commit and before the broadcast (the socket
     /// event acks there); a retry with a known `clientMsgId` returns the stored message and
-    /// broadcasts nothing.
+    /// broadcasts nothing. The same as [`Services::send_message_received`] for a send
+    /// received now.
     pub async fn send_message(
         &self,
         actor: &Identity,
@@ -31,7 +34,29 @@ impl Services {
         input: SendMessageInput,
         on_stored: impl FnOnce(&Sent) + Send,
     ) -> Result<Sent> {
+        self.send_message_received(actor, conversation, input, Instant::now(), on_stored)
+            .await
+    }
+
+    /// [`Services::send_message`] for a send received at `received` (the time it waited
+    /// before reaching here counts toward the node's queueing delay). Past the node's
+    /// admission budget it is refused with `overloaded` after validation and before any
+    /// database work; its place is held until the broadcast is published.
+    pub async fn send_message_received(
+        &self,
+        actor: &Identity,
+        conversation: ConversationId,
+        input: SendMessageInput,
+        received: Instant,
+        on_stored: impl FnOnce(&Sent) + Send,
+    ) -> Result<Sent> {
         let valid = input.parse()?;
+        let permit = self
+            .admission
+            .admit(Instant::now())
+            .map_err(|refused| Error::Overloaded {
+                retry_after: refused.retry_after,
+            })?;
         let access = self.access(conversation, actor.user_id).await?;
         policy::may_post(actor, &access)?;
         if let Err(limited) = self.limit(actor.user_id, LimitKind::Messages).await {
@@ -73,11 +98,13 @@ impl Services {
                 created: false,
             },
         };
+        permit.stored(received, Instant::now());
         on_stored(&sent);
         if sent.created {
             self.publish(Event::MessageCreated(sent.message.clone()))
                 .await;
         }
+        drop(permit);
         Ok(sent)
     }
 

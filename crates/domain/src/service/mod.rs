@@ -15,6 +15,7 @@ pub use files::{NewFile, UploadPermit};
 pub use messages::Sent;
 
 use crate::admin::ports::{AdminRepository, UnavailableAdmin};
+use crate::admission::{Admission, AdmissionConfig};
 use crate::error::{Error, Result};
 use crate::identity::{Identity, MessagingFlags};
 use crate::ids::{ConversationId, UserId};
@@ -44,6 +45,8 @@ pub struct Services {
     known_users: Mutex<HashMap<UserId, Profile>>,
     /// Distinct emoji one message may carry (`MAX_REACTIONS_PER_MESSAGE`; 0: no cap).
     max_reactions: u32,
+    /// The sends this node takes on at once (see [`Admission`]).
+    admission: Arc<Admission>,
 }
 
 impl std::fmt::Debug for Services {
@@ -67,6 +70,7 @@ pub struct ServicesBuilder {
     files: Arc<dyn crate::files::FileRepository>,
     flags: MessagingFlags,
     max_reactions: u32,
+    admission: AdmissionConfig,
 }
 
 impl std::fmt::Debug for ServicesBuilder {
@@ -101,6 +105,13 @@ impl ServicesBuilder {
         self
     }
 
+    /// Admission control for sends (default: [`AdmissionConfig::OFF`], nothing refused; a
+    /// server passes its configured limits).
+    pub fn with_admission(mut self, admission: AdmissionConfig) -> Self {
+        self.admission = admission;
+        self
+    }
+
     /// The use cases, limited by `limiter` and broadcasting through `notifier`, on the
     /// system clock.
     pub fn build(self, limiter: Arc<dyn RateLimiter>, notifier: Arc<dyn Notifier>) -> Services {
@@ -115,6 +126,7 @@ impl ServicesBuilder {
             flags: RwLock::new(self.flags),
             known_users: Mutex::new(HashMap::new()),
             max_reactions: self.max_reactions,
+            admission: Arc::new(Admission::new(self.admission)),
         }
     }
 }
@@ -129,6 +141,7 @@ impl Services {
             files: Arc::new(crate::files::UnavailableFiles),
             flags: MessagingFlags::default(),
             max_reactions: DEFAULT_MAX_REACTIONS,
+            admission: AdmissionConfig::OFF,
         }
     }
 

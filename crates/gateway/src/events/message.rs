@@ -33,7 +33,7 @@ pub(crate) async fn send<A: Adapter>(
     let mut answered = None;
     let sent = hub
         .services
-        .send_message(me, conversation_id, message, |sent| {
+        .send_message_received(me, conversation_id, message, received, |sent| {
             let outcome = Reply::of(&Stored {
                 message: &sent.message,
             });

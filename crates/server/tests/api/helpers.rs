@@ -272,6 +272,10 @@ impl TestApp {
         config.limits.conversations_per_hour = 0;
         config.limits.reads_per_minute = 0;
         config.limits.sockets_per_user = 0;
+        // Admission control refuses by load, which a busy test machine's timing would set
+        // off: off here, like the rate limits; tests of it set their own.
+        config.limits.sends_in_flight = 0;
+        config.limits.send_queue_target = Duration::ZERO;
         config.shutdown_timeout = Duration::from_secs(2);
         configure(&mut config);
         Self::start(config, Arc::new(db), dir).await

@@ -31,6 +31,7 @@ mod membership;
 mod messages;
 mod observability;
 mod ops;
+mod overload;
 mod redis_modes;
 mod reload;
 mod search;

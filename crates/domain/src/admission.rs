@@ -1,0 +1,330 @@
+//! Admission control for sends: past the node's capacity, a send is refused at the door
+//! (`overloaded`, with a retry hint) instead of waiting seconds in the database pool's queue.
+//! Refusing costs a lock and a comparison; it happens before any database work.
+//!
+//! Two signals, either of which refuses:
+//! - a hard cap on the sends in flight (admitted, not yet stored, acked and broadcast);
+//! - the queueing delay, as CoDel measures it: each admitted send reports how long it took
+//!   from its receipt to its commit. When even the fastest send of a whole window took
+//!   longer than the target, a standing queue has formed, and new sends are refused until a
+//!   window ends with a send under the target (or with none, the queue having drained).
+//!   A lone send that is merely slow (a slow disk) is no queue: the delay refuses only while
+//!   several sends are in flight.
+//!
+//! Time is passed in (`now`), so the logic is tested with a fake clock.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// The delay refuses only while at least this many sends are in flight: a lone send on a
+/// slow disk waits for its own commit, not in a queue (CoDel likewise never drops when its
+/// queue holds a single packet).
+const MIN_QUEUE: u32 = 8;
+
+/// The longest retry hint: beyond it, a client is better off with its own backoff.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The shortest retry hint (a client that retries sooner meets the same queue).
+const MIN_RETRY_AFTER: Duration = Duration::from_millis(50);
+
+/// The admission settings (`CONFAB_LIMITS__SENDS_IN_FLIGHT`, `SEND_QUEUE_TARGET`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdmissionConfig {
+    /// Sends in flight on this node at most (0: no cap).
+    pub max_in_flight: u32,
+    /// The queueing delay (receipt to commit) the node tolerates as a standing queue
+    /// (zero: the delay is not watched).
+    pub target: Duration,
+    /// The window the delay is judged over: a standing queue is one that lasts this long.
+    pub window: Duration,
+}
+
+impl AdmissionConfig {
+    /// Nothing is refused.
+    pub const OFF: Self = Self {
+        max_in_flight: 0,
+        target: Duration::ZERO,
+        window: Duration::from_millis(100),
+    };
+}
+
+impl Default for AdmissionConfig {
+    /// 256 sends in flight, a 100 ms target over 100 ms windows: at the ~1,000 sends/s a node
+    /// stores, 256 in flight is a quarter of a second of work (Little's law), the acceptance
+    /// bound on an accepted send's ack.
+    fn default() -> Self {
+        Self {
+            max_in_flight: 256,
+            target: Duration::from_millis(100),
+            window: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Why a send was refused, and when to come back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// The retry hint: the estimated time for the sends in flight to drain, clamped to
+    /// 50 ms-5 s.
+    pub retry_after: Duration,
+}
+
+#[derive(Debug)]
+struct State {
+    in_flight: u32,
+    /// Start of the current window.
+    window_start: Option<Instant>,
+    /// The least delay reported in the current window.
+    window_min: Option<Duration>,
+    /// Sends stored in the current window, and in the last complete one.
+    stored: u32,
+    last_stored: u32,
+    /// The last complete window's least delay was above the target: refuse.
+    dropping: bool,
+}
+
+/// The admission gate of one node. Shared: hold it in an `Arc`.
+#[derive(Debug)]
+pub struct Admission {
+    config: AdmissionConfig,
+    state: Mutex<State>,
+}
+
+/// One admitted send. Report its commit with [`Permit::stored`]; dropping it (after the
+/// broadcast, or on a failure) frees its place.
+#[derive(Debug)]
+pub struct Permit {
+    admission: Arc<Admission>,
+}
+
+impl Admission {
+    /// A gate with `config`.
+    pub fn new(config: AdmissionConfig) -> Self {
+        Self {
+            config,
+            state: Mutex::new(State {
+                in_flight: 0,
+                window_start: None,
+                window_min: None,
+                stored: 0,
+                last_stored: 0,
+                dropping: false,
+            }),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> AdmissionConfig {
+        self.config
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits a send received now, or refuses it with a retry hint.
+    pub fn admit(self: &Arc<Self>, now: Instant) -> Result<Permit, Refused> {
+        let mut state = self.lock();
+        self.roll(&mut state, now);
+        let capped = self.config.max_in_flight > 0 && state.in_flight >= self.config.max_in_flight;
+        let queued = state.dropping && state.in_flight >= MIN_QUEUE;
+        if capped || queued {
+            return Err(Refused {
+                retry_after: self.retry_after(&state),
+            });
+        }
+        state.in_flight += 1;
+        Ok(Permit {
+            admission: Arc::clone(self),
+        })
+    }
+
+    /// Sends in flight now.
+    pub fn in_flight(&self) -> u32 {
+        self.lock().in_flight
+    }
+
+    /// Ends the windows that are over by `now`: a window whose least delay stayed above the
+    /// target turns refusing on; one with a send under it, or with none stored at all (the
+    /// queue is empty or refused away), turns it off.
+    fn roll(&self, state: &mut State, now: Instant) {
+        let window = self.config.window.max(Duration::from_millis(1));
+        let Some(start) = state.window_start else {
+            state.window_start = Some(now);
+            return;
+        };
+        let elapsed = now.saturating_duration_since(start);
+        if elapsed < window {
+            return;
+        }
+        state.dropping = !self.config.target.is_zero()
+            && elapsed < window * 2
+            && state.window_min.is_some_and(|min| min > self.config.target);
+        state.last_stored = if elapsed < window * 2 {
+            state.stored
+        } else {
+            0
+        };
+        state.stored = 0;
+        state.window_min = None;
+        state.window_start = Some(now);
+    }
+
+    /// The time the sends in flight take to drain at the last window's rate.
+    fn retry_after(&self, state: &State) -> Duration {
+        let window = self.config.window;
+        let estimate = match state.last_stored {
+            0 => window * 2,
+            rate => window.saturating_mul(state.in_flight.max(1)) / rate,
+        };
+        estimate.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER)
+    }
+
+    fn stored(&self, delay: Duration, now: Instant) {
+        let mut state = self.lock();
+        self.roll(&mut state, now);
+        state.stored += 1;
+        state.window_min = Some(state.window_min.map_or(delay, |min| min.min(delay)));
+    }
+}
+
+impl Permit {
+    /// The send received at `received` was committed at `now`.
+    pub fn stored(&self, received: Instant, now: Instant) {
+        self.admission
+            .stored(now.saturating_duration_since(received), now);
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut state = self.admission.lock();
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    fn gate(max: u32, target_ms: u64) -> Arc<Admission> {
+        Arc::new(Admission::new(AdmissionConfig {
+            max_in_flight: max,
+            target: MS * u32::try_from(target_ms).unwrap_or(0),
+            window: MS * 100,
+        }))
+    }
+
+    #[test]
+    fn the_cap_refuses_past_its_sends_in_flight_and_a_finished_send_frees_its_place() {
+        let gate = gate(2, 0);
+        let t0 = Instant::now();
+        let a = gate.admit(t0);
+        let b = gate.admit(t0);
+        assert!(a.is_ok() && b.is_ok());
+        let refused = gate.admit(t0).err();
+        assert!(refused.is_some_and(|r| r.retry_after >= MIN_RETRY_AFTER));
+        assert_eq!(gate.in_flight(), 2);
+        drop(a);
+        assert!(gate.admit(t0).is_ok());
+        assert_eq!(gate.in_flight(), 1, "the permit was dropped at once");
+    }
+
+    #[test]
+    fn zero_turns_both_signals_off() {
+        let gate = Arc::new(Admission::new(AdmissionConfig::OFF));
+        let t0 = Instant::now();
+        let permits: Vec<_> = (0..10_000).filter_map(|_| gate.admit(t0).ok()).collect();
+        assert_eq!(permits.len(), 10_000);
+        for p in &permits {
+            p.stored(t0, t0 + MS * 5_000);
+        }
+        assert!(gate.admit(t0 + MS * 250).is_ok());
+    }
+
+    #[test]
+    fn a_window_whose_fastest_send_waited_past_the_target_refuses_until_the_delay_falls() {
+        let gate = gate(0, 100);
+        let t0 = Instant::now();
+        // Window 1 (0-100 ms): every send waits 150 ms; a queue of them is in flight.
+        let permits: Vec<_> = (0..MIN_QUEUE).filter_map(|_| gate.admit(t0).ok()).collect();
+        assert_eq!(permits.len(), 8);
+        for i in 0..5 {
+            gate.stored(MS * 150, t0 + MS * (50 + i));
+        }
+        // Window 2 starts at 100 ms: refusing.
+        let refused = gate.admit(t0 + MS * 101).err();
+        assert!(refused.is_some(), "a standing queue refuses");
+        // Sends admitted before keep reporting long delays: still refusing next window.
+        gate.stored(MS * 180, t0 + MS * 150);
+        assert!(gate.admit(t0 + MS * 201).is_err());
+        // A window with a fast send reopens the door.
+        gate.stored(MS * 20, t0 + MS * 250);
+        assert!(gate.admit(t0 + MS * 301).is_ok());
+        drop(permits);
+    }
+
+    #[test]
+    fn a_lone_slow_send_is_no_queue() {
+        let gate = gate(0, 100);
+        let t0 = Instant::now();
+        for round in 0..5 {
+            let start = t0 + MS * (round * 300);
+            let permit = gate.admit(start);
+            assert!(permit.is_ok(), "round {round}");
+            gate.stored(MS * 250, start + MS * 250);
+        }
+    }
+
+    #[test]
+    fn the_fastest_send_of_the_window_decides_so_a_burst_of_slow_ones_does_not_refuse() {
+        let gate = gate(0, 100);
+        let t0 = Instant::now();
+        let permits: Vec<_> = (0..MIN_QUEUE).filter_map(|_| gate.admit(t0).ok()).collect();
+        assert_eq!(permits.len(), 8);
+        gate.stored(MS * 400, t0 + MS * 10);
+        gate.stored(MS * 30, t0 + MS * 20);
+        gate.stored(MS * 400, t0 + MS * 30);
+        assert!(gate.admit(t0 + MS * 110).is_ok());
+        drop(permits);
+    }
+
+    #[test]
+    fn an_idle_node_forgets_an_old_queue() {
+        let gate = gate(0, 100);
+        let t0 = Instant::now();
+        let permits: Vec<_> = (0..MIN_QUEUE).filter_map(|_| gate.admit(t0).ok()).collect();
+        assert_eq!(permits.len(), 8);
+        gate.stored(MS * 500, t0 + MS * 50);
+        // The next window starts more than a window later: nothing was measured in between.
+        assert!(gate.admit(t0 + MS * 1_000).is_ok());
+        // A window with nothing stored also reopens.
+        gate.stored(MS * 500, t0 + MS * 1_050);
+        assert!(gate.admit(t0 + MS * 1_120).is_err());
+        assert!(gate.admit(t0 + MS * 1_230).is_ok());
+        drop(permits);
+    }
+
+    #[test]
+    fn the_retry_hint_is_the_drain_time_at_the_last_windows_rate() {
+        let gate = gate(10, 0);
+        let t0 = Instant::now();
+        let permits: Vec<_> = (0..10).filter_map(|_| gate.admit(t0).ok()).collect();
+        assert_eq!(permits.len(), 10);
+        // 20 stored in the first window: 200/s, so 10 in flight drain in 50 ms.
+        for _ in 0..20 {
+            gate.stored(MS, t0 + MS * 10);
+        }
+        let hint = gate.admit(t0 + MS * 120).err().map(|r| r.retry_after);
+        assert_eq!(hint, Some(MS * 50));
+        // Nothing stored in a window: two windows.
+        let hint = gate.admit(t0 + MS * 230).err().map(|r| r.retry_after);
+        assert_eq!(hint, Some(MS * 200));
+        // One stored in the last window: a second.
+        gate.stored(MS, t0 + MS * 240);
+        let hint = gate.admit(t0 + MS * 340).err().map(|r| r.retry_after);
+        assert_eq!(hint, Some(MS * 1_000));
+    }
+}
