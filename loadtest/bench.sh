@@ -15,6 +15,9 @@
 #   --observability LIST   confab's logs and traces: off (RUST_LOG=warn), on (the default INFO
 #                          level, JSON access and event logs, every span exported over OTLP to
 #                          a local sink), or off,on (both, one after the other) [off]
+#   --group-commit LIST    confab's group commit (CONFAB_DATABASE__GROUP_COMMIT): on, off (one
+#                          transaction per send; targets labelled `-nogc`), or off,on (both,
+#                          one after the other: before and after in one run) [on]
 #   --no-build             use the existing release binaries
 #   --pg URL               PostgreSQL server (no database part) [postgres://postgres@127.0.0.1:5432]
 #   --redis URL            Redis for the cluster scenario [redis://127.0.0.1:6379]
@@ -29,6 +32,7 @@ scenario=fanout
 confab_dbs=postgres
 refs=node,uws
 observability=off
+group_commits=on
 build=1
 pg=postgres://postgres@127.0.0.1:5432
 redis=redis://127.0.0.1:6379
@@ -40,12 +44,13 @@ while [ $# -gt 0 ]; do
     --confab-db) confab_dbs=$2; shift 2 ;;
     --refs) refs=$2; shift 2 ;;
     --observability) observability=$2; shift 2 ;;
+    --group-commit) group_commits=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --pg) pg=${2%/}; shift 2 ;;
     --redis) redis=$2; shift 2 ;;
     --out-dir) out_dir=$2; shift 2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "bench: unknown flag $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -162,8 +167,8 @@ start_otlp_sink() {
   log "the OTLP sink did not start (see $out_dir/otlp-sink.log)"; return 1
 }
 
-start_confab() { # start_confab <sqlite|postgres> [off|on]
-  local db=$1 obs=${2:-off} url=
+start_confab() { # start_confab <sqlite|postgres> [off|on] [on|off (group commit)]
+  local db=$1 obs=${2:-off} gc=${3:-on} url=
   local obs_env=(RUST_LOG=warn)
   if [ "$obs" = on ]; then
     start_otlp_sink || return 1
@@ -185,6 +190,7 @@ start_confab() { # start_confab <sqlite|postgres> [off|on]
     (cd "$data" && exec env -u CONFAB_CONFIG -u CONFAB_DATABASE_URL -u CONFAB_REDIS_URL \
       CONFAB_BIND="127.0.0.1:$port" CONFAB_DATA_DIR="$data" CONFAB_DATABASE_URL="$url" \
       CONFAB_JWT_SECRET="$secret" CONFAB_LIMITS__MESSAGES_PER_MINUTE=0 "${obs_env[@]}" \
+      CONFAB_DATABASE__GROUP_COMMIT="$([ "$gc" = off ] && echo false || echo true)" \
       "${redis_env[@]}" "$bin/confab" serve) >"$out_dir/confab-$db-$obs-$n.log" 2>&1 &
     local pid=$!
     pids+=("$pid")
@@ -219,15 +225,19 @@ start_reference() { # start_reference <node|uws>
 
 IFS=, read -r -a dbs <<<"$confab_dbs"
 IFS=, read -r -a observabilities <<<"$observability"
+IFS=, read -r -a group_commit_list <<<"$group_commits"
 for db in "${dbs[@]}"; do
-  for obs in "${observabilities[@]}"; do
-    suffix=
-    case $obs in off) ;; on) suffix=-obs ;; *) log "unknown --observability $obs"; exit 2 ;; esac
-    case $db in
-      sqlite) run_target "confab-sqlite$suffix" start_confab sqlite "$obs" ;;
-      postgres|pg) run_target "confab-pg$suffix" start_confab postgres "$obs" ;;
-      *) log "unknown --confab-db $db"; exit 2 ;;
-    esac
+  for gc in "${group_commit_list[@]}"; do
+    for obs in "${observabilities[@]}"; do
+      suffix=
+      case $gc in on) ;; off) suffix=-nogc ;; *) log "unknown --group-commit $gc"; exit 2 ;; esac
+      case $obs in off) ;; on) suffix=$suffix-obs ;; *) log "unknown --observability $obs"; exit 2 ;; esac
+      case $db in
+        sqlite) run_target "confab-sqlite$suffix" start_confab sqlite "$obs" "$gc" ;;
+        postgres|pg) run_target "confab-pg$suffix" start_confab postgres "$obs" "$gc" ;;
+        *) log "unknown --confab-db $db"; exit 2 ;;
+      esac
+    done
   done
 done
 IFS=, read -r -a ref_list <<<"$refs"
