@@ -39,8 +39,8 @@ pub(crate) async fn random_interleavings_keep_seq_gapless_and_each_client_msg_id
     let f = fixture(db).await;
     for seed in 0..CASES {
         let mut rng = StdRng::seed_from_u64(seed);
-        let mut conversations = vec![f.conversation];
-        for _ in 0..2 {
+        let mut conversations = Vec::new();
+        for _ in 0..3 {
             conversations.push(f.alices_own_conversation().await);
         }
         let senders = [f.alice, f.bob];
@@ -89,6 +89,13 @@ pub(crate) async fn random_interleavings_keep_seq_gapless_and_each_client_msg_id
         let mut outcomes = run_together(&f.store, sends, &mut rng).await;
         outcomes.extend(run_together(&f.store, later, &mut rng).await);
         check(&f.store, &conversations, f.alice, outcomes, seed).await;
+    }
+    // The cases did exercise batches, and on PostgreSQL batches whose statement failed.
+    let stats = f.store.group_commit_stats();
+    eprintln!("{:?}: {stats:?}", db.backend());
+    assert!(stats.batches < stats.rows, "{stats:?}");
+    if db.backend() == confab_store::Backend::Postgres {
+        assert!(stats.fallbacks > 0, "{stats:?}");
     }
 }
 
