@@ -21,9 +21,7 @@ mod scoped;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connect::{
-    Backend, DEFAULT_SCHEMA, Database, GroupCommitOptions, StoreOptions, connect,
-};
+pub use connect::{Backend, DEFAULT_SCHEMA, Database, GroupCommitOptions, StoreOptions, connect};
 pub use error::StoreError;
 pub use metrics::PoolStats;
 pub use repo::{GroupCommitStats, SqlStore};

@@ -34,6 +34,7 @@ use confab_domain::ports::{Inserted, NewMessage};
 use futures::FutureExt;
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::files::one_with_files;
@@ -43,10 +44,12 @@ use crate::connect::GroupCommitOptions;
 use crate::error::{Failure, Outcome, batch_failed, not_found};
 use crate::scoped::Db;
 
-/// One queued send and where its outcome goes.
+/// One queued send, where its outcome goes, and the sender's span (its statements are
+/// traced under it when they are its own, and a batch's span follows from it).
 struct Job {
     new: NewMessage,
     reply: oneshot::Sender<Outcome<Inserted>>,
+    span: tracing::Span,
 }
 
 /// How many batches and rows the writers have stored so far (for tests and diagnostics).
@@ -105,7 +108,8 @@ impl GroupCommit {
         let slot = new.conversation_id.as_uuid().as_u128() % self.writers.len() as u128;
         let writer = &self.writers[usize::try_from(slot).unwrap_or_default()];
         let (reply, outcome) = oneshot::channel();
-        if writer.send(Job { new, reply }).is_err() {
+        let span = tracing::Span::current();
+        if writer.send(Job { new, reply, span }).is_err() {
             return Err(writer_gone());
         }
         outcome.await.unwrap_or_else(|_| Err(writer_gone()))
@@ -170,16 +174,22 @@ impl Writer {
         if let [_] = jobs.as_slice() {
             return self.one_by_one(jobs).await;
         }
+        let span = tracing::info_span!("db.group_commit", rows = jobs.len());
+        for job in &jobs {
+            span.follows_from(&job.span);
+        }
         match self.db.get_database_backend() {
-            DbBackend::Postgres => self.postgres(jobs).await,
-            _ => self.sqlite(jobs).await,
+            DbBackend::Postgres => self.postgres(jobs).instrument(span).await,
+            _ => self.sqlite(jobs).instrument(span).await,
         }
     }
 
     /// The per-send path, one send after the other.
     async fn one_by_one(&self, jobs: Vec<Job>) {
         for job in jobs {
-            let outcome = messages::insert(&self.db, job.new).await;
+            let outcome = messages::insert(&self.db, job.new)
+                .instrument(job.span)
+                .await;
             let _ = job.reply.send(outcome);
         }
     }
@@ -216,7 +226,7 @@ impl Writer {
         let mut answered = Vec::with_capacity(jobs.len());
         let mut jobs = jobs.into_iter();
         while let Some(job) = jobs.next() {
-            match in_savepoint(&txn, job.new).await {
+            match in_savepoint(&txn, job.new).instrument(job.span).await {
                 Ok(outcome) => answered.push((job.reply, outcome)),
                 Err(err) => {
                     // The transaction is in an unknown state: store none of the batch.
@@ -335,7 +345,11 @@ async fn in_savepoint(
     match row(&savepoint, &new).await {
         Ok(Some(seq)) => {
             savepoint.commit().await?;
-            Ok(Ok(Inserted::Created(messages::created(new, seq, Vec::new()))))
+            Ok(Ok(Inserted::Created(messages::created(
+                new,
+                seq,
+                Vec::new(),
+            ))))
         }
         Ok(None) => {
             savepoint.rollback().await?;

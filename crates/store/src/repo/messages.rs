@@ -141,7 +141,11 @@ async fn by_key<C: ConnectionTrait>(
         .await?)
 }
 
-pub(super) async fn insert_row(txn: &DatabaseTransaction, new: &NewMessage, seq: i64) -> Result<(), DbErr> {
+pub(super) async fn insert_row(
+    txn: &DatabaseTransaction,
+    new: &NewMessage,
+    seq: i64,
+) -> Result<(), DbErr> {
     let row = message::ActiveModel {
         id: Set(new.id.as_uuid()),
         conversation_id: Set(new.conversation_id.as_uuid()),
@@ -208,7 +212,11 @@ async fn attach_files(txn: &DatabaseTransaction, new: &NewMessage) -> Outcome<()
     }))
 }
 
-pub(super) fn created(new: NewMessage, seq: i64, files: Vec<confab_domain::model::FileAttachment>) -> Message {
+pub(super) fn created(
+    new: NewMessage,
+    seq: i64,
+    files: Vec<confab_domain::model::FileAttachment>,
+) -> Message {
     Message {
         id: new.id,
         conversation_id: new.conversation_id,

@@ -138,7 +138,11 @@ async fn check(
         let seqs: Vec<i64> = messages.iter().map(|m| m.seq).collect();
         let n = i64::try_from(messages.len()).unwrap();
         assert_eq!(seqs, (1..=n).collect::<Vec<_>>(), "case {seed}: gapless");
-        assert_eq!(last_seq(store, conversation, viewer).await, n, "case {seed}");
+        assert_eq!(
+            last_seq(store, conversation, viewer).await,
+            n,
+            "case {seed}"
+        );
         stored.extend(messages.into_iter().map(|m| (m.id, m)));
     }
     let mut by_key: BTreeMap<(ConversationId, UserId, String), Vec<MessageId>> = BTreeMap::new();
@@ -164,11 +168,17 @@ async fn check(
                 assert!(created_ids.insert(message.id), "case {seed}");
             }
             (Kind::Valid, Ok(Inserted::Existing(message))) => {
-                let key = new.client_msg_id.clone().expect("only keyed sends are retries");
+                let key = new
+                    .client_msg_id
+                    .clone()
+                    .expect("only keyed sends are retries");
                 let ids = &by_key[&(new.conversation_id, new.sender_id, key)];
                 assert_eq!(ids, &vec![message.id], "case {seed}: the original answers");
                 assert_eq!(stored.get(&message.id), Some(&message), "case {seed}");
-                assert!(!stored.contains_key(&new.id), "case {seed}: a retry stores nothing");
+                assert!(
+                    !stored.contains_key(&new.id),
+                    "case {seed}: a retry stores nothing"
+                );
             }
             (Kind::MissingConversation, Err(Error::NotFound(what))) => {
                 assert_eq!(what, "conversation");
@@ -218,7 +228,10 @@ pub(crate) async fn a_lone_send_is_not_delayed(db: &Database) {
     let took = started.elapsed();
     assert_eq!(message.seq, 1);
     let after = f.store.group_commit_stats();
-    assert_eq!((after.batches - before.batches, after.rows - before.rows), (1, 1));
+    assert_eq!(
+        (after.batches - before.batches, after.rows - before.rows),
+        (1, 1)
+    );
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
@@ -236,7 +249,9 @@ pub(crate) async fn a_window_gathers_sends_and_off_means_one_transaction_each(te
         window: Duration::from_millis(400),
         ..GroupCommitOptions::default()
     };
-    let db = connect(test_db.url(), &options(test_db, windowed)).await.unwrap();
+    let db = connect(test_db.url(), &options(test_db, windowed))
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     let f = fixture(&db).await;
     let mut tasks = JoinSet::new();
@@ -245,7 +260,9 @@ pub(crate) async fn a_window_gathers_sends_and_off_means_one_transaction_each(te
         let (conversation, sender) = (f.conversation, f.alice);
         tasks.spawn(async move {
             tokio::time::sleep(Duration::from_millis(20 * n)).await;
-            send(&store, conversation, sender, &format!("n {n}")).await.seq
+            send(&store, conversation, sender, &format!("n {n}"))
+                .await
+                .seq
         });
     }
     let mut seqs = Vec::new();
@@ -262,7 +279,9 @@ pub(crate) async fn a_window_gathers_sends_and_off_means_one_transaction_each(te
         enabled: false,
         ..GroupCommitOptions::default()
     };
-    let db = connect(test_db.url(), &options(test_db, off)).await.unwrap();
+    let db = connect(test_db.url(), &options(test_db, off))
+        .await
+        .unwrap();
     let store = db.store();
     let mut retry = new_message(f.conversation, f.alice, "again");
     retry.client_msg_id = Some("off".to_owned());
