@@ -328,6 +328,12 @@ fn store_options(config: &Config) -> StoreOptions {
         sqlite_synchronous_full: config.database.sqlite_synchronous_full,
         schema: config.database_schema.clone(),
         pooler: config.database_pooler.into(),
+        group_commit: confab_store::GroupCommitOptions {
+            enabled: config.database.group_commit,
+            max_rows: config.database.group_commit_max_rows.max(1) as usize,
+            window: config.database.group_commit_window,
+            writers: config.database.group_commit_writers.max(1) as usize,
+        },
     }
 }
 

@@ -186,6 +186,18 @@ pub struct DatabaseConfig {
     pub acquire_timeout: Duration,
     /// SQLite `synchronous=FULL` (every commit reaches the disk before the ack).
     pub sqlite_synchronous_full: bool,
+    /// `CONFAB_DATABASE__GROUP_COMMIT`: sends waiting for the database together are stored in
+    /// one transaction (false: one transaction per send).
+    pub group_commit: bool,
+    /// `CONFAB_DATABASE__GROUP_COMMIT_MAX_ROWS`: most sends in one group commit.
+    pub group_commit_max_rows: u32,
+    /// `CONFAB_DATABASE__GROUP_COMMIT_WINDOW` (e.g. `2ms`): how long a writer waits for more
+    /// sends after the first; `0ms` takes what is queued, adding no latency when idle.
+    #[serde(with = "humantime_serde")]
+    pub group_commit_window: Duration,
+    /// `CONFAB_DATABASE__GROUP_COMMIT_WRITERS`: PostgreSQL writer tasks (conversations are
+    /// spread over them); SQLite always has one.
+    pub group_commit_writers: u32,
 }
 
 impl Default for DatabaseConfig {
@@ -195,6 +207,10 @@ impl Default for DatabaseConfig {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
             sqlite_synchronous_full: true,
+            group_commit: true,
+            group_commit_max_rows: 256,
+            group_commit_window: Duration::ZERO,
+            group_commit_writers: 4,
         }
     }
 }
@@ -550,6 +566,27 @@ mod tests {
             assert_eq!(gateway.rooms_per_socket, defaults.rooms_per_socket);
             assert_eq!(gateway.sync_max, defaults.sync_max);
             assert_eq!(gateway.ping_interval, defaults.ping_interval);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn group_commit_is_on_by_default_and_its_knobs_are_read() {
+        figment::Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| e.to_string())?.database;
+            assert!(defaults.group_commit);
+            assert_eq!(defaults.group_commit_max_rows, 256);
+            assert_eq!(defaults.group_commit_window, Duration::ZERO);
+            assert_eq!(defaults.group_commit_writers, 4);
+            jail.set_env("CONFAB_DATABASE__GROUP_COMMIT", "false");
+            jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_MAX_ROWS", "64");
+            jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_WINDOW", "2ms");
+            jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_WRITERS", "2");
+            let database = Config::load(None).map_err(|e| e.to_string())?.database;
+            assert!(!database.group_commit);
+            assert_eq!(database.group_commit_max_rows, 64);
+            assert_eq!(database.group_commit_window, Duration::from_millis(2));
+            assert_eq!(database.group_commit_writers, 2);
             Ok(())
         });
     }

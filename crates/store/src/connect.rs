@@ -13,7 +13,7 @@ use sea_orm::{
 
 use crate::error::StoreError;
 use crate::metrics::PoolStats;
-use crate::repo::SqlStore;
+use crate::repo::{GroupCommit, SqlStore};
 use crate::scoped::{Db, Pooler, quoted, validate_schema};
 
 /// How long a SQLite writer waits for the write lock before giving up.
@@ -41,6 +41,36 @@ pub struct StoreOptions {
     pub schema: String,
     /// PostgreSQL only: what kind of pooler (if any) sits in front of the server.
     pub pooler: Pooler,
+    /// How sends are batched into transactions.
+    pub group_commit: GroupCommitOptions,
+}
+
+/// Group commit: sends waiting for the database together are stored in one transaction
+/// (see `repo::group_commit`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupCommitOptions {
+    /// `false`: every send is a transaction of its own (the path before group commit).
+    pub enabled: bool,
+    /// Most sends in one batch (at least 1).
+    pub max_rows: usize,
+    /// How long a writer waits for more sends after the first before it writes. Zero (the
+    /// default): it takes what is queued at that moment, so an idle node adds no latency and
+    /// a busy one batches what arrived during the previous commit.
+    pub window: Duration,
+    /// PostgreSQL: writer tasks, each serving the conversations hashed to it (at least 1).
+    /// SQLite always has one.
+    pub writers: usize,
+}
+
+impl Default for GroupCommitOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_rows: 256,
+            window: Duration::ZERO,
+            writers: 4,
+        }
+    }
 }
 
 /// The schema PostgreSQL puts unqualified names in by default.
@@ -54,6 +84,7 @@ impl Default for StoreOptions {
             sqlite_synchronous_full: true,
             schema: DEFAULT_SCHEMA.to_owned(),
             pooler: Pooler::Session,
+            group_commit: GroupCommitOptions::default(),
         }
     }
 }
@@ -118,6 +149,7 @@ pub async fn connect(url: &str, options: &StoreOptions) -> Result<Database, Stor
         writer,
         backend,
         options.schema.clone(),
+        &options.group_commit,
     ))
 }
 
@@ -218,9 +250,18 @@ fn create_parent_dir(file: &Path) -> Result<(), StoreError> {
 }
 
 impl Database {
-    fn new(connection: Db, writer: Option<Db>, backend: Backend, schema: String) -> Self {
+    fn new(
+        connection: Db,
+        writer: Option<Db>,
+        backend: Backend,
+        schema: String,
+        group_commit: &GroupCommitOptions,
+    ) -> Self {
         let writes = writer.clone().unwrap_or_else(|| connection.clone());
-        let store = Arc::new(SqlStore::new(connection.clone(), writes));
+        let batcher = group_commit
+            .enabled
+            .then(|| GroupCommit::start(writes.clone(), group_commit));
+        let store = Arc::new(SqlStore::new(connection.clone(), writes, batcher));
         Self {
             connection,
             writer,

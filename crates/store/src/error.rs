@@ -160,6 +160,21 @@ fn transient_code(code: &str) -> bool {
         )
 }
 
+/// The failure of each send in a group commit whose transaction failed as a whole (none of
+/// them was stored): the same error for every one, as each would have seen it alone.
+pub(crate) fn batch_failed(err: &DbErr) -> Failure {
+    let op = "insert_message";
+    if is_unavailable(err) {
+        return Failure::Domain(Error::Unavailable(format!(
+            "database unavailable in {op}: {err}"
+        )));
+    }
+    Failure::Domain(Error::internal_in(
+        format!("database error in {op} (group commit)"),
+        err.to_string(),
+    ))
+}
+
 /// The row was expected and is not there.
 pub(crate) fn not_found(what: &'static str) -> Failure {
     Failure::Domain(Error::NotFound(what))

@@ -21,8 +21,8 @@ mod scoped;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connect::{Backend, DEFAULT_SCHEMA, Database, StoreOptions, connect};
+pub use connect::{Backend, DEFAULT_SCHEMA, Database, GroupCommitOptions, StoreOptions, connect};
 pub use error::StoreError;
 pub use metrics::PoolStats;
-pub use repo::SqlStore;
+pub use repo::{GroupCommitStats, SqlStore};
 pub use scoped::{Db, Pooler, validate_schema};

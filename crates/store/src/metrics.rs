@@ -16,6 +16,11 @@ pub const ACQUIRE_SECONDS: &str = "confab_db_pool_acquire_seconds";
 /// Write transactions waiting for a connection right now.
 pub const WAITING: &str = "confab_db_pool_waiting";
 
+/// Sends stored per group-commit batch (a lone send is a batch of one).
+pub const GROUP_COMMIT_ROWS: &str = "confab_db_group_commit_rows";
+/// Group-commit batches whose statement failed, so that each send was stored on its own.
+pub const GROUP_COMMIT_FALLBACKS: &str = "confab_db_group_commit_fallbacks_total";
+
 /// Describes every metric of this crate (call once after installing a recorder).
 pub fn describe() {
     metrics::describe_counter!(
@@ -41,6 +46,14 @@ pub fn describe() {
         WAITING,
         "Write transactions waiting for a pooled connection"
     );
+    metrics::describe_histogram!(
+        GROUP_COMMIT_ROWS,
+        "Sends stored per group-commit batch (one transaction each)"
+    );
+    metrics::describe_counter!(
+        GROUP_COMMIT_FALLBACKS,
+        "Group-commit batches whose statement failed, whose sends were then stored one by one"
+    );
     // Exported from the start (a histogram with empty buckets, a gauge at 0).
     let _ = metrics::histogram!(ACQUIRE_SECONDS);
     metrics::gauge!(WAITING).increment(0.0);
@@ -49,6 +62,14 @@ pub fn describe() {
 pub(crate) fn operation(op: &'static str, outcome: &'static str, took: Duration) {
     metrics::counter!(OPERATIONS, "op" => op, "outcome" => outcome).increment(1);
     metrics::histogram!(OPERATION_SECONDS, "op" => op).record(took.as_secs_f64());
+}
+
+pub(crate) fn group_commit_batch(rows: usize) {
+    metrics::histogram!(GROUP_COMMIT_ROWS).record(rows as f64);
+}
+
+pub(crate) fn group_commit_fallback() {
+    metrics::counter!(GROUP_COMMIT_FALLBACKS).increment(1);
 }
 
 pub(crate) fn statement(info: &sea_orm::metric::Info<'_>) {

@@ -106,7 +106,7 @@ async fn insert_in_transaction(db: &Db, new: NewMessage) -> Outcome<Inserted> {
     Ok(Inserted::Created(created(new, seq, files)))
 }
 
-async fn next_seq(
+pub(super) async fn next_seq(
     txn: &DatabaseTransaction,
     conversation: ConversationId,
     now: Timestamp,
@@ -119,7 +119,7 @@ async fn next_seq(
     Ok(row.map(|row| row.try_get_by_index::<i64>(0)).transpose()?)
 }
 
-async fn by_client_msg_id<C: ConnectionTrait>(
+pub(super) async fn by_client_msg_id<C: ConnectionTrait>(
     db: &C,
     new: &NewMessage,
     client_msg_id: &str,
@@ -141,7 +141,11 @@ async fn by_key<C: ConnectionTrait>(
         .await?)
 }
 
-async fn insert_row(txn: &DatabaseTransaction, new: &NewMessage, seq: i64) -> Result<(), DbErr> {
+pub(super) async fn insert_row(
+    txn: &DatabaseTransaction,
+    new: &NewMessage,
+    seq: i64,
+) -> Result<(), DbErr> {
     let row = message::ActiveModel {
         id: Set(new.id.as_uuid()),
         conversation_id: Set(new.conversation_id.as_uuid()),
@@ -208,7 +212,11 @@ async fn attach_files(txn: &DatabaseTransaction, new: &NewMessage) -> Outcome<()
     }))
 }
 
-fn created(new: NewMessage, seq: i64, files: Vec<confab_domain::model::FileAttachment>) -> Message {
+pub(super) fn created(
+    new: NewMessage,
+    seq: i64,
+    files: Vec<confab_domain::model::FileAttachment>,
+) -> Message {
     Message {
         id: new.id,
         conversation_id: new.conversation_id,

@@ -15,6 +15,7 @@ mod conversations;
 mod convert;
 mod export;
 mod files;
+mod group_commit;
 mod members;
 mod messages;
 mod participants;
@@ -24,6 +25,8 @@ mod reports;
 mod search;
 mod sql;
 mod users;
+
+use std::sync::Arc;
 
 use crate::scoped::Db;
 use async_trait::async_trait;
@@ -41,6 +44,9 @@ use confab_domain::time::Timestamp;
 
 use crate::error::run;
 
+pub(crate) use group_commit::GroupCommit;
+pub use group_commit::GroupCommitStats;
+
 /// The store over its connection pools (PostgreSQL or SQLite, chosen by the URL).
 ///
 /// `db` serves reads; `writer` serves every statement that writes. On PostgreSQL they are the
@@ -49,15 +55,31 @@ use crate::error::run;
 /// sleeps and retries (unfair: measured p99.9 ~1 s under load). One write connection makes the
 /// pool's FIFO queue the only wait; readers keep the shared pool (WAL lets them run beside
 /// the writer).
+///
+/// With group commit on, sends without files go through `batcher` (see [`group_commit`]).
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     db: Db,
     writer: Db,
+    batcher: Option<Arc<GroupCommit>>,
 }
 
 impl SqlStore {
-    pub(crate) fn new(db: Db, writer: Db) -> Self {
-        Self { db, writer }
+    pub(crate) fn new(db: Db, writer: Db, batcher: Option<GroupCommit>) -> Self {
+        Self {
+            db,
+            writer,
+            batcher: batcher.map(Arc::new),
+        }
+    }
+
+    /// Batches and sends the group-commit writers have stored so far (zeros when group
+    /// commit is off).
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.batcher
+            .as_ref()
+            .map(|batcher| batcher.stats())
+            .unwrap_or_default()
     }
 }
 
@@ -192,7 +214,12 @@ impl ConversationRepository for SqlStore {
 #[async_trait]
 impl MessageRepository for SqlStore {
     async fn insert_message(&self, message: NewMessage) -> Result<Inserted> {
-        run("insert_message", messages::insert(&self.writer, message)).await
+        match &self.batcher {
+            Some(batcher) if message.file_ids.is_empty() => {
+                run("insert_message", batcher.insert(message)).await
+            }
+            _ => run("insert_message", messages::insert(&self.writer, message)).await,
+        }
     }
 
     async fn get_message(&self, id: MessageId) -> Result<Option<Message>> {

@@ -18,6 +18,7 @@ mod connecting;
 mod conversations;
 mod errors;
 mod files;
+mod group_commit;
 mod members;
 mod migrations;
 mod paging;
@@ -106,6 +107,9 @@ on_both_backends! {
         errors::a_duplicate_key_is_a_conflict,
         connecting::ping_answers,
         concurrency::concurrent_senders_on_one_store_get_gapless_seqs,
+        group_commit::random_interleavings_keep_seq_gapless_and_each_client_msg_id_once,
+        group_commit::concurrent_sends_share_transactions,
+        group_commit::a_lone_send_is_not_delayed,
     }
     empty {
         migrations::migrations_apply_to_an_empty_database_and_a_second_run_is_a_no_op,
@@ -115,5 +119,6 @@ on_both_backends! {
         concurrency::concurrent_writers_on_separate_pools_get_gapless_seqs,
         concurrency::concurrent_retries_of_one_client_msg_id_store_one_message,
         concurrency::racing_retries_among_fresh_sends_leave_no_gap,
+        group_commit::a_window_gathers_sends_and_off_means_one_transaction_each,
     }
 }
