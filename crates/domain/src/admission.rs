@@ -2,8 +2,16 @@
 //! (`overloaded`, with a retry hint) instead of waiting seconds in the database pool's queue.
 //! Refusing costs a lock and a comparison; it happens before any database work.
 //!
-//! Two signals, either of which refuses:
+//! Three signals, any of which refuses:
 //! - a hard cap on the sends in flight (admitted, not yet stored, acked and broadcast);
+//! - the node's scheduling delay: a probe on the runtime (the server runs one) sleeps a few
+//!   milliseconds and reports how late it woke ([`Admission::scheduler_lag`]). Past the
+//!   delivery capacity the database is not the queue: the sockets' writer tasks are, and every
+//!   task, the handlers of incoming sends included, waits behind them. A late wake-up above
+//!   `lag_target` refuses new sends for one window; that keeps the work the accepted sends
+//!   cause (their fan-out) within what the CPU writes, so socket queues do not overflow and
+//!   refusals stay fast (like the delay below, only while sends queue: a node stalled by
+//!   something else, a noisy neighbour or a connect storm, still takes a lone send);
 //! - the queueing delay, as CoDel measures it: each admitted send reports how long it took
 //!   from its receipt to its commit. When even the fastest send of a whole window took
 //!   longer than the target, a standing queue has formed, and new sends are refused until a
@@ -37,6 +45,9 @@ pub struct AdmissionConfig {
     pub target: Duration,
     /// The window the delay is judged over: a standing queue is one that lasts this long.
     pub window: Duration,
+    /// The scheduling delay past which new sends are refused for one window (zero: not
+    /// watched).
+    pub lag_target: Duration,
 }
 
 impl AdmissionConfig {
@@ -45,18 +56,22 @@ impl AdmissionConfig {
         max_in_flight: 0,
         target: Duration::ZERO,
         window: Duration::from_millis(100),
+        lag_target: Duration::ZERO,
     };
 }
 
 impl Default for AdmissionConfig {
-    /// 256 sends in flight, a 100 ms target over 100 ms windows: at the ~1,000 sends/s a node
-    /// stores, 256 in flight is a quarter of a second of work (Little's law), the acceptance
-    /// bound on an accepted send's ack.
+    /// 64 sends in flight, a 100 ms target over 100 ms windows and a 10 ms scheduling delay,
+    /// chosen in the `overload` scenario (docs/performance.md): at the ~2,000 sends/s a node
+    /// of two cores stores and fans out to rooms of 100, 64 in flight is ~30 ms of work
+    /// (Little's law). 256 let accepted acks wait 110 ms (p50) at 10x the offered capacity
+    /// and memory grow 1.6x; 64 keeps them at 52 ms and memory at 1.2x.
     fn default() -> Self {
         Self {
-            max_in_flight: 256,
+            max_in_flight: 64,
             target: Duration::from_millis(100),
             window: Duration::from_millis(100),
+            lag_target: Duration::from_millis(10),
         }
     }
 }
@@ -81,6 +96,8 @@ struct State {
     last_stored: u32,
     /// The last complete window's least delay was above the target: refuse.
     dropping: bool,
+    /// A scheduling delay above `lag_target` was reported: refuse until then.
+    lagging_until: Option<Instant>,
 }
 
 /// The admission gate of one node. Shared: hold it in an `Arc`.
@@ -109,6 +126,7 @@ impl Admission {
                 stored: 0,
                 last_stored: 0,
                 dropping: false,
+                lagging_until: None,
             }),
         }
     }
@@ -127,8 +145,10 @@ impl Admission {
         let mut state = self.lock();
         self.roll(&mut state, now);
         let capped = self.config.max_in_flight > 0 && state.in_flight >= self.config.max_in_flight;
-        let queued = state.dropping && state.in_flight >= MIN_QUEUE;
-        if capped || queued {
+        let queue = state.in_flight >= MIN_QUEUE;
+        let queued = state.dropping && queue;
+        let lagging = queue && state.lagging_until.is_some_and(|until| now < until);
+        if capped || queued || lagging {
             return Err(Refused {
                 retry_after: self.retry_after(&state),
             });
@@ -137,6 +157,15 @@ impl Admission {
         Ok(Permit {
             admission: Arc::clone(self),
         })
+    }
+
+    /// The runtime's probe woke `lag` later than it asked, at `now`: past `lag_target`, new
+    /// sends are refused for one window (each later report above it extends that).
+    pub fn scheduler_lag(&self, lag: Duration, now: Instant) {
+        if self.config.lag_target.is_zero() || lag <= self.config.lag_target {
+            return;
+        }
+        self.lock().lagging_until = Some(now + self.config.window);
     }
 
     /// Sends in flight now.
@@ -214,7 +243,30 @@ mod tests {
             max_in_flight: max,
             target: MS * u32::try_from(target_ms).unwrap_or(0),
             window: MS * 100,
+            lag_target: MS * 10,
         }))
+    }
+
+    #[test]
+    fn a_late_wake_up_refuses_for_one_window_and_a_small_one_does_not() {
+        let gate = gate(0, 0);
+        let t0 = Instant::now();
+        gate.scheduler_lag(MS * 30, t0);
+        let lone = gate.admit(t0 + MS);
+        assert!(lone.is_ok(), "a lone send is taken even when the node lags");
+        let queue: Vec<_> = (1..MIN_QUEUE).filter_map(|_| gate.admit(t0).ok()).collect();
+        assert_eq!(queue.len() + 1, 8);
+        gate.scheduler_lag(MS * 9, t0 + MS * 200);
+        assert!(gate.admit(t0 + MS * 200).is_ok(), "under the lag target");
+        gate.scheduler_lag(MS * 30, t0 + MS * 210);
+        let refused = gate.admit(t0 + MS * 220).err();
+        assert!(refused.is_some_and(|r| r.retry_after >= MIN_RETRY_AFTER));
+        assert!(gate.admit(t0 + MS * 309).is_err(), "for the whole window");
+        assert!(gate.admit(t0 + MS * 311).is_ok(), "and no longer");
+        drop((lone, queue));
+        let off = Arc::new(Admission::new(AdmissionConfig::OFF));
+        off.scheduler_lag(MS * 500, t0);
+        assert!(off.admit(t0).is_ok(), "zero turns the signal off");
     }
 
     #[test]

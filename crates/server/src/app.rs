@@ -165,6 +165,7 @@ impl App {
             }
         };
         crate::analytics::spawn_refresh(&services, config.analytics.refresh_interval);
+        crate::lag::spawn_probe(&services);
         let sweeper = (!config.files.sweep_interval.is_zero()).then(|| {
             let sweeper = Sweeper::new(services.clone(), storage, config.files.unattached_ttl);
             (sweeper, config.files.sweep_interval)

@@ -154,6 +154,7 @@ impl LimitsConfig {
         confab_domain::admission::AdmissionConfig {
             max_in_flight: self.sends_in_flight,
             target: self.send_queue_target,
+            lag_target: self.send_lag_target,
             ..confab_domain::admission::AdmissionConfig::default()
         }
     }
@@ -293,6 +294,11 @@ pub struct LimitsConfig {
     /// refused with `overloaded` until the delay falls (`0s`: the delay is not watched).
     #[serde(with = "humantime_serde")]
     pub send_queue_target: Duration,
+    /// `CONFAB_LIMITS__SEND_LAG_TARGET` (e.g. `10ms`): when the node's runtime falls this far
+    /// behind (a probe wakes that late: the CPU is saturated, typically by fan-out), new sends
+    /// are refused with `overloaded` for 100 ms (`0s`: not watched).
+    #[serde(with = "humantime_serde")]
+    pub send_lag_target: Duration,
 }
 
 impl Default for LimitsConfig {
@@ -320,6 +326,7 @@ impl Default for LimitsConfig {
             unauthenticated_burst: 120,
             sends_in_flight: admission.max_in_flight,
             send_queue_target: admission.target,
+            send_lag_target: admission.lag_target,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod healthcheck;
 pub mod import;
+pub mod lag;
 pub mod metrics;
 pub mod realtime;
 pub mod secret;

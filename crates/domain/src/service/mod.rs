@@ -145,6 +145,12 @@ impl Services {
         }
     }
 
+    /// The admission gate of this node's sends: the server feeds it the runtime's
+    /// scheduling delay ([`Admission::scheduler_lag`]).
+    pub fn admission(&self) -> &Arc<Admission> {
+        &self.admission
+    }
+
     /// Replaces the messaging feature flags at run time (e.g. on a configuration reload).
     pub fn set_flags(&self, flags: MessagingFlags) {
         *self.flags.write().unwrap_or_else(PoisonError::into_inner) = flags;

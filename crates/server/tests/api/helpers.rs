@@ -276,6 +276,7 @@ impl TestApp {
         // off: off here, like the rate limits; tests of it set their own.
         config.limits.sends_in_flight = 0;
         config.limits.send_queue_target = Duration::ZERO;
+        config.limits.send_lag_target = Duration::ZERO;
         config.shutdown_timeout = Duration::from_secs(2);
         configure(&mut config);
         Self::start(config, Arc::new(db), dir).await

@@ -19,6 +19,7 @@ async fn one_send_at_a_time(backend: Backend) -> TestApp {
     TestApp::spawn_with(backend, |c| {
         c.limits.sends_in_flight = 1;
         c.limits.send_queue_target = Duration::ZERO;
+        c.limits.send_lag_target = Duration::ZERO;
     })
     .await
 }
