@@ -211,7 +211,7 @@ impl Default for DatabaseConfig {
             group_commit: true,
             group_commit_max_rows: 256,
             group_commit_window: Duration::ZERO,
-            group_commit_writers: 4,
+            group_commit_writers: 1,
         }
     }
 }
@@ -584,7 +584,7 @@ mod tests {
             assert!(defaults.group_commit);
             assert_eq!(defaults.group_commit_max_rows, 256);
             assert_eq!(defaults.group_commit_window, Duration::ZERO);
-            assert_eq!(defaults.group_commit_writers, 4);
+            assert_eq!(defaults.group_commit_writers, 1);
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT", "false");
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_MAX_ROWS", "64");
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_WINDOW", "2ms");
