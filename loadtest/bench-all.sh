@@ -8,7 +8,7 @@
 #   OVERLOAD_CAPACITY=1500 loadtest/bench-all.sh overload
 #
 # Issue 16's runs: `persist` (with the group-commit-off variant `nogc`, PostgreSQL and SQLite),
-# `overload` (1×, 3×, 10× OVERLOAD_CAPACITY sends/s in the fan-out shape [1000]; set it to the
+# `overload` (1×, 3×, 10× OVERLOAD_CAPACITY sends/s in the fan-out shape [1500]; set it to the
 # highest rate confab-pg accepts with ack p99 ≤ 250 ms, e.g. from a first `overload` run),
 # `fanout50k` (500 sends/s to rooms of 100: 50k deliveries/s, CPU µs per delivery) and `join`
 # (10,000 fresh users connecting and joining; `join-polling` opens them as socket.io-client does
@@ -22,7 +22,7 @@ cargo build --release -q -p confab-server -p confab-loadgen
 
 # name | bench.sh arguments
 nogc=nogc:CONFAB_DATABASE__GROUP_COMMIT=false
-capacity=${OVERLOAD_CAPACITY:-1000}
+capacity=${OVERLOAD_CAPACITY:-1500}
 runs=(
   "persist|--scenario persist --confab-db postgres,sqlite --refs node --confab-env $nogc"
   "overload|--scenario overload --confab-db postgres --refs node --confab-env $nogc --capacity $capacity --multiples 1,3,10"
