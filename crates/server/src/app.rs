@@ -334,6 +334,7 @@ fn store_options(config: &Config) -> StoreOptions {
             max_rows: config.database.group_commit_max_rows.max(1) as usize,
             window: config.database.group_commit_window,
             writers: config.database.group_commit_writers.max(1) as usize,
+            reads: config.database.group_reads,
         },
     }
 }

@@ -199,6 +199,9 @@ pub struct DatabaseConfig {
     /// `CONFAB_DATABASE__GROUP_COMMIT_WRITERS`: PostgreSQL writer tasks (conversations are
     /// spread over them); SQLite always has one.
     pub group_commit_writers: u32,
+    /// `CONFAB_DATABASE__GROUP_READS`: PostgreSQL: access checks waiting for the database
+    /// together are read in one statement (false: one statement each).
+    pub group_reads: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -212,6 +215,7 @@ impl Default for DatabaseConfig {
             group_commit_max_rows: 256,
             group_commit_window: Duration::ZERO,
             group_commit_writers: 1,
+            group_reads: true,
         }
     }
 }
@@ -585,15 +589,18 @@ mod tests {
             assert_eq!(defaults.group_commit_max_rows, 256);
             assert_eq!(defaults.group_commit_window, Duration::ZERO);
             assert_eq!(defaults.group_commit_writers, 1);
+            assert!(defaults.group_reads);
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT", "false");
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_MAX_ROWS", "64");
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_WINDOW", "2ms");
             jail.set_env("CONFAB_DATABASE__GROUP_COMMIT_WRITERS", "2");
+            jail.set_env("CONFAB_DATABASE__GROUP_READS", "false");
             let database = Config::load(None).map_err(|e| e.to_string())?.database;
             assert!(!database.group_commit);
             assert_eq!(database.group_commit_max_rows, 64);
             assert_eq!(database.group_commit_window, Duration::from_millis(2));
             assert_eq!(database.group_commit_writers, 2);
+            assert!(!database.group_reads);
             Ok(())
         });
     }

@@ -13,7 +13,7 @@ use sea_orm::{
 
 use crate::error::StoreError;
 use crate::metrics::PoolStats;
-use crate::repo::{GroupCommit, SqlStore};
+use crate::repo::{GroupCommit, GroupRead, SqlStore};
 use crate::scoped::{Db, Pooler, quoted, validate_schema};
 
 /// How long a SQLite writer waits for the write lock before giving up.
@@ -62,6 +62,9 @@ pub struct GroupCommitOptions {
     /// one writer's batches are larger and PostgreSQL's CPU per send lower (6,082 sends/s
     /// against 5,943 with 2 writers and 5,154 with 4).
     pub writers: usize,
+    /// PostgreSQL: access checks waiting for the database together are read in one
+    /// statement (see `repo::group_read`); `false`: one statement each. SQLite reads each.
+    pub reads: bool,
 }
 
 impl Default for GroupCommitOptions {
@@ -71,6 +74,7 @@ impl Default for GroupCommitOptions {
             max_rows: 256,
             window: Duration::ZERO,
             writers: 1,
+            reads: true,
         }
     }
 }
@@ -263,7 +267,9 @@ impl Database {
         let batcher = group_commit
             .enabled
             .then(|| GroupCommit::start(writes.clone(), group_commit));
-        let store = Arc::new(SqlStore::new(connection.clone(), writes, batcher));
+        let reader = (group_commit.reads && backend == Backend::Postgres)
+            .then(|| GroupRead::start(connection.clone(), group_commit.max_rows));
+        let store = Arc::new(SqlStore::new(connection.clone(), writes, batcher, reader));
         Self {
             connection,
             writer,

@@ -24,5 +24,5 @@ pub mod testing;
 pub use connect::{Backend, DEFAULT_SCHEMA, Database, GroupCommitOptions, StoreOptions, connect};
 pub use error::StoreError;
 pub use metrics::PoolStats;
-pub use repo::{GroupCommitStats, SqlStore};
+pub use repo::{GroupCommitStats, GroupReadStats, SqlStore};
 pub use scoped::{Db, Pooler, validate_schema};

@@ -112,11 +112,7 @@ pub(crate) async fn access(
     user: UserId,
 ) -> Outcome<Option<Access>> {
     let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS}, \
-            p.conversation_id AS p_conversation_id, p.user_id AS p_user_id, \
-            p.role AS p_role, p.joined_at AS p_joined_at, p.left_at AS p_left_at, \
-            p.notifications_enabled AS p_notifications_enabled, \
-            p.last_read_at AS p_last_read_at, p.last_read_seq AS p_last_read_seq \
+        "SELECT {CONVERSATION_COLUMNS}, {ACCESS_PARTICIPANT_COLUMNS} \
          FROM conversations c \
          LEFT JOIN conversation_participants p \
             ON p.conversation_id = c.id AND p.user_id = $2 AND p.left_at IS NULL \
@@ -126,16 +122,28 @@ pub(crate) async fn access(
     let Some(row) = db.query_one_raw(stmt(db, sql, values)).await? else {
         return Ok(None);
     };
+    access_from_row(&row).map(Some)
+}
+
+/// The participant columns of [`access`] (after the conversation's), aliased `p_*`.
+pub(crate) const ACCESS_PARTICIPANT_COLUMNS: &str = "p.conversation_id AS p_conversation_id, p.user_id AS p_user_id, \
+     p.role AS p_role, p.joined_at AS p_joined_at, p.left_at AS p_left_at, \
+     p.notifications_enabled AS p_notifications_enabled, \
+     p.last_read_at AS p_last_read_at, p.last_read_seq AS p_last_read_seq";
+
+/// An [`Access`] from a row with the conversation's columns and the participant's `p_*`
+/// (null when the user is not an active participant).
+pub(crate) fn access_from_row(row: &QueryResult) -> Outcome<Access> {
     let participant = match row.try_get::<Option<Uuid>>("", "p_user_id")? {
         Some(_) => Some(convert::participant(
-            conversation_participant::Model::from_query_result(&row, "p_")?,
+            conversation_participant::Model::from_query_result(row, "p_")?,
         )?),
         None => None,
     };
-    Ok(Some(Access {
-        conversation: convert::conversation(conversation::Model::from_query_result(&row, "")?)?,
+    Ok(Access {
+        conversation: convert::conversation(conversation::Model::from_query_result(row, "")?)?,
         participant,
-    }))
+    })
 }
 
 /// Changes status and/or title (`Some(None)` clears it) and bumps `updated_at`.

@@ -16,6 +16,7 @@ mod convert;
 mod export;
 mod files;
 mod group_commit;
+mod group_read;
 mod members;
 mod messages;
 mod participants;
@@ -46,6 +47,8 @@ use crate::error::run;
 
 pub(crate) use group_commit::GroupCommit;
 pub use group_commit::GroupCommitStats;
+pub(crate) use group_read::GroupRead;
+pub use group_read::GroupReadStats;
 
 /// The store over its connection pools (PostgreSQL or SQLite, chosen by the URL).
 ///
@@ -56,20 +59,28 @@ pub use group_commit::GroupCommitStats;
 /// pool's FIFO queue the only wait; readers keep the shared pool (WAL lets them run beside
 /// the writer).
 ///
-/// With group commit on, sends without files go through `batcher` (see [`group_commit`]).
+/// With group commit on, sends without files go through `batcher` (see [`group_commit`]);
+/// with group reads on, access checks go through `reader` (see [`group_read`]).
 #[derive(Clone, Debug)]
 pub struct SqlStore {
     db: Db,
     writer: Db,
     batcher: Option<Arc<GroupCommit>>,
+    reader: Option<Arc<GroupRead>>,
 }
 
 impl SqlStore {
-    pub(crate) fn new(db: Db, writer: Db, batcher: Option<GroupCommit>) -> Self {
+    pub(crate) fn new(
+        db: Db,
+        writer: Db,
+        batcher: Option<GroupCommit>,
+        reader: Option<GroupRead>,
+    ) -> Self {
         Self {
             db,
             writer,
             batcher: batcher.map(Arc::new),
+            reader: reader.map(Arc::new),
         }
     }
 
@@ -79,6 +90,15 @@ impl SqlStore {
         self.batcher
             .as_ref()
             .map(|batcher| batcher.stats())
+            .unwrap_or_default()
+    }
+
+    /// Access lookups the group reader has answered from batch statements so far (zeros
+    /// when group reads are off).
+    pub fn group_read_stats(&self) -> GroupReadStats {
+        self.reader
+            .as_ref()
+            .map(|reader| reader.stats())
             .unwrap_or_default()
     }
 }
@@ -152,11 +172,13 @@ impl ConversationRepository for SqlStore {
     }
 
     async fn access(&self, conversation: ConversationId, user: UserId) -> Result<Option<Access>> {
-        run(
-            "access",
-            conversations::access(&self.db, conversation, user),
-        )
-        .await
+        match &self.reader {
+            Some(reader) => run("access", reader.access(conversation, user)).await,
+            None => {
+                let work = conversations::access(&self.db, conversation, user);
+                run("access", work).await
+            }
+        }
     }
 
     async fn update_conversation(

@@ -3,7 +3,7 @@
 use confab_domain::ids::ConversationId;
 use confab_domain::model::ParticipantRole;
 use confab_domain::ports::ConversationRepository;
-use confab_store::Database;
+use confab_store::{Backend, Database};
 
 use crate::support::{fixture, now};
 
@@ -52,4 +52,50 @@ pub(crate) async fn access_tells_participants_removed_participants_and_unknown_c
             .unwrap()
             .is_none()
     );
+}
+
+/// Access checks made at once are read together (PostgreSQL's group reads) and each gets the
+/// answer it gets alone: participant, non-participant, removed participant, no such
+/// conversation, the same key twice.
+pub(crate) async fn access_checks_made_at_once_each_get_their_own_answer(db: &Database) {
+    let f = fixture(db).await;
+    f.store
+        .remove_participant(f.conversation, f.bob, now())
+        .await
+        .unwrap();
+    let missing = ConversationId::new();
+    let keys = [
+        (f.conversation, f.alice),
+        (f.conversation, f.bob),
+        (f.conversation, f.carol),
+        (missing, f.alice),
+        (f.conversation, f.alice),
+    ];
+    let mut alone = Vec::new();
+    for &(conversation, user) in &keys {
+        alone.push(f.store.access(conversation, user).await.unwrap());
+    }
+    let before = f.store.group_read_stats();
+    // Rounds of 200 checks at once, until some were read together (the first round almost
+    // always is: 200 lookups queue while the first is read).
+    for round in 0..10 {
+        let lookups = (0..200).map(|n| {
+            let (conversation, user) = keys[n % keys.len()];
+            let store = std::sync::Arc::clone(&f.store);
+            async move { store.access(conversation, user).await.unwrap() }
+        });
+        let answers = futures::future::join_all(lookups).await;
+        for (n, answer) in answers.iter().enumerate() {
+            assert_eq!(answer, &alone[n % keys.len()], "round {round}, lookup {n}");
+        }
+        if f.store.group_read_stats().batches > before.batches || db.backend() != Backend::Postgres
+        {
+            break;
+        }
+    }
+    let stats = f.store.group_read_stats();
+    match db.backend() {
+        Backend::Postgres => assert!(stats.batches > before.batches, "{stats:?}"),
+        Backend::Sqlite => assert_eq!(stats, Default::default()),
+    }
 }

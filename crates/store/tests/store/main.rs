@@ -95,6 +95,7 @@ on_both_backends! {
         conversations::upserting_a_user_creates_then_refreshes_email_and_name,
         conversations::projects_are_created_listed_and_found,
         access::access_tells_participants_removed_participants_and_unknown_conversations_apart,
+        access::access_checks_made_at_once_each_get_their_own_answer,
         search::search_stems_ranks_and_highlights,
         search::highlights_are_escaped_html_with_marks_only_around_matches,
         search::search_leaves_out_deleted_messages_and_other_conversations,
