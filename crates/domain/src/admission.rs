@@ -35,17 +35,6 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// The shortest retry hint (a client that retries sooner meets the same queue).
 const MIN_RETRY_AFTER: Duration = Duration::from_millis(50);
 
-/// A wake-up later than `lag_target / CONGESTED_FRACTION` (2 ms of the default 10 ms) marks
-/// the node congested for one window: the cap on sends in flight is divided by
-/// `CONGESTED_CAP_DIVISOR` (64 -> 16, never under `MIN_QUEUE`). Past the delivery capacity
-/// every admitted send becomes a burst of deliveries (100 for a room of 100), and the sends in
-/// flight decide how many such bursts queue for the CPU at once: measured in `overload`
-/// (docs/performance.md), 16 in flight answered refusals at 10x the capacity in 22 ms (p99)
-/// against ~50 ms with 64. A node whose CPU keeps up (a database-bound load, `persist`) wakes on
-/// time and keeps the whole cap, which its batches need.
-const CONGESTED_FRACTION: u32 = 5;
-const CONGESTED_CAP_DIVISOR: u32 = 4;
-
 /// The admission settings (`CONFAB_LIMITS__SENDS_IN_FLIGHT`, `SEND_QUEUE_TARGET`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AdmissionConfig {
@@ -109,8 +98,6 @@ struct State {
     dropping: bool,
     /// A scheduling delay above `lag_target` was reported: refuse until then.
     lagging_until: Option<Instant>,
-    /// A scheduling delay above a fifth of `lag_target` was reported: a smaller cap until then.
-    congested_until: Option<Instant>,
 }
 
 /// The admission gate of one node. Shared: hold it in an `Arc`.
@@ -140,7 +127,6 @@ impl Admission {
                 last_stored: 0,
                 dropping: false,
                 lagging_until: None,
-                congested_until: None,
             }),
         }
     }
@@ -158,14 +144,7 @@ impl Admission {
     pub fn admit(self: &Arc<Self>, now: Instant) -> Result<Permit, Refused> {
         let mut state = self.lock();
         self.roll(&mut state, now);
-        let congested = state.congested_until.is_some_and(|until| now < until);
-        let cap = match congested {
-            true => (self.config.max_in_flight / CONGESTED_CAP_DIVISOR)
-                .max(MIN_QUEUE)
-                .min(self.config.max_in_flight),
-            false => self.config.max_in_flight,
-        };
-        let capped = self.config.max_in_flight > 0 && state.in_flight >= cap;
+        let capped = self.config.max_in_flight > 0 && state.in_flight >= self.config.max_in_flight;
         let queue = state.in_flight >= MIN_QUEUE;
         let queued = state.dropping && queue;
         let lagging = queue && state.lagging_until.is_some_and(|until| now < until);
@@ -181,18 +160,12 @@ impl Admission {
     }
 
     /// The runtime's probe woke `lag` later than it asked, at `now`: past `lag_target`, new
-    /// sends are refused for one window (each later report above it extends that); past a
-    /// fifth of it, the cap on sends in flight is a quarter for one window.
+    /// sends are refused for one window (each later report above it extends that).
     pub fn scheduler_lag(&self, lag: Duration, now: Instant) {
-        let target = self.config.lag_target;
-        if target.is_zero() || lag <= target / CONGESTED_FRACTION {
+        if self.config.lag_target.is_zero() || lag <= self.config.lag_target {
             return;
         }
-        let mut state = self.lock();
-        state.congested_until = Some(now + self.config.window);
-        if lag > target {
-            state.lagging_until = Some(now + self.config.window);
-        }
+        self.lock().lagging_until = Some(now + self.config.window);
     }
 
     /// Sends in flight now.
@@ -294,26 +267,6 @@ mod tests {
         let off = Arc::new(Admission::new(AdmissionConfig::OFF));
         off.scheduler_lag(MS * 500, t0);
         assert!(off.admit(t0).is_ok(), "zero turns the signal off");
-    }
-
-    #[test]
-    fn a_slightly_late_wake_up_quarters_the_cap_for_one_window() {
-        let big = gate(64, 0);
-        let t0 = Instant::now();
-        big.scheduler_lag(MS * 2, t0);
-        let mut permits: Vec<_> = (0..64).filter_map(|_| big.admit(t0).ok()).collect();
-        assert_eq!(permits.len(), 64, "2 ms late is on time");
-        permits.truncate(10);
-        big.scheduler_lag(MS * 3, t0 + MS * 10);
-        permits.extend((0..64).filter_map(|_| big.admit(t0 + MS * 20).ok()));
-        assert_eq!(permits.len(), 16, "a quarter of the cap while congested");
-        assert!(big.admit(t0 + MS * 109).is_err(), "for the whole window");
-        permits.extend((0..64).filter_map(|_| big.admit(t0 + MS * 111).ok()));
-        assert_eq!(permits.len(), 64, "and the whole cap after it");
-        let small = gate(12, 0);
-        small.scheduler_lag(MS * 3, t0);
-        let few: Vec<_> = (0..12).filter_map(|_| small.admit(t0).ok()).collect();
-        assert_eq!(few.len(), 8, "never under the queue a delay needs");
     }
 
     #[test]
