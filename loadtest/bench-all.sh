@@ -20,8 +20,9 @@ out=loadtest/results/$(date -u +%Y%m%dT%H%M%SZ)-all
 mkdir -p "$out"
 cargo build --release -q -p confab-server -p confab-loadgen
 
-# name | bench.sh arguments
-nogc=nogc:CONFAB_DATABASE__GROUP_COMMIT=false
+# name | bench.sh arguments (split at spaces; %20 stands for a space inside one argument)
+# "Before group commit": the database's batching off, writes and access reads alike.
+nogc=nogc:CONFAB_DATABASE__GROUP_COMMIT=false%20CONFAB_DATABASE__GROUP_READS=false
 capacity=${OVERLOAD_CAPACITY:-1500}
 runs=(
   "persist|--scenario persist --confab-db postgres,sqlite --refs node --confab-env $nogc"
@@ -43,6 +44,7 @@ for run in "${runs[@]}"; do
   name=${run%%|*}
   if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
   read -r -a args <<<"${run#*|}"
+  args=("${args[@]//%20/ }")
   echo "== $name" >&2
   loadtest/bench.sh --no-build --out-dir "$out/$name" "${args[@]}" >"$out/$name.log" 2>&1 \
     || echo "bench-all: $name failed (see $out/$name.log)" >&2

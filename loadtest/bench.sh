@@ -6,7 +6,7 @@
 #   loadtest/bench.sh --scenario fanout
 #   loadtest/bench.sh --scenario persist --confab-db sqlite,postgres
 #   loadtest/bench.sh --scenario fanout --refs node -- --clients 500 --rate 200 --duration 20s
-#   loadtest/bench.sh --scenario persist --confab-env 'nogc:CONFAB_DATABASE__GROUP_COMMIT=false'
+#   loadtest/bench.sh --scenario persist --confab-env 'nogc:CONFAB_DATABASE__GROUP_COMMIT=false CONFAB_DATABASE__GROUP_READS=false'
 #   loadtest/bench.sh --scenario overload --capacity 1000 --multiples 1,3,10
 #
 # Flags (defaults in brackets):
