@@ -175,6 +175,17 @@ pub(crate) fn batch_failed(err: &DbErr) -> Failure {
     ))
 }
 
+/// `Unavailable` for `op` when `err` is a connection, pool or lock-timeout failure: a batch
+/// that failed so fails the same way for each of its waiters, and trying them one by one would
+/// only wait again (each up to the pool's acquire timeout).
+pub(crate) fn unavailable(op: &'static str, err: &DbErr) -> Option<Failure> {
+    is_unavailable(err).then(|| {
+        Failure::Domain(Error::Unavailable(format!(
+            "database unavailable in {op}: {err}"
+        )))
+    })
+}
+
 /// The row was expected and is not there.
 pub(crate) fn not_found(what: &'static str) -> Failure {
     Failure::Domain(Error::NotFound(what))

@@ -41,7 +41,7 @@ use super::files::one_with_files;
 use super::messages;
 use super::sql::{begin_write, stmt};
 use crate::connect::GroupCommitOptions;
-use crate::error::{Failure, Outcome, batch_failed, not_found};
+use crate::error::{Failure, Outcome, batch_failed, not_found, unavailable};
 use crate::scoped::Db;
 
 /// One queued send, where its outcome goes, and the sender's span (its statements are
@@ -208,6 +208,11 @@ impl Writer {
                     };
                     let _ = job.reply.send(outcome);
                 }
+            }
+            Err(err) if unavailable("insert_message", &err).is_some() => {
+                // Each send alone would wait for the pool again, one after the other.
+                tracing::debug!(rows = jobs.len(), error = %err, "group commit: the database is unavailable; the batch's sends failed");
+                fail_all(jobs, &err);
             }
             Err(err) => {
                 tracing::debug!(rows = jobs.len(), error = %err, "group commit: the batch statement failed; storing its sends one by one");

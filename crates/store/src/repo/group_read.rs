@@ -26,7 +26,7 @@ use tracing::Instrument;
 use super::conversations::{self, ACCESS_PARTICIPANT_COLUMNS, access_from_row};
 use super::convert::CONVERSATION_COLUMNS;
 use super::sql::stmt;
-use crate::error::{Failure, Outcome};
+use crate::error::{Failure, Outcome, unavailable};
 use crate::scoped::Db;
 
 struct Lookup {
@@ -143,16 +143,27 @@ async fn read(db: &Db, lookups: Vec<Lookup>, counters: &Counters) {
                 return;
             }
             Err(err) => {
+                if unavailable("access", &err).is_some() {
+                    // Alone, each would wait for the pool again: answer them all now.
+                    tracing::debug!(rows = lookups.len(), error = %err, "group read: the database is unavailable");
+                    for lookup in lookups {
+                        let failure = unavailable("access", &err).unwrap_or_else(reader_gone);
+                        let _ = lookup.reply.send(Err(failure));
+                    }
+                    return;
+                }
                 tracing::debug!(rows = lookups.len(), error = %err, "group read: the batch statement failed; reading its lookups one by one");
             }
         }
     }
-    for lookup in lookups {
+    // Each on its own, at once, as without group reads.
+    let alone = lookups.into_iter().map(|lookup| async move {
         let answer = conversations::access(db, lookup.conversation, lookup.user)
             .instrument(lookup.span)
             .await;
         let _ = lookup.reply.send(answer);
-    }
+    });
+    futures::future::join_all(alone).await;
 }
 
 /// Every lookup's access in one statement, by its position in `lookups` (absent: no such

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use confab_domain::Error;
 use confab_domain::ids::{ConversationId, MessageId, UserId};
 use confab_domain::model::Message;
-use confab_domain::ports::{Inserted, MessageRepository, NewMessage};
+use confab_domain::ports::{ConversationRepository, Inserted, MessageRepository, NewMessage};
 use confab_store::testing::TestDb;
 use confab_store::{Database, GroupCommitOptions, SqlStore, StoreOptions, connect};
 use rand::rngs::StdRng;
@@ -294,4 +294,67 @@ pub(crate) async fn a_window_gathers_sends_and_off_means_one_transaction_each(te
     }
     assert_eq!(store.group_commit_stats(), Default::default());
     let _ = db.close().await;
+}
+
+/// With no connection to give, every send and access check waiting in a batch fails
+/// `unavailable` within about one acquire timeout (not one timeout each, one after the other),
+/// and the store serves again once connections come back. PostgreSQL: the backend with group
+/// reads, and whose pool `connection()` is the one the writers use.
+async fn an_exhausted_pool_fails_waiting_sends_and_checks_at_once(test_db: &TestDb) {
+    let store_options = StoreOptions {
+        max_connections: 2,
+        acquire_timeout: Duration::from_millis(300),
+        ..options(test_db, GroupCommitOptions::default())
+    };
+    let db = connect(test_db.url(), &store_options).await.unwrap();
+    db.migrate().await.unwrap();
+    let f = fixture(&db).await;
+    let held = (
+        db.connection().begin().await.unwrap(),
+        db.connection().begin().await.unwrap(),
+    );
+    let started = Instant::now();
+    let sends = (0..20).map(|n| {
+        let store = Arc::clone(&f.store);
+        let new = new_message(f.conversation, f.alice, &format!("n {n}"));
+        async move { store.insert_message(new).await }
+    });
+    let checks = (0..20).map(|_| {
+        let store = Arc::clone(&f.store);
+        let (conversation, user) = (f.conversation, f.alice);
+        async move { store.access(conversation, user).await }
+    });
+    let (sent, checked) = tokio::join!(
+        futures::future::join_all(sends),
+        futures::future::join_all(checks)
+    );
+    let took = started.elapsed();
+    for outcome in &sent {
+        assert!(matches!(outcome, Err(Error::Unavailable(_))), "{outcome:?}");
+    }
+    for outcome in &checked {
+        assert!(matches!(outcome, Err(Error::Unavailable(_))), "{outcome:?}");
+    }
+    // One by one, 20 waits of 300 ms each would take 6 s per kind.
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(
+        f.store.group_read_stats().batches == 0,
+        "no batch read succeeded"
+    );
+    drop(held);
+    let message = send(&f.store, f.conversation, f.alice, "after").await;
+    assert_eq!(message.seq, 1);
+    assert!(
+        f.store
+            .access(f.conversation, f.alice)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let _ = db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgres_an_exhausted_pool_fails_waiting_sends_and_checks_at_once() {
+    crate::support::with_postgres(an_exhausted_pool_fails_waiting_sends_and_checks_at_once).await;
 }
