@@ -18,9 +18,11 @@
 //! A failing row fails only its own send: when the PostgreSQL statement fails (a retried
 //! `clientMsgId` hitting the unique key, a missing sender, a deadlock with another node...)
 //! nothing of it was stored, and every row of the batch takes the per-send path on its own,
-//! which gives each its own outcome (`Existing` for a retry). If the SQLite COMMIT fails,
-//! nothing was stored and every send of the batch fails. A waiter whose writer is gone (a
-//! panic, the store dropped) gets an error, never waits forever.
+//! which gives each its own outcome (`Existing` for a retry); but when it failed because the
+//! database is unavailable (no connection in time, a broken connection), every send of the
+//! batch fails `unavailable` at once rather than waiting again, one after the other. If the
+//! SQLite COMMIT fails, nothing was stored and every send of the batch fails. A waiter whose
+//! writer is gone (a panic, the store dropped) gets an error, never waits forever.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;

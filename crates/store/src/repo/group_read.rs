@@ -8,7 +8,9 @@
 //! nothing: a lone lookup is read at once, alone, with the per-call statement.
 //!
 //! PostgreSQL only (a SQLite read is a call into the same process). If the batch statement
-//! fails, each lookup is read on its own, so a failure is only ever its own.
+//! fails, each lookup is read on its own, at once, so a failure is only ever its own; if it
+//! failed because the database is unavailable (no connection in time), every lookup of the
+//! batch is answered `unavailable` at once, as each would be after waiting alone.
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
