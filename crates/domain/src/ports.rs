@@ -87,6 +87,13 @@ pub enum Event {
 pub trait Notifier: Send + Sync + 'static {
     /// Delivers `event` to the sockets concerned, on every node; never fails the caller.
     async fn publish(&self, event: Event);
+
+    /// About how many sockets on this node an event in `conversation` reaches (its fan-out
+    /// here, which admission control weighs a send by). Cheap: an estimate at most a moment
+    /// old is fine. Without real-time clients, 1.
+    fn audience(&self, _conversation: ConversationId) -> u32 {
+        1
+    }
 }
 
 /// A notifier that drops everything (a node without real-time clients, and unit tests).

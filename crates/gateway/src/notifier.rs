@@ -2,9 +2,13 @@
 //! room, the author's own sockets included (clients reconcile optimistic copies by
 //! `clientMsgId`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use confab_domain::ids::ConversationId;
 use confab_domain::ports::{Event, Notifier};
 use serde::Serialize;
 use serde_json::json;
@@ -23,12 +27,23 @@ static SLOW_CONSUMERS: confab_domain::logs::LogGate =
 /// fan-out run (rooms of 500) that was a quarter of what the broadcast itself cost.
 const FANOUT_SAMPLE: u64 = 16;
 
+/// How long a conversation room's count of local sockets (a send's weight in admission
+/// control) is reused before it is counted again. Counting builds a list of the room's
+/// sockets; once per room per this long keeps it off the send path.
+const AUDIENCE_TTL: Duration = Duration::from_millis(250);
+
+/// Rooms whose count is kept at most; past it the stale ones are forgotten (and if none is,
+/// all: the counts are estimates, recounted on the next send).
+const AUDIENCE_ROOMS: usize = 10_000;
+
 /// The domain's `Notifier` over Socket.IO: emits each domain event to its conversation's
 /// room (through the adapter, so every node's sockets get it) and moves sockets between rooms.
 pub struct SocketNotifier<A: Adapter> {
     io: SocketIo<A>,
     /// Broadcasts so far, per kind of event (the sampling clock of each).
     sent: [AtomicU64; 4],
+    /// Each recently sent-to conversation room's sockets on this node, and when counted.
+    audiences: Mutex<HashMap<ConversationId, (u32, Instant)>>,
 }
 
 impl<A: Adapter> SocketNotifier<A> {
@@ -37,7 +52,16 @@ impl<A: Adapter> SocketNotifier<A> {
         Self {
             io,
             sent: Default::default(),
+            audiences: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts `conversation`'s room's sockets on this node now.
+    fn count_audience(&self, conversation: ConversationId) -> u32 {
+        root(&self.io).map_or(0, |root| {
+            let sockets = root.local().to(conversation_room(conversation)).sockets();
+            u32::try_from(sockets.len()).unwrap_or(u32::MAX)
+        })
     }
 
     /// Broadcasts to `room`; `kind` indexes `sent`.
@@ -96,6 +120,30 @@ const READ: (usize, &str) = (3, "message:read:update");
 
 #[async_trait]
 impl<A: Adapter> Notifier for SocketNotifier<A> {
+    fn audience(&self, conversation: ConversationId) -> u32 {
+        let now = Instant::now();
+        let lock = || {
+            self.audiences
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(&(count, at)) = lock().get(&conversation)
+            && now.saturating_duration_since(at) < AUDIENCE_TTL
+        {
+            return count;
+        }
+        let count = self.count_audience(conversation);
+        let mut audiences = lock();
+        if audiences.len() >= AUDIENCE_ROOMS {
+            audiences.retain(|_, (_, at)| now.saturating_duration_since(*at) < AUDIENCE_TTL);
+            if audiences.len() >= AUDIENCE_ROOMS {
+                audiences.clear();
+            }
+        }
+        audiences.insert(conversation, (count, now));
+        count
+    }
+
     async fn publish(&self, event: Event) {
         match event {
             Event::MessageCreated(message) => {

@@ -153,6 +153,7 @@ impl LimitsConfig {
     pub fn admission(&self) -> confab_domain::admission::AdmissionConfig {
         confab_domain::admission::AdmissionConfig {
             max_in_flight: self.sends_in_flight,
+            max_deliveries: self.deliveries_in_flight,
             target: self.send_queue_target,
             lag_target: self.send_lag_target,
             ..confab_domain::admission::AdmissionConfig::default()
@@ -293,6 +294,11 @@ pub struct LimitsConfig {
     /// `CONFAB_LIMITS__SENDS_IN_FLIGHT`: sends (socket and REST) this node works on at once,
     /// from admission to the broadcast; more are refused with `overloaded` (0: no cap).
     pub sends_in_flight: u32,
+    /// `CONFAB_LIMITS__DELIVERIES_IN_FLIGHT`: the deliveries to this node's sockets the sends
+    /// in flight may cause at once, each send counting its conversation room's sockets here
+    /// (at least 1, at most a quarter of this); more sends are refused with `overloaded`
+    /// (0: no cap). A send is taken whatever its fan-out when no other is in flight.
+    pub deliveries_in_flight: u32,
     /// `CONFAB_LIMITS__SEND_QUEUE_TARGET` (e.g. `100ms`): when even the fastest send of a
     /// 100 ms window waited longer than this from its receipt to its commit, new sends are
     /// refused with `overloaded` until the delay falls (`0s`: the delay is not watched).
@@ -329,6 +335,7 @@ impl Default for LimitsConfig {
             unauthenticated_per_minute: 60,
             unauthenticated_burst: 120,
             sends_in_flight: admission.max_in_flight,
+            deliveries_in_flight: admission.max_deliveries,
             send_queue_target: admission.target,
             send_lag_target: admission.lag_target,
         }

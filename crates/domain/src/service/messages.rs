@@ -51,9 +51,13 @@ impl Services {
         on_stored: impl FnOnce(&Sent) + Send,
     ) -> Result<Sent> {
         let valid = input.parse()?;
+        let audience = match self.admission.weighs() {
+            true => self.notifier.audience(conversation),
+            false => 1,
+        };
         let permit = self
             .admission
-            .admit(Instant::now())
+            .admit(Instant::now(), audience)
             .map_err(|refused| Error::Overloaded {
                 retry_after: refused.retry_after,
             })?;

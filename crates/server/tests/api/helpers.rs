@@ -275,6 +275,7 @@ impl TestApp {
         // Admission control refuses by load, which a busy test machine's timing would set
         // off: off here, like the rate limits; tests of it set their own.
         config.limits.sends_in_flight = 0;
+        config.limits.deliveries_in_flight = 0;
         config.limits.send_queue_target = Duration::ZERO;
         config.limits.send_lag_target = Duration::ZERO;
         config.shutdown_timeout = Duration::from_secs(2);

@@ -156,7 +156,94 @@ async fn a_flood_of_rest_sends_past_the_budget_gets_503_overloaded_with_retry_af
     app.stop().await;
 }
 
+/// `count` REST sends into `conversation` at once; the contents created, and how many were
+/// refused `overloaded`.
+async fn rest_flood(
+    app: &TestApp,
+    user: &crate::helpers::User,
+    conversation: &str,
+    count: usize,
+) -> (BTreeSet<String>, usize) {
+    let url = format!("{}/api/conversations/{conversation}/messages", app.base);
+    let sends = (0..count).map(|i| {
+        let content = format!("{conversation}-{i}");
+        let request = app
+            .client
+            .post(&url)
+            .bearer_auth(&user.token)
+            .json(&json!({ "content": content, "type": "text" }));
+        async move {
+            let response = request.send().await.expect("answered");
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or_default();
+            (content, status, body)
+        }
+    });
+    let mut created = BTreeSet::new();
+    let mut refused = 0;
+    for (content, status, body) in join_all(sends).await {
+        match status {
+            StatusCode::CREATED => {
+                created.insert(content);
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert_overloaded(&body["error"]);
+                refused += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    (created, refused)
+}
+
+async fn a_send_weighs_its_rooms_sockets_so_a_flood_into_a_crowded_room_is_held_and_one_into_a_quiet_room_is_not(
+    backend: Backend,
+) {
+    // Room for 40 deliveries in flight, and no other signal: a send into a room of one
+    // socket weighs 1, one into a room of ten weighs 10.
+    let app = TestApp::spawn_with(backend, |c| {
+        c.limits.sends_in_flight = 0;
+        c.limits.deliveries_in_flight = 40;
+        c.limits.send_queue_target = Duration::ZERO;
+        c.limits.send_lag_target = Duration::ZERO;
+    })
+    .await;
+    let alice = app.user();
+    let bob = app.user();
+    let quiet = app.conversation(&alice, &[&bob]).await;
+    let crowded = app.conversation(&alice, &[&bob]).await;
+    let _listener = app.joined(&bob, &quiet).await;
+    let mut crowd = Vec::new();
+    for _ in 0..10 {
+        crowd.push(app.joined(&bob, &crowded).await);
+    }
+    let (created, refused) = rest_flood(&app, &alice, &quiet, 40).await;
+    assert_eq!(
+        (created.len(), refused),
+        (40, 0),
+        "40 sends into a room of one fit a budget of 40 deliveries"
+    );
+    let (created, refused) = rest_flood(&app, &alice, &crowded, 40).await;
+    assert!(
+        refused > 0,
+        "40 sends at once into a room of ten (400 deliveries) all fit a budget of 40"
+    );
+    assert!(!created.is_empty(), "nothing was admitted");
+    assert_eq!(stored_contents(&app, &alice, &crowded).await, created);
+    // Every socket of the crowd got every created message, and only those.
+    for socket in &mut crowd {
+        let mut delivered = BTreeSet::new();
+        while delivered.len() < created.len() {
+            let message = socket.wait_for("message:new", WAIT).await;
+            delivered.insert(message["content"].as_str().unwrap_or_default().to_owned());
+        }
+        assert_eq!(delivered, created);
+    }
+    app.stop().await;
+}
+
 crate::on_both_backends!(
     a_flood_of_socket_sends_past_the_budget_is_refused_and_nothing_refused_is_stored,
     a_flood_of_rest_sends_past_the_budget_gets_503_overloaded_with_retry_after,
+    a_send_weighs_its_rooms_sockets_so_a_flood_into_a_crowded_room_is_held_and_one_into_a_quiet_room_is_not,
 );
