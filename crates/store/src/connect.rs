@@ -197,7 +197,12 @@ async fn open_pool(
         .await
         .map_err(|err| StoreError::Connect(err.to_string().replace(url, "<database url>")))?;
     connection.set_metric_callback(crate::metrics::statement);
-    Ok(Db::new(connection, transaction_scope))
+    Ok(Db::new(
+        connection,
+        transaction_scope,
+        max_connections,
+        options.acquire_timeout,
+    ))
 }
 
 /// Every connection to an in-memory SQLite database is a database of its own.

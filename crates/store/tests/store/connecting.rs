@@ -77,3 +77,62 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout() {
     db.close().await.unwrap();
     test_db.cleanup().await;
 }
+
+/// Statements outside a transaction wait their turn for one of the pool's connections:
+/// 300 at once on a pool of two all get their answer; and a statement that cannot get a
+/// turn within the acquire timeout fails as the pool itself would (unavailable), rather
+/// than waiting for as long as the statements ahead of it run.
+async fn statements_past_the_pools_connections_wait_their_turn_up_to_the_acquire_timeout(
+    test_db: &confab_store::testing::TestDb,
+) {
+    use std::time::{Duration, Instant};
+
+    use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+
+    let options = StoreOptions {
+        max_connections: 2,
+        acquire_timeout: Duration::from_millis(300),
+        ..test_db.options()
+    };
+    let db = connect(test_db.url(), &options).await.unwrap();
+    let conn = db.connection();
+    let sql = |s: &str| Statement::from_string(DbBackend::Postgres, s.to_owned());
+    let answers = futures::future::join_all(
+        (0..300).map(|n| conn.query_one_raw(sql(&format!("SELECT {n}::int8 AS n")))),
+    )
+    .await;
+    for (n, answer) in answers.into_iter().enumerate() {
+        let row = answer.unwrap().unwrap();
+        assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), n as i64);
+    }
+    // Both turns taken by statements that run for 2 s.
+    let slow =
+        futures::future::join_all((0..2).map(|_| conn.execute_raw(sql("SELECT pg_sleep(2)"))));
+    let waiting = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        let outcome = conn.query_one_raw(sql("SELECT 1")).await;
+        (outcome, started.elapsed())
+    };
+    let (slow, (outcome, waited)) = tokio::join!(slow, waiting);
+    for s in slow {
+        s.unwrap();
+    }
+    assert!(
+        matches!(outcome, Err(DbErr::ConnectionAcquire(_))),
+        "{outcome:?}"
+    );
+    assert!(waited < Duration::from_millis(1_500), "waited {waited:?}");
+    // Free again.
+    assert!(conn.query_one_raw(sql("SELECT 1")).await.unwrap().is_some());
+    db.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_statements_past_the_pools_connections_wait_their_turn_up_to_the_acquire_timeout()
+ {
+    crate::support::with_postgres(
+        statements_past_the_pools_connections_wait_their_turn_up_to_the_acquire_timeout,
+    )
+    .await;
+}
