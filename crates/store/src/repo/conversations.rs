@@ -111,15 +111,17 @@ pub(crate) async fn access(
     conversation: ConversationId,
     user: UserId,
 ) -> Outcome<Option<Access>> {
-    let sql = format!(
-        "SELECT {CONVERSATION_COLUMNS}, {ACCESS_PARTICIPANT_COLUMNS} \
-         FROM conversations c \
-         LEFT JOIN conversation_participants p \
-            ON p.conversation_id = c.id AND p.user_id = $2 AND p.left_at IS NULL \
-         WHERE c.id = $1"
-    );
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT {CONVERSATION_COLUMNS}, {ACCESS_PARTICIPANT_COLUMNS} \
+             FROM conversations c \
+             LEFT JOIN conversation_participants p \
+                ON p.conversation_id = c.id AND p.user_id = $2 AND p.left_at IS NULL \
+             WHERE c.id = $1"
+        )
+    });
     let values = [conversation.as_uuid().into(), user.as_uuid().into()];
-    let Some(row) = db.query_one_raw(stmt(db, sql, values)).await? else {
+    let Some(row) = db.query_one_raw(stmt(db, SQL.as_str(), values)).await? else {
         return Ok(None);
     };
     access_from_row(&row).map(Some)

@@ -14,8 +14,8 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use confab_domain::Error;
 use confab_domain::ids::{ConversationId, UserId};
@@ -147,6 +147,7 @@ async fn read(db: &Db, lookups: Vec<Lookup>, counters: &Counters) {
             Err(err) => {
                 if unavailable("access", &err).is_some() {
                     // Alone, each would wait for the pool again: answer them all now.
+                    // (`Failure` is not `Clone`: each waiter gets its own.)
                     tracing::debug!(rows = lookups.len(), error = %err, "group read: the database is unavailable");
                     for lookup in lookups {
                         let failure = unavailable("access", &err).unwrap_or_else(reader_gone);
@@ -173,15 +174,17 @@ async fn read(db: &Db, lookups: Vec<Lookup>, counters: &Counters) {
 /// per connection whatever the batch size; `= ANY(ARRAY(...))` keeps the conversations on
 /// their primary key whatever the plan.
 async fn read_batch(db: &Db, lookups: &[Lookup]) -> Result<HashMap<usize, Outcome<Access>>, DbErr> {
-    let sql = format!(
-        "WITH k AS ( \
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(ord int, cid uuid, uid uuid)) \
-         SELECT k.ord, {CONVERSATION_COLUMNS}, {ACCESS_PARTICIPANT_COLUMNS} \
-         FROM k \
-         JOIN conversations c ON c.id = k.cid AND c.id = ANY(ARRAY(SELECT cid FROM k)) \
-         LEFT JOIN conversation_participants p \
-            ON p.conversation_id = k.cid AND p.user_id = k.uid AND p.left_at IS NULL"
-    );
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "WITH k AS ( \
+               SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(ord int, cid uuid, uid uuid)) \
+             SELECT k.ord, {CONVERSATION_COLUMNS}, {ACCESS_PARTICIPANT_COLUMNS} \
+             FROM k \
+             JOIN conversations c ON c.id = k.cid AND c.id = ANY(ARRAY(SELECT cid FROM k)) \
+             LEFT JOIN conversation_participants p \
+                ON p.conversation_id = k.cid AND p.user_id = k.uid AND p.left_at IS NULL"
+        )
+    });
     let keys: Vec<serde_json::Value> = lookups
         .iter()
         .enumerate()
@@ -194,7 +197,11 @@ async fn read_batch(db: &Db, lookups: &[Lookup]) -> Result<HashMap<usize, Outcom
         })
         .collect();
     let rows = db
-        .query_all_raw(stmt(db, sql, [serde_json::Value::Array(keys).into()]))
+        .query_all_raw(stmt(
+            db,
+            SQL.as_str(),
+            [serde_json::Value::Array(keys).into()],
+        ))
         .await?;
     let mut found = HashMap::with_capacity(rows.len());
     for row in rows {
