@@ -20,7 +20,8 @@
 //! - the queueing delay, as CoDel measures it: each admitted send reports how long it took
 //!   from its receipt to its commit. When even the fastest send of a whole window took
 //!   longer than the target, a standing queue has formed, and new sends are refused until a
-//!   window ends with a send under the target (or with none, the queue having drained).
+//!   window ends with a send under the target (or with none), or until the sends in flight
+//!   all finish (the queue drained).
 //!   A lone send that is merely slow (a slow disk) is no queue: the delay refuses only while
 //!   several sends are in flight.
 //!
@@ -273,6 +274,14 @@ impl Drop for Permit {
         let mut state = self.admission.lock();
         state.in_flight = state.in_flight.saturating_sub(1);
         state.deliveries = state.deliveries.saturating_sub(u64::from(self.weight));
+        if state.in_flight == 0 {
+            // The queue drained: what its sends waited says nothing about the next one (as
+            // CoDel leaves its dropping state when its queue empties). Without this, a burst
+            // that waited on a cold start (first connections, first statements) would have
+            // the next burst refused although nothing is queued any more.
+            state.dropping = false;
+            state.window_min = None;
+        }
     }
 }
 
@@ -438,6 +447,37 @@ mod tests {
         gate.stored(MS * 400, t0 + MS * 30);
         assert!(gate.admit(t0 + MS * 110, 1).is_ok());
         drop(permits);
+    }
+
+    #[test]
+    fn a_queue_that_drained_is_forgotten_so_the_next_burst_is_taken() {
+        let gate = gate(0, 100);
+        let t0 = Instant::now();
+        // A first burst waits 150 ms (a cold start), then every send of it finishes.
+        let burst: Vec<_> = (0..MIN_QUEUE * 2)
+            .filter_map(|_| gate.admit(t0, 1).ok())
+            .collect();
+        assert_eq!(burst.len(), 16);
+        for permit in &burst {
+            permit.stored(t0, t0 + MS * 150);
+        }
+        drop(burst);
+        // The next burst, in the next window: nothing is queued, so nothing is refused.
+        let next: Vec<_> = (0..MIN_QUEUE * 2)
+            .filter_map(|_| gate.admit(t0 + MS * 160, 1).ok())
+            .collect();
+        assert_eq!(next.len(), 16, "a drained queue refused the next burst");
+        // While a queue stands (its sends still in flight), the delay still refuses...
+        for permit in &next {
+            permit.stored(t0 + MS * 10, t0 + MS * 190);
+        }
+        assert!(
+            gate.admit(t0 + MS * 270, 1).is_err(),
+            "a window whose sends all waited past the target, with a queue standing"
+        );
+        // ...until it drains.
+        drop(next);
+        assert!(gate.admit(t0 + MS * 280, 1).is_ok());
     }
 
     #[test]
